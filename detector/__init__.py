@@ -1,0 +1,1 @@
+"""Change-point detection and comparison: pure numerics, no I/O."""

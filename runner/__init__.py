@@ -1,0 +1,1 @@
+"""benchwarden runner: runs on benchmark machines and in CI; never touches the database."""

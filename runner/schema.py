@@ -1,0 +1,147 @@
+"""The wire contract between runners, the CLI and the service.
+
+Parsers produce these records; `benchwarden parse` prints them; the ingest API
+stores them. Both sides import this module so that a runner and the service can
+never disagree on what a result is.
+
+Units: time is always seconds (`unit="s"`), memory always bytes (`unit="B"`);
+any other unit (ops/s, allocs, instructions, custom counters) is kept as written.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Direction = Literal["lower_is_better", "higher_is_better"]
+ResultStatus = Literal["ok", "failed", "skipped"]
+
+SECONDS = "s"
+BYTES = "B"
+
+
+class Stats(BaseModel):
+    """Summary statistics of one benchmark's samples, in the record's unit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mean: float | None = None
+    median: float | None = None
+    stddev: float | None = None
+    min: float | None = None
+    max: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    rounds: int | None = None
+
+    @field_validator("mean", "median", "stddev", "min", "max", "q1", "q3")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("statistics must be finite numbers")
+        return value
+
+
+class ResultRecord(BaseModel):
+    """One measure of one benchmark in one run.
+
+    `value` is the representative value (mean for time measures unless the tool
+    reports a better central estimate); `None` only when status is not ``ok``.
+    `samples` holds raw per-repeat values when the tool wrote them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    suite: str = ""
+    name: str = Field(min_length=1, max_length=1000)
+    params: dict[str, str] = Field(default_factory=dict)
+    measure: str = Field(min_length=1, max_length=200)
+    unit: str = Field(max_length=50)
+    direction: Direction = "lower_is_better"
+    value: float | None = None
+    stats: Stats | None = None
+    samples: list[float] | None = None
+    status: ResultStatus = "ok"
+    error: str | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite_value(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("value must be a finite number")
+        return value
+
+    @field_validator("samples")
+    @classmethod
+    def _finite_samples(cls, samples: list[float] | None) -> list[float] | None:
+        if samples is not None and not all(math.isfinite(s) for s in samples):
+            raise ValueError("samples must be finite numbers")
+        return samples
+
+
+class MachineInfo(BaseModel):
+    """The fingerprint of the machine a run was measured on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    cpu_model: str | None = None
+    cores: int | None = None
+    memory_bytes: int | None = None
+    os: str | None = None
+    kernel: str | None = None
+    python: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
+
+
+class ParsedRun(BaseModel):
+    """The results of one run as read from a file: one commit on one machine."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commit: str | None = None
+    machine: MachineInfo | None = None
+    started_at: str | None = None
+    environment: str | None = None
+    results: list[ResultRecord]
+
+
+class ParseOutput(BaseModel):
+    """What a parser returns for one input: its format name and one or more runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str
+    runs: list[ParsedRun]
+
+
+class RunPayload(BaseModel):
+    """Metadata a submitter sends with a result file to create a run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project: str = Field(min_length=1, max_length=200)
+    commit: str = Field(pattern=r"^[0-9a-fA-F]{7,64}$")
+    branch: str | None = Field(default=None, max_length=255)
+    parents: list[str] = Field(default_factory=list, max_length=64)
+    commit_time: str | None = None
+    commit_author: str | None = Field(default=None, max_length=500)
+    commit_message: str | None = Field(default=None, max_length=20000)
+    machine: MachineInfo | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    ci_url: str | None = Field(default=None, max_length=2000)
+    pr_number: int | None = Field(default=None, ge=1)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    format: str | None = None
+    source_name: str | None = Field(default=None, max_length=500)
+
+    @field_validator("parents")
+    @classmethod
+    def _parent_shas(cls, parents: list[str]) -> list[str]:
+        for sha in parents:
+            if not (7 <= len(sha) <= 64) or any(c not in "0123456789abcdefABCDEF" for c in sha):
+                raise ValueError(f"parent {sha!r} is not a commit sha")
+        return [p.lower() for p in parents]
