@@ -1,0 +1,84 @@
+"""Engine and session handling: one session per request or task, one commit.
+
+Services and queries receive a Session and never commit; the entry point that
+opened the session commits once (see DESIGN.md, house style 3 and 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_AFTER_COMMIT_KEY = "benchwarden.after_commit"
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    if database_url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(database_url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(database_url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    return factory
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session, commit once on success, roll back on error, then run after-commit hooks."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _after_commit_hooks(session).clear()
+        raise
+    finally:
+        session.close()
+
+
+def enqueue_after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` only once the session's transaction has committed.
+
+    Tasks read what the transaction wrote; enqueueing earlier would let a worker
+    look for rows that do not exist yet (Warehouse's ``tasks.py`` does the same).
+    """
+    hooks = _after_commit_hooks(session)
+    if not hooks:
+        event.listen(session, "after_commit", _run_hooks, once=True)
+        event.listen(session, "after_rollback", _drop_hooks, once=True)
+    hooks.append(callback)
+
+
+def _after_commit_hooks(session: Session) -> list[Callable[[], None]]:
+    hooks: list[Callable[[], None]] = session.info.setdefault(_AFTER_COMMIT_KEY, [])
+    return hooks
+
+
+def _run_hooks(session: Session) -> None:
+    hooks = list(_after_commit_hooks(session))
+    _after_commit_hooks(session).clear()
+    for hook in hooks:
+        hook()
+
+
+def _drop_hooks(session: Session) -> None:
+    _after_commit_hooks(session).clear()

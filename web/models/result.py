@@ -1,0 +1,83 @@
+"""Benchmarks, measures, series and the results that fill them.
+
+A series is (benchmark, measure, machine, branch). Each result row carries its
+series id and its commit's position on the branch, so reading one series is a
+single range scan of ``ix_result_series_position`` on either engine.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from web.models.base import Base, BigId, JsonDoc
+
+DIRECTIONS = ("lower_is_better", "higher_is_better")
+
+
+class Benchmark(Base):
+    __tablename__ = "benchmark"
+    __table_args__ = (UniqueConstraint("project_id", "suite", "name", "params_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    suite: Mapped[str] = mapped_column(String(500), default="")
+    name: Mapped[str] = mapped_column(String(1000))
+    params: Mapped[dict[str, str]] = mapped_column(JsonDoc, default=dict)
+    # Canonical text of params (sorted JSON) so the unique key is comparable on every engine.
+    params_key: Mapped[str] = mapped_column(String(2000), default="{}")
+    display_name: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Measure(Base):
+    __tablename__ = "measure"
+    __table_args__ = (UniqueConstraint("project_id", "name", "unit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(50))
+    direction: Mapped[str] = mapped_column(String(20), default="lower_is_better")
+
+
+class Series(Base):
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("benchmark_id", "measure_id", "machine_id", "branch_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmark.id", ondelete="CASCADE"))
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"))
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machine.id", ondelete="CASCADE"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+
+
+class Result(Base):
+    __tablename__ = "result"
+    __table_args__ = (
+        Index("ix_result_series_position", "series_id", "position"),
+        Index("ix_result_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmark.id", ondelete="CASCADE"))
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"))
+    commit_id: Mapped[int] = mapped_column(ForeignKey("commit.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float | None] = mapped_column(Float)
+    mean: Mapped[float | None] = mapped_column(Float)
+    median: Mapped[float | None] = mapped_column(Float)
+    stddev: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
+    q1: Mapped[float | None] = mapped_column(Float)
+    q3: Mapped[float | None] = mapped_column(Float)
+    rounds: Mapped[int | None] = mapped_column(BigInteger)
+    sample_count: Mapped[int | None] = mapped_column(Integer)
+    samples: Mapped[list[float] | None] = mapped_column(JsonDoc)
+    status: Mapped[str] = mapped_column(String(10), default="ok")
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,316 @@
+"""Turning a parsed result file plus its metadata into one stored run, atomically.
+
+The caller owns the transaction: everything here happens in the session it
+passes and becomes visible only when that session commits, so a submission is
+all of a run or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from runner.schema import MachineInfo, ParsedRun, ResultRecord, RunPayload
+from web.models import (
+    Benchmark,
+    Branch,
+    BranchCommit,
+    Commit,
+    Machine,
+    Measure,
+    Project,
+    Result,
+    Run,
+    Series,
+)
+from web.models.base import utcnow
+from web.services.upsert import ensure_rows
+
+DEFAULT_MACHINE = "default"
+
+
+class IngestError(ValueError):
+    """The submission is well-formed but cannot be stored as asked (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    run: Run
+    created: bool
+    series_ids: tuple[int, ...]
+
+
+def ingest_run(
+    session: Session, project: Project, payload: RunPayload, parsed: ParsedRun, source_format: str
+) -> IngestOutcome:
+    """Store ``parsed`` as one run of ``project``; a repeated idempotency key gives the old run."""
+    if payload.idempotency_key:
+        existing = session.scalar(
+            select(Run).where(
+                Run.project_id == project.id, Run.idempotency_key == payload.idempotency_key
+            )
+        )
+        if existing is not None:
+            return IngestOutcome(existing, False, ())
+    if not parsed.results:
+        raise IngestError("the file holds no benchmark results")
+    commit = _ensure_commit(session, project, payload)
+    branch = _ensure_branch(session, project, payload.branch or project.default_branch)
+    position = _place_commit(session, branch, commit)
+    machine = _ensure_machine(session, project, payload.machine or parsed.machine)
+    run = Run(
+        project_id=project.id,
+        commit_id=commit.id,
+        branch_id=branch.id,
+        machine_id=machine.id,
+        status=_run_status(parsed.results),
+        source_format=source_format,
+        source_name=payload.source_name,
+        idempotency_key=payload.idempotency_key,
+        ci_url=payload.ci_url,
+        pr_number=payload.pr_number,
+        environment=parsed.environment,
+        machine_snapshot=(
+            payload.machine or parsed.machine or MachineInfo(name=machine.name)
+        ).model_dump(mode="json"),
+        started_at=_timestamp(payload.started_at or parsed.started_at, "started_at"),
+        finished_at=_timestamp(payload.finished_at, "finished_at"),
+        result_count=len(parsed.results),
+    )
+    session.add(run)
+    session.flush()
+    series_ids = _store_results(
+        session, project, run, machine, branch, commit, position, parsed.results
+    )
+    return IngestOutcome(run, True, series_ids)
+
+
+def _run_status(results: list[ResultRecord]) -> str:
+    ok = sum(1 for r in results if r.status == "ok")
+    if ok == len(results):
+        return "ok"
+    return "failed" if ok == 0 and all(r.status == "failed" for r in results) else "partial"
+
+
+def _timestamp(raw: str | None, field: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise IngestError(f"{field} must be an ISO 8601 timestamp, got {raw!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _ensure_commit(session: Session, project: Project, payload: RunPayload) -> Commit:
+    sha = payload.commit.lower()
+    ids = ensure_rows(
+        session,
+        Commit,
+        [{"project_id": project.id, "sha": sha, "parents": []}],
+        ["project_id", "sha"],
+    )
+    commit = session.get(Commit, ids[(project.id, sha)])
+    assert commit is not None
+    # Later submissions may know more about the commit than the first one did.
+    if payload.parents and not commit.parents:
+        commit.parents = list(payload.parents)
+    if payload.commit_author and not commit.author:
+        commit.author = payload.commit_author
+    if payload.commit_message and not commit.message:
+        commit.message = payload.commit_message
+    when = _timestamp(payload.commit_time, "commit_time")
+    if when and commit.committed_at is None:
+        commit.committed_at = when
+    session.flush()
+    return commit
+
+
+def _ensure_branch(session: Session, project: Project, name: str) -> Branch:
+    ids = ensure_rows(
+        session, Branch, [{"project_id": project.id, "name": name}], ["project_id", "name"]
+    )
+    branch = session.get(Branch, ids[(project.id, name)])
+    assert branch is not None
+    return branch
+
+
+def _place_commit(session: Session, branch: Branch, commit: Commit) -> int:
+    """The commit's position on the branch (see BranchCommit); stable once assigned."""
+    placed = session.scalar(
+        select(BranchCommit.position).where(
+            BranchCommit.branch_id == branch.id, BranchCommit.commit_id == commit.id
+        )
+    )
+    if placed is not None:
+        return int(placed)
+    position = _first_parent_position(session, branch, commit)
+    if position is None:
+        position = _time_position(session, branch, commit)
+    session.add(BranchCommit(branch_id=branch.id, commit_id=commit.id, position=position))
+    session.flush()
+    return position
+
+
+def _first_parent_position(session: Session, branch: Branch, commit: Commit) -> int | None:
+    if not commit.parents:
+        return None
+    parent_position = session.scalar(
+        select(BranchCommit.position)
+        .join(Commit, Commit.id == BranchCommit.commit_id)
+        .where(
+            BranchCommit.branch_id == branch.id,
+            Commit.project_id == commit.project_id,
+            Commit.sha == commit.parents[0],
+        )
+    )
+    return None if parent_position is None else int(parent_position) + 1
+
+
+def _time_position(session: Session, branch: Branch, commit: Commit) -> int:
+    """Without a known parent: after the latest commit that is not newer, else at the end."""
+    query = select(func.max(BranchCommit.position)).where(BranchCommit.branch_id == branch.id)
+    if commit.committed_at is not None:
+        newer = (
+            select(func.min(BranchCommit.position))
+            .join(Commit, Commit.id == BranchCommit.commit_id)
+            .where(BranchCommit.branch_id == branch.id, Commit.committed_at > commit.committed_at)
+        )
+        first_newer = session.scalar(newer)
+        if first_newer is not None:
+            return int(first_newer) - 1
+    last = session.scalar(query)
+    return 0 if last is None else int(last) + 1
+
+
+def machine_fingerprint(info: MachineInfo) -> str:
+    """A hash of what makes two machines measure differently (not the name)."""
+    basis = info.model_dump(mode="json", exclude={"name", "extra"})
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def _ensure_machine(session: Session, project: Project, info: MachineInfo | None) -> Machine:
+    name = info.name if info else DEFAULT_MACHINE
+    ids = ensure_rows(
+        session,
+        Machine,
+        [{"project_id": project.id, "name": name, "extra": {}, "fingerprint": ""}],
+        ["project_id", "name"],
+    )
+    machine = session.get(Machine, ids[(project.id, name)])
+    assert machine is not None
+    if info is not None:
+        fingerprint = machine_fingerprint(info)
+        if machine.fingerprint != fingerprint:
+            if machine.fingerprint:
+                machine.fingerprint_changed_at = utcnow()
+            machine.fingerprint = fingerprint
+            machine.cpu_model, machine.cores = info.cpu_model, info.cores
+            machine.memory_bytes, machine.os = info.memory_bytes, info.os
+            machine.kernel, machine.python = info.kernel, info.python
+            machine.extra = dict(info.extra)
+    return machine
+
+
+def params_key(params: dict[str, str]) -> str:
+    return json.dumps(params, sort_keys=True, ensure_ascii=False)
+
+
+def _store_results(
+    session: Session,
+    project: Project,
+    run: Run,
+    machine: Machine,
+    branch: Branch,
+    commit: Commit,
+    position: int,
+    records: list[ResultRecord],
+) -> tuple[int, ...]:
+    bench_ids = ensure_rows(
+        session,
+        Benchmark,
+        [
+            {
+                "project_id": project.id,
+                "suite": r.suite,
+                "name": r.name,
+                "params": r.params,
+                "params_key": params_key(r.params),
+            }
+            for r in records
+        ],
+        ["project_id", "suite", "name", "params_key"],
+    )
+    measure_ids = _ensure_measures(session, project, records)
+    series_rows = [
+        {
+            "project_id": project.id,
+            "benchmark_id": bench_ids[(project.id, r.suite, r.name, params_key(r.params))],
+            "measure_id": measure_ids[(r.measure, r.unit)],
+            "machine_id": machine.id,
+            "branch_id": branch.id,
+        }
+        for r in records
+    ]
+    series_ids = ensure_rows(
+        session, Series, series_rows, ["benchmark_id", "measure_id", "machine_id", "branch_id"]
+    )
+    rows = []
+    touched: list[int] = []
+    for record, series in zip(records, series_rows, strict=True):
+        series_id = series_ids[
+            (series["benchmark_id"], series["measure_id"], machine.id, branch.id)
+        ]
+        touched.append(series_id)
+        rows.append(_result_row(record, run, commit, position, series, series_id))
+    session.execute(insert(Result), rows)
+    return tuple(dict.fromkeys(touched))
+
+
+def _ensure_measures(
+    session: Session, project: Project, records: list[ResultRecord]
+) -> dict[tuple[str, str], int]:
+    rows = [
+        {"project_id": project.id, "name": r.measure, "unit": r.unit, "direction": r.direction}
+        for r in records
+    ]
+    ids = ensure_rows(session, Measure, rows, ["project_id", "name", "unit"])
+    return {(name, unit): ident for (_, name, unit), ident in ids.items()}
+
+
+def _result_row(
+    record: ResultRecord,
+    run: Run,
+    commit: Commit,
+    position: int,
+    series: dict[str, int],
+    series_id: int,
+) -> dict[str, object]:
+    stats = record.stats
+    samples = record.samples
+    return {
+        "run_id": run.id,
+        "series_id": series_id,
+        "benchmark_id": series["benchmark_id"],
+        "measure_id": series["measure_id"],
+        "commit_id": commit.id,
+        "position": position,
+        "value": record.value,
+        "mean": stats.mean if stats else None,
+        "median": stats.median if stats else None,
+        "stddev": stats.stddev if stats else None,
+        "min": stats.min if stats else None,
+        "max": stats.max if stats else None,
+        "q1": stats.q1 if stats else None,
+        "q3": stats.q3 if stats else None,
+        "rounds": stats.rounds if stats else None,
+        "sample_count": len(samples) if samples is not None else (stats.rounds if stats else None),
+        "samples": samples,
+        "status": record.status,
+        "error": record.error,
+    }
