@@ -1,0 +1,139 @@
+"""Building result records: summary statistics, validation, uniqueness.
+
+Every parser builds its `ResultRecord`s through `record` so that a value the
+wire schema refuses (a non-finite number, an over-long name) becomes a
+ParseError naming the benchmark instead of a pydantic error from deep inside.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from runner.parsers.errors import ParseError
+from runner.schema import MachineInfo, ParsedRun, ResultRecord, Stats
+
+
+def mean(values: Sequence[float]) -> float | None:
+    """Arithmetic mean of a non-empty sequence; None when it is not finite (overflow)."""
+    try:
+        result = math.fsum(values) / len(values)
+    except OverflowError:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def stats_from_samples(samples: Sequence[float]) -> Stats | None:
+    """Summary statistics of raw samples, for tools that write samples but no summary.
+
+    Quartiles are linearly interpolated (the "inclusive" method pytest-benchmark
+    uses), the standard deviation is the sample one (ddof=1). Returns None for
+    no samples; a statistic that overflows to infinity is left out.
+    """
+    if not samples:
+        return None
+    values = np.asarray(samples, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+        numbers = {
+            "mean": float(np.mean(values)),
+            "median": float(median),
+            "stddev": float(np.std(values, ddof=1)) if values.size > 1 else None,
+            "q1": float(q1),
+            "q3": float(q3),
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
+    clean = {k: v for k, v in numbers.items() if v is not None and math.isfinite(v)}
+    return Stats(rounds=int(values.size), **clean)
+
+
+def record(format: str, **fields: Any) -> ResultRecord:
+    """A validated ResultRecord; schema violations become a ParseError for `format`."""
+    try:
+        return ResultRecord(**fields)
+    except ValidationError as exc:
+        name = fields.get("name")
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ParseError(
+            f"benchmark {name!r}: {where}: {problem['msg']}", format=format
+        ) from None
+
+
+def stats(format: str, **fields: Any) -> Stats | None:
+    """A validated Stats from the finite fields given; None when none is given."""
+    clean = {
+        key: value
+        for key, value in fields.items()
+        if value is not None and (not isinstance(value, float) or math.isfinite(value))
+    }
+    if not clean:
+        return None
+    try:
+        return Stats(**clean)
+    except ValidationError as exc:
+        raise ParseError(f"invalid statistics: {exc.errors()[0]['msg']}", format=format) from None
+
+
+def series_key(rec: ResultRecord) -> tuple[str, str, tuple[tuple[str, str], ...], str]:
+    """What identifies one series within a run: suite, name, params and measure."""
+    return rec.suite, rec.name, tuple(sorted(rec.params.items())), rec.measure
+
+
+def check_unique(runs: Iterable[ParsedRun], format: str) -> None:
+    """Refuse a run that holds two results for one series.
+
+    Two values for one series in one run are ambiguous (which is the result?),
+    so parsers merge true repeats into samples themselves and anything left
+    over is an error, not a silent overwrite at ingest.
+    """
+    for run in runs:
+        seen: set[tuple[str, str, tuple[tuple[str, str], ...], str]] = set()
+        for rec in run.results:
+            key = series_key(rec)
+            if key in seen:
+                label = f"{rec.suite}::{rec.name}" if rec.suite else rec.name
+                params = f" {dict(rec.params)}" if rec.params else ""
+                raise ParseError(
+                    f"two results for benchmark {label!r}{params} measure {rec.measure!r}"
+                    " in one run",
+                    format=format,
+                )
+            seen.add(key)
+
+
+def machine(format: str, **fields: Any) -> MachineInfo | None:
+    """A validated MachineInfo, or None when no usable machine name is given.
+
+    Machine descriptions are informative, so fields of the wrong type are
+    dropped rather than failing the whole file; only an unusable name drops
+    the machine.
+    """
+    expected: dict[str, type | tuple[type, ...]] = {
+        "name": str,
+        "cpu_model": str,
+        "cores": int,
+        "memory_bytes": int,
+        "os": str,
+        "kernel": str,
+        "python": str,
+        "extra": dict,
+    }
+    clean = {
+        key: value
+        for key, value in fields.items()
+        if isinstance(value, expected[key])
+        and not isinstance(value, bool)
+        and (not isinstance(value, str) or value.strip())
+    }
+    if "name" not in clean:
+        return None
+    try:
+        return MachineInfo(**clean)
+    except ValidationError as exc:
+        raise ParseError(f"invalid machine description: {exc.errors()[0]['msg']}", format=format) from None
