@@ -217,9 +217,7 @@ def _one(
     if extras.get("samples") is not None:
         samples = [s * factor for s in _read.nums(extras["samples"], f"{key} samples")]
     summary = stats_from_samples(samples) if samples else _summary(key, extras, factor)
-    return record(
-        FORMAT, **base, value=number * factor, stats=summary, samples=samples or None
-    )
+    return record(FORMAT, **base, value=number * factor, stats=summary, samples=samples or None)
 
 
 def _summary(key: str, extras: dict[str, Any], factor: float) -> Any:
@@ -227,7 +225,9 @@ def _summary(key: str, extras: dict[str, Any], factor: float) -> Any:
     if isinstance(old, dict):  # format 1: {min, max, mean, std, q_25, q_75, repeat, number}
         nums = {k: _read.opt_num(old.get(k), f"{key} stats.{k}") for k in ("min", "max", "mean")}
         scaled = {k: v * factor if v is not None else None for k, v in nums.items()}
-        std, q1, q3 = (_read.opt_num(old.get(k), f"{key} stats.{k}") for k in ("std", "q_25", "q_75"))
+        std, q1, q3 = (
+            _read.opt_num(old.get(k), f"{key} stats.{k}") for k in ("std", "q_25", "q_75")
+        )
         return stats(
             FORMAT,
             **scaled,

@@ -72,7 +72,9 @@ def parse(src: Source) -> list[ParsedRun]:
     return [ParsedRun(results=[_record(key, vals) for key, vals in values.items()])]
 
 
-def _add_entry(values: dict[Key, list[float]], name: str, entry: dict[str, Any], where: str) -> None:
+def _add_entry(
+    values: dict[Key, list[float]], name: str, entry: dict[str, Any], where: str
+) -> None:
     raw_params = _read.obj(entry.get("parameters") or {}, f"{where}.parameters")
     params = tuple(sorted((str(k), param_text(v)) for k, v in raw_params.items()))
     measures = _read.obj(entry.get("measures"), f"{where}.measures")

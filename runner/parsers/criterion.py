@@ -85,7 +85,9 @@ def _complete(message: dict[str, Any], number: int) -> ResultRecord:
         measure="time",
         unit="s",
         value=numbers["typical"],
-        stats=stats(FORMAT, mean=numbers["mean"], median=numbers["median"], rounds=len(samples) or None),
+        stats=stats(
+            FORMAT, mean=numbers["mean"], median=numbers["median"], rounds=len(samples) or None
+        ),
         samples=samples or None,
     )
 
@@ -126,7 +128,13 @@ def _estimates(doc: dict[str, Any], name: str, sample: dict[str, Any] | None) ->
         measure="time",
         unit="s",
         value=value,
-        stats=stats(FORMAT, mean=points["mean"], median=points["median"], stddev=points["std_dev"], rounds=len(samples) or None),
+        stats=stats(
+            FORMAT,
+            mean=points["mean"],
+            median=points["median"],
+            stddev=points["std_dev"],
+            rounds=len(samples) or None,
+        ),
         samples=samples or None,
     )
 
@@ -136,10 +144,9 @@ def _name_from_path(filename: str | None) -> str:
     parts = Path(filename).parts if filename else ()
     in_run_dir = len(parts) >= 3 and parts[-2] in ("new", "base", "change")
     head = list(parts[:-2]) if in_run_dir else []
-    if "criterion" in head:
-        head = head[len(head) - head[::-1].index("criterion") :]
-    else:
-        head = head[-1:]
+    # Under target/criterion the whole relative path is the id (group/function/value).
+    cut = len(head) - head[::-1].index("criterion") if "criterion" in head else len(head) - 1
+    head = head[max(cut, 0) :]
     if not head:
         raise _read.error(
             "estimates.json does not name its benchmark; parse it by its path"

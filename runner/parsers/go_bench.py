@@ -33,7 +33,9 @@ from runner.schema import ParsedRun, ResultRecord
 
 FORMAT = "go-bench"
 _read = Reader(FORMAT)
-_LINE = re.compile(r"^(Benchmark\S*?)(?:-(\d+))?\s+(\d+)((?:\s+[-+]?[\d.]+(?:[eE][-+]?\d+)?\s+\S+)+)\s*$")
+_LINE = re.compile(
+    r"^(Benchmark\S*?)(?:-(\d+))?\s+(\d+)((?:\s+[-+]?[\d.]+(?:[eE][-+]?\d+)?\s+\S+)+)\s*$"
+)
 _PAIR = re.compile(r"([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s+(\S+)")
 _STATUS = re.compile(r"^\s*--- (FAIL|SKIP): (Benchmark\S*)")
 _KNOWN = {

@@ -51,7 +51,10 @@ def sniff(doc: object) -> bool:
 def parse(src: Source) -> list[ParsedRun]:
     """Parse one Google Benchmark JSON document into one run."""
     doc = _read.obj(src.json(FORMAT), "the document")
-    rows = [_read.obj(r, f"benchmarks[{i}]") for i, r in enumerate(_read.array(doc.get("benchmarks"), "benchmarks"))]
+    rows = [
+        _read.obj(r, f"benchmarks[{i}]")
+        for i, r in enumerate(_read.array(doc.get("benchmarks"), "benchmarks"))
+    ]
     groups: dict[str, list[dict[str, Any]]] = {}
     for i, row in enumerate(rows):
         name = row.get("run_name") or row.get("name")
@@ -104,9 +107,7 @@ def _failed(name: str, measure: str, message: str) -> ResultRecord:
     return record(FORMAT, name=name, measure=measure, unit="s", status="failed", error=message)
 
 
-def _time_measure(
-    name: str, rows: list[dict[str, Any]], key: str, repeated: bool
-) -> ResultRecord:
+def _time_measure(name: str, rows: list[dict[str, Any]], key: str, repeated: bool) -> ResultRecord:
     values = []
     for row in rows:
         unit = row.get("time_unit", "ns")
@@ -145,7 +146,9 @@ def _measure(
 
 
 def _machine(context: dict[str, Any]) -> MachineInfo | None:
-    extra = {k: context[k] for k in ("mhz_per_cpu", "library_build_type", "executable") if k in context}
+    extra = {
+        k: context[k] for k in ("mhz_per_cpu", "library_build_type", "executable") if k in context
+    }
     return machine(
         FORMAT, name=context.get("host_name"), cores=context.get("num_cpus"), extra=extra
     )

@@ -43,7 +43,9 @@ def parse(src: Source) -> list[ParsedRun]:
 def _command(entry: dict[str, Any], where: str) -> list[ResultRecord]:
     name = _read.string(entry.get("command"), f"{where}.command")
     raw_params = entry.get("parameters") or {}
-    params = {str(k): param_text(v) for k, v in _read.obj(raw_params, f"{where}.parameters").items()}
+    params = {
+        str(k): param_text(v) for k, v in _read.obj(raw_params, f"{where}.parameters").items()
+    }
     base = {"name": name, "params": params, "unit": "s"}
     codes = entry.get("exit_codes") or []
     failing = [c for c in _read.array(codes, f"{where}.exit_codes") if c not in (0, None)]

@@ -46,14 +46,17 @@ def parse(src: Source) -> list[ParsedRun]:
 def _benchmark(entry: dict[str, Any], i: int) -> list[ResultRecord]:
     full = _read.string(entry.get("benchmark"), f"entry {i} benchmark")
     suite, _, name = full.rpartition(".")
-    params = {str(k): param_text(v) for k, v in _read.obj(entry.get("params") or {}, f"{full} params").items()}
+    params = {
+        str(k): param_text(v)
+        for k, v in _read.obj(entry.get("params") or {}, f"{full} params").items()
+    }
     mode = _read.opt_string(entry.get("mode"), f"{full} mode") or "thrpt"
     base = {"suite": suite, "name": name, "params": params}
     primary = _read.obj(entry.get("primaryMetric"), f"{full} primaryMetric")
     out = [_metric(base, _MODES.get(mode, mode), primary, f"{full} primaryMetric")]
     secondary = _read.obj(entry.get("secondaryMetrics") or {}, f"{full} secondaryMetrics")
     for key, metric in secondary.items():
-        measure = key.lstrip("·\u00b7").strip() or key
+        measure = key.removeprefix("\u00b7").strip() or key  # JMH prefixes "·gc.alloc.rate"
         out.append(_metric(base, measure, _read.obj(metric, f"{full} {key}"), f"{full} {key}"))
     return out
 
@@ -68,7 +71,11 @@ def _metric(base: dict[str, Any], measure: str, metric: dict[str, Any], where: s
     median = None
     if isinstance(percentiles, dict) and percentiles.get("50.0") is not None:
         median = _read.finite(percentiles["50.0"], f"{where} median") * factor
-    direction = "higher_is_better" if kind == "other" and throughput_direction(unit) == "higher_is_better" else "lower_is_better"
+    direction = (
+        "higher_is_better"
+        if kind == "other" and throughput_direction(unit) == "higher_is_better"
+        else "lower_is_better"
+    )
     return record(
         FORMAT,
         **base,

@@ -74,7 +74,9 @@ def _metadata(top: dict[str, Any], bench: dict[str, Any], i: int) -> dict[str, A
     return meta
 
 
-def _benchmark(bench: dict[str, Any], meta: dict[str, Any], i: int) -> tuple[ResultRecord, str | None]:
+def _benchmark(
+    bench: dict[str, Any], meta: dict[str, Any], i: int
+) -> tuple[ResultRecord, str | None]:
     where = f"benchmarks[{i}]"
     name = _read.string(meta.get("name"), f"{where} metadata.name")
     unit_name = meta.get("unit", "second")
@@ -86,12 +88,21 @@ def _benchmark(bench: dict[str, Any], meta: dict[str, Any], i: int) -> tuple[Res
     for j, run in enumerate(_read.array(bench.get("runs"), f"{where}.runs")):
         run = _read.obj(run, f"{where}.runs[{j}]")
         key = "values" if "values" in run else "samples"
-        values.extend(v * factor for v in _read.nums(run.get(key) or [], f"{where}.runs[{j}].{key}"))
+        values.extend(
+            v * factor for v in _read.nums(run.get(key) or [], f"{where}.runs[{j}].{key}")
+        )
         run_meta = run.get("metadata")
         if date is None and isinstance(run_meta, dict) and isinstance(run_meta.get("date"), str):
             date = run_meta["date"]
     if not values:
-        rec = record(FORMAT, name=name, measure=measure, unit=unit, status="failed", error="no values (only warmups)")
+        rec = record(
+            FORMAT,
+            name=name,
+            measure=measure,
+            unit=unit,
+            status="failed",
+            error="no values (only warmups)",
+        )
         return rec, date
     rec = record(
         FORMAT,
@@ -106,7 +117,11 @@ def _benchmark(bench: dict[str, Any], meta: dict[str, Any], i: int) -> tuple[Res
 
 
 def _machine(meta: dict[str, Any]) -> MachineInfo | None:
-    extra = {k: meta[k] for k in ("cpu_config", "aslr", "python_executable") if isinstance(meta.get(k), str)}
+    extra = {
+        k: meta[k]
+        for k in ("cpu_config", "aslr", "python_executable")
+        if isinstance(meta.get(k), str)
+    }
     python = meta.get("python_version")
     return machine(
         FORMAT,

@@ -60,9 +60,7 @@ def record(format: str, **fields: Any) -> ResultRecord:
         name = fields.get("name")
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
-        raise ParseError(
-            f"benchmark {name!r}: {where}: {problem['msg']}", format=format
-        ) from None
+        raise ParseError(f"benchmark {name!r}: {where}: {problem['msg']}", format=format) from None
 
 
 def stats(format: str, **fields: Any) -> Stats | None:
@@ -107,33 +105,47 @@ def check_unique(runs: Iterable[ParsedRun], format: str) -> None:
             seen.add(key)
 
 
-def machine(format: str, **fields: Any) -> MachineInfo | None:
+def machine(
+    format: str,
+    *,
+    name: object,
+    cpu_model: object = None,
+    cores: object = None,
+    memory_bytes: object = None,
+    os: object = None,
+    kernel: object = None,
+    python: object = None,
+    extra: object = None,
+) -> MachineInfo | None:
     """A validated MachineInfo, or None when no usable machine name is given.
 
     Machine descriptions are informative, so fields of the wrong type are
     dropped rather than failing the whole file; only an unusable name drops
     the machine.
     """
-    expected: dict[str, type | tuple[type, ...]] = {
-        "name": str,
-        "cpu_model": str,
-        "cores": int,
-        "memory_bytes": int,
-        "os": str,
-        "kernel": str,
-        "python": str,
-        "extra": dict,
-    }
-    clean = {
-        key: value
-        for key, value in fields.items()
-        if isinstance(value, expected[key])
-        and not isinstance(value, bool)
-        and (not isinstance(value, str) or value.strip())
-    }
-    if "name" not in clean:
+    machine_name = _text(name)
+    if machine_name is None:
         return None
     try:
-        return MachineInfo(**clean)
+        return MachineInfo(
+            name=machine_name,
+            cpu_model=_text(cpu_model),
+            cores=_count(cores),
+            memory_bytes=_count(memory_bytes),
+            os=_text(os),
+            kernel=_text(kernel),
+            python=_text(python),
+            extra={str(k): v for k, v in extra.items()} if isinstance(extra, dict) else {},
+        )
     except ValidationError as exc:
-        raise ParseError(f"invalid machine description: {exc.errors()[0]['msg']}", format=format) from None
+        problem = exc.errors()[0]["msg"]
+        raise ParseError(f"invalid machine description: {problem}", format=format) from None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _count(value: object) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if ok and isinstance(value, int) else None

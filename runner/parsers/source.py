@@ -108,4 +108,3 @@ class Source:
                 yield number, loads(line)
             except (ValueError, RecursionError) as exc:
                 raise ParseError(f"line {number} is not valid JSON: {exc}", format=format) from None
-
