@@ -82,3 +82,24 @@ def _run_hooks(session: Session) -> None:
 
 def _drop_hooks(session: Session) -> None:
     _after_commit_hooks(session).clear()
+
+
+def request_session() -> Session:
+    """The session of the current Flask request, opened on first use and closed at teardown."""
+    from flask import current_app, g
+
+    session: Session | None = g.get("db_session")
+    if session is None:
+        factory: sessionmaker[Session] = current_app.extensions["benchwarden.sessionmaker"]
+        session = factory()
+        g.db_session = session
+    return session
+
+
+def close_request_session(_exc: BaseException | None = None) -> None:
+    """Teardown: whatever the handler did not commit is rolled back."""
+    from flask import g
+
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,62 @@
+"""Bearer-token authentication and project-scoped authorisation for the API."""
+
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy.orm import Session
+
+from web.api.errors import ApiError
+from web.config import Settings
+from web.models import ApiToken, Project
+from web.services.projects import find_project
+from web.services.tokens import find_token
+
+
+def bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError(401, "unauthorized", "Authorization header must be 'Bearer <token>'")
+    return secret.strip()
+
+
+def current_token(session: Session) -> ApiToken | None:
+    """The request's token, None when none was sent; 401 when it is unknown or revoked."""
+    secret = bearer_secret()
+    if secret is None:
+        return None
+    token = find_token(session, secret)
+    if token is None:
+        raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
+    return token
+
+
+def project_or_404(session: Session, name: str) -> Project:
+    project = find_project(session, name)
+    if project is None:
+        raise ApiError(404, "project_not_found", f"project {name!r} does not exist")
+    return project
+
+
+def authorize(
+    session: Session, settings: Settings, project: Project, scope: str
+) -> ApiToken | None:
+    """Allow the request on ``project`` with ``scope`` or raise 401/403.
+
+    Reads of a public project need no token when the deployment allows public
+    reads; every write needs a token of this very project with enough scope.
+    """
+    token = current_token(session)
+    if token is None:
+        if scope == "read" and project.public and settings.public_read:
+            return None
+        raise ApiError(401, "unauthorized", f"a token with {scope!r} scope is required")
+    if token.project_id != project.id:
+        raise ApiError(403, "forbidden", f"this token does not belong to project {project.name!r}")
+    if not token.allows(scope):
+        raise ApiError(
+            403, "forbidden", f"this token has {token.scope!r} scope; {scope!r} is required"
+        )
+    return token

@@ -1,0 +1,110 @@
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from runner.schema import RunPayload
+from web.api.schemas import ErrorEnvelope
+
+if TYPE_CHECKING:
+    from web.api.routes import Route
+
+_PATH_PARAM = re.compile(r"<(?:(int):)?(\w+)>")
+_ERRORS = {
+    "400": "malformed request",
+    "401": "missing, unknown or revoked token",
+    "403": "token of another project or with too little scope",
+    "404": "no such resource",
+    "413": "request body over the size limit",
+    "422": "well-formed but invalid submission",
+}
+
+
+def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components[name] = definition
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    for kind, name in _PATH_PARAM.findall(route.path):
+        schema: dict[str, Any] = (
+            {"type": "integer", "minimum": 1} if kind == "int" else {"type": "string"}
+        )
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    for name in route.query:
+        schema = {"type": "integer", "minimum": 1} if name.endswith("_id") else {"type": "string"}
+        params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    return params
+
+
+def _submission_body(components: dict[str, Any]) -> dict[str, Any]:
+    metadata = _schema_ref(RunPayload, components)
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "metadata"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "metadata": metadata,
+                    },
+                }
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+
+
+def build_document(routes: tuple[Route, ...], base_url: str) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    error_ref = _schema_ref(ErrorEnvelope, components)
+    paths: dict[str, Any] = {}
+    for route in routes:
+        path = "/api/v1" + _PATH_PARAM.sub(r"{\2}", route.path)
+        responses: dict[str, Any] = {
+            str(route.status): {
+                "description": route.summary,
+                "content": {
+                    "application/json": {"schema": _schema_ref(route.response, components)}
+                },
+            }
+        }
+        for code, description in _ERRORS.items():
+            responses[code] = {
+                "description": description,
+                "content": {"application/json": {"schema": error_ref}},
+            }
+        operation: dict[str, Any] = {
+            "operationId": route.handler.__name__,
+            "summary": route.summary,
+            "parameters": _parameters(route),
+            "responses": responses,
+        }
+        if route.body == "submission":
+            operation["requestBody"] = _submission_body(components)
+            operation["responses"]["200"] = responses[str(route.status)] | {
+                "description": "an earlier run with the same idempotency key"
+            }
+        if route.auth != "read":
+            operation["security"] = [{"bearer": []}]
+        paths.setdefault(path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "benchwarden API", "version": "1"},
+        "servers": [{"url": base_url}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

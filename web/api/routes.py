@@ -1,0 +1,300 @@
+"""The JSON API under ``/api/v1``: an explicit route table over thin handlers.
+
+Handlers validate, call one service or query, and commit once when they write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel
+
+from runner.parsers import ParseError, parse_bytes
+from web.api import schemas
+from web.api.auth import authorize, current_token, project_or_404
+from web.api.errors import ApiError
+from web.api.submission import read_submission
+from web.config import Settings
+from web.db import request_session
+from web.models import Benchmark, Branch, Commit, Machine, Project, Run
+from web.models.base import utcnow
+from web.queries import catalog
+from web.queries import series as series_queries
+from web.services.ingest import IngestError, ingest_run
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint; the OpenAPI document is generated from this table."""
+
+    method: str
+    path: str
+    handler: Callable[..., Response | tuple[Response, int]]
+    summary: str
+    response: type[BaseModel]
+    status: int = 200
+    auth: str = "read"
+    query: tuple[str, ...] = ()
+    body: str | None = None
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["benchwarden.settings"]
+    return settings
+
+
+def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
+    return current_app.response_class(model.model_dump_json(), mimetype="application/json"), status
+
+
+def run_url(run_id: int) -> str:
+    return f"{_settings().base_url}/runs/{run_id}"
+
+
+def list_projects() -> tuple[Response, int]:
+    session = request_session()
+    token = current_token(session)
+    token_project = token.project_id if token else None
+    visible = [
+        p
+        for p in catalog.list_projects(session)
+        if p.id == token_project or (p.public and _settings().public_read)
+    ]
+    return _json(schemas.ProjectList(projects=[_project_out(p) for p in visible]))
+
+
+def _project_out(project: Project) -> schemas.ProjectOut:
+    return schemas.ProjectOut(
+        name=project.name,
+        public=project.public,
+        default_branch=project.default_branch,
+        repo_url=project.repo_url,
+    )
+
+
+def get_project(project: str) -> tuple[Response, int]:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    return _json(_project_out(found))
+
+
+def list_benchmarks(project: str) -> tuple[Response, int]:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    rows = catalog.list_benchmarks(session, found.id)
+    return _json(schemas.BenchmarkList(benchmarks=[_benchmark_out(b) for b in rows]))
+
+
+def _benchmark_out(bench: Benchmark) -> schemas.BenchmarkOut:
+    return schemas.BenchmarkOut(
+        id=bench.id,
+        suite=bench.suite,
+        name=bench.name,
+        params=bench.params,
+        display_name=bench.display_name,
+    )
+
+
+def list_series(project: str) -> tuple[Response, int]:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    benchmark_id = _optional_int("benchmark_id")
+    rows = series_queries.list_series(
+        session,
+        found.id,
+        benchmark_id=benchmark_id,
+        measure=request.args.get("measure"),
+        machine=request.args.get("machine"),
+        branch=request.args.get("branch"),
+    )
+    return _json(schemas.SeriesList(series=[_series_out(s) for s in rows]))
+
+
+def _optional_int(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ApiError(400, "invalid_parameter", f"{name} must be a positive whole number")
+    return int(raw)
+
+
+def _series_out(info: series_queries.SeriesInfo) -> schemas.SeriesOut:
+    return schemas.SeriesOut(
+        id=info.id,
+        benchmark_id=info.benchmark_id,
+        benchmark=info.benchmark,
+        suite=info.suite,
+        params=info.params,
+        display_name=info.display_name,
+        measure=info.measure,
+        unit=info.unit,
+        direction=info.direction,
+        machine=info.machine,
+        branch=info.branch,
+    )
+
+
+def get_series(project: str, series_id: int) -> Response:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    info = series_queries.series_info(session, series_id)
+    if info is None or info.project_id != found.id:
+        raise ApiError(404, "series_not_found", f"series {series_id} not found in {project!r}")
+    points = series_queries.series_points(session, series_id)
+    # Built by hand: pydantic validation of 10,000-point columns would dominate the request.
+    return jsonify({"series": _series_out(info).model_dump(), "points": points})
+
+
+def get_run(project: str, run_id: int) -> tuple[Response, int]:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    detail = catalog.run_detail(session, run_id)
+    if detail is None or detail[0].project_id != found.id:
+        raise ApiError(404, "run_not_found", f"run {run_id} not found in {project!r}")
+    results = [
+        schemas.ResultOut(
+            benchmark_id=bench.id,
+            suite=bench.suite,
+            name=bench.name,
+            params=bench.params,
+            measure=measure,
+            unit=unit,
+            value=result.value,
+            stddev=result.stddev,
+            sample_count=result.sample_count,
+            status=result.status,
+            error=result.error,
+        )
+        for result, bench, measure, unit in catalog.run_results(session, run_id)
+    ]
+    return _json(schemas.RunDetail(run=_run_out(found, *detail), results=results))
+
+
+def _run_out(
+    project: Project, run: Run, commit: Commit, machine: Machine, branch: Branch | None
+) -> schemas.RunOut:
+    return schemas.RunOut(
+        id=run.id,
+        project=project.name,
+        commit=commit.sha,
+        branch=branch.name if branch else None,
+        machine=schemas.MachineOut(
+            name=machine.name,
+            cpu_model=machine.cpu_model,
+            cores=machine.cores,
+            memory_bytes=machine.memory_bytes,
+            os=machine.os,
+            kernel=machine.kernel,
+            python=machine.python,
+        ),
+        status=run.status,
+        source_format=run.source_format,
+        ci_url=run.ci_url,
+        pr_number=run.pr_number,
+        created_at=run.created_at.isoformat(),
+        result_count=run.result_count,
+        url=run_url(run.id),
+    )
+
+
+def create_run() -> tuple[Response, int]:
+    payload, data, filename = read_submission()
+    session = request_session()
+    project = project_or_404(session, payload.project)
+    token = authorize(session, _settings(), project, "write")
+    try:
+        parsed = parse_bytes(data, format=payload.format, filename=filename)
+    except ParseError as exc:
+        raise ApiError(422, "unparseable_file", str(exc)) from None
+    if len(parsed.runs) != 1:
+        raise ApiError(
+            422,
+            "several_runs",
+            f"the file holds {len(parsed.runs)} runs; submit one commit per request"
+            " (benchwarden submit splits them)",
+        )
+    try:
+        outcome = ingest_run(session, project, payload, parsed.runs[0], parsed.format)
+    except IngestError as exc:
+        raise ApiError(422, "invalid_submission", str(exc)) from None
+    if token is not None:
+        token.last_used_at = utcnow()
+    session.commit()
+    detail = catalog.run_detail(session, outcome.run.id)
+    assert detail is not None
+    body = schemas.RunCreated(run=_run_out(project, *detail), created=outcome.created)
+    return _json(body, 201 if outcome.created else 200)
+
+
+def openapi_document() -> Response:
+    from web.api.openapi import build_document
+
+    return jsonify(build_document(ROUTES, _settings().base_url))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET",
+        "/projects",
+        list_projects,
+        "List the projects this caller may read",
+        schemas.ProjectList,
+    ),
+    Route("GET", "/projects/<project>", get_project, "One project", schemas.ProjectOut),
+    Route(
+        "GET",
+        "/projects/<project>/benchmarks",
+        list_benchmarks,
+        "The project's benchmarks",
+        schemas.BenchmarkList,
+    ),
+    Route(
+        "GET",
+        "/projects/<project>/series",
+        list_series,
+        "The project's series",
+        schemas.SeriesList,
+        query=("benchmark_id", "measure", "machine", "branch"),
+    ),
+    Route(
+        "GET",
+        "/projects/<project>/series/<int:series_id>",
+        get_series,
+        "One series with all its points",
+        schemas.SeriesDetail,
+    ),
+    Route(
+        "GET",
+        "/projects/<project>/runs/<int:run_id>",
+        get_run,
+        "One run and its results",
+        schemas.RunDetail,
+    ),
+    Route(
+        "POST",
+        "/runs",
+        create_run,
+        "Submit a result file as a new run",
+        schemas.RunCreated,
+        status=201,
+        auth="write",
+        body="submission",
+    ),
+)
+
+
+def create_blueprint() -> Blueprint:
+    blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+    for route in ROUTES:
+        endpoint = route.handler.__name__
+        blueprint.add_url_rule(route.path, endpoint, route.handler, methods=[route.method])
+    blueprint.add_url_rule("/openapi.json", "openapi", openapi_document, methods=["GET"])
+    return blueprint
