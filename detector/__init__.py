@@ -1,1 +1,33 @@
 """Change-point detection and comparison: pure numerics, no I/O."""
+
+from detector.changepoint import detect_change_points
+from detector.compare import benjamini_hochberg, compare, compare_many
+from detector.incremental import ChangePointState
+from detector.noise import noise_profile
+from detector.types import (
+    ChangePoint,
+    Comparison,
+    NoiseProfile,
+    SummaryStats,
+    Thresholds,
+    Verdict,
+)
+
+#: Stored with every alert; bump when detection results can change.
+DETECTOR_VERSION = "1.0.0"
+
+__all__ = [
+    "DETECTOR_VERSION",
+    "ChangePoint",
+    "ChangePointState",
+    "Comparison",
+    "NoiseProfile",
+    "SummaryStats",
+    "Thresholds",
+    "Verdict",
+    "benjamini_hochberg",
+    "compare",
+    "compare_many",
+    "detect_change_points",
+    "noise_profile",
+]

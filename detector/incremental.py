@@ -1,0 +1,72 @@
+"""Incremental change-point detection for series that grow by appending."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from detector.changepoint import DEFAULT_THRESHOLDS, to_change_points
+from detector.scan import FloatArray
+from detector.segmentation import Segmenter
+from detector.types import ChangePoint, Thresholds
+from detector.validation import as_series
+
+
+class ChangePointState:
+    """A series and its change points, extended in place by :meth:`append`.
+
+    ``state.change_points`` always equals
+    ``detect_change_points(state.values, thresholds=...)`` exactly: every cached
+    quantity is a function of one segment's values, and only segments that end
+    at the series end are recomputed (their rank prefixes are extended without
+    sorting). Appending one point to a 10,000-point series costs a few O(n)
+    vector passes instead of sorts over every segment.
+
+    Not thread-safe; the values given are copied, never modified.
+    """
+
+    def __init__(
+        self,
+        values: Iterable[float] | npt.ArrayLike = (),
+        *,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.thresholds = thresholds or DEFAULT_THRESHOLDS
+        self._segmenter = Segmenter(self.thresholds)
+        first = as_series(values)
+        self._buffer: FloatArray = np.empty(max(16, 2 * first.shape[0]), dtype=np.float64)
+        self._n = 0
+        self._change_points: list[ChangePoint] = []
+        self.append(first)
+
+    @property
+    def values(self) -> FloatArray:
+        """Read-only view of the series so far."""
+        view = self._buffer[: self._n]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def change_points(self) -> list[ChangePoint]:
+        """Change points of the series so far (a new list)."""
+        return list(self._change_points)
+
+    def append(self, values: Iterable[float] | npt.ArrayLike) -> list[ChangePoint]:
+        """Append ``values`` (1-D, finite) and return the updated change points.
+
+        Raises ValueError on bad input, leaving the state unchanged.
+        """
+        new = as_series(values)
+        if new.shape[0] == 0 and self._n > 0:
+            return self.change_points
+        end = self._n + new.shape[0]
+        if end > self._buffer.shape[0]:
+            grown = np.empty(max(2 * self._buffer.shape[0], end), dtype=np.float64)
+            grown[: self._n] = self._buffer[: self._n]
+            self._buffer = grown
+        self._buffer[self._n : end] = new
+        self._n = end
+        self._change_points = to_change_points(self._segmenter.run(self._buffer[:end]))
+        return self.change_points
