@@ -32,6 +32,7 @@ from web.models.base import utcnow
 from web.services.upsert import ensure_rows
 
 DEFAULT_MACHINE = "default"
+POSITION_GAP = 2**16
 
 
 class IngestError(ValueError):
@@ -169,23 +170,47 @@ def _first_parent_position(session: Session, branch: Branch, commit: Commit) -> 
             Commit.sha == commit.parents[0],
         )
     )
-    return None if parent_position is None else int(parent_position) + 1
+    if parent_position is None:
+        return None
+    return _between(session, branch, int(parent_position))
+
+
+def _between(session: Session, branch: Branch, after: int) -> int:
+    """A free position right after ``after`` and before whatever follows it on the branch."""
+    following = session.scalar(
+        select(func.min(BranchCommit.position)).where(
+            BranchCommit.branch_id == branch.id, BranchCommit.position > after
+        )
+    )
+    if following is None:
+        return after + POSITION_GAP
+    # Out-of-order arrival: take the midpoint; gaps of 2**16 allow 16 nested insertions.
+    return (after + int(following)) // 2 if following - after >= 2 else after
 
 
 def _time_position(session: Session, branch: Branch, commit: Commit) -> int:
-    """Without a known parent: after the latest commit that is not newer, else at the end."""
-    query = select(func.max(BranchCommit.position)).where(BranchCommit.branch_id == branch.id)
+    """Without a placed parent: after the latest commit that is not newer, else at the end."""
     if commit.committed_at is not None:
-        newer = (
+        first_newer = session.scalar(
             select(func.min(BranchCommit.position))
             .join(Commit, Commit.id == BranchCommit.commit_id)
             .where(BranchCommit.branch_id == branch.id, Commit.committed_at > commit.committed_at)
         )
-        first_newer = session.scalar(newer)
         if first_newer is not None:
-            return int(first_newer) - 1
-    last = session.scalar(query)
-    return 0 if last is None else int(last) + 1
+            before = session.scalar(
+                select(func.max(BranchCommit.position)).where(
+                    BranchCommit.branch_id == branch.id, BranchCommit.position < first_newer
+                )
+            )
+            return (
+                _between(session, branch, int(before))
+                if before is not None
+                else int(first_newer) - POSITION_GAP
+            )
+    last = session.scalar(
+        select(func.max(BranchCommit.position)).where(BranchCommit.branch_id == branch.id)
+    )
+    return 0 if last is None else int(last) + POSITION_GAP
 
 
 def machine_fingerprint(info: MachineInfo) -> str:

@@ -1,0 +1,202 @@
+"""The ingest API on both engines: happy paths, idempotency, auth and every bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from tests.conftest import CORPUS, table_counts
+from tests.factories import make_project, make_token
+from web.models import Result, Run
+
+PYTEST_FILE = CORPUS / "pytest-benchmark" / "gab_pytest_several_units.json"
+SHA = "a" * 40
+
+
+def _post(client, token: str | None, data: bytes, **metadata):  # type: ignore[no-untyped-def]
+    fields = {"project": "proj", "commit": SHA, "branch": "main"} | metadata
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        "/api/v1/runs",
+        data={"file": (io.BytesIO(data), "results.json"), "metadata": json.dumps(fields)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.fixture()
+def token(db_session: Session) -> str:
+    return make_token(db_session, make_project(db_session, "proj"))
+
+
+def test_post_pytest_benchmark_file_stores_a_run(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    response = _post(client, token, PYTEST_FILE.read_bytes(), pr_number=7, ci_url="https://ci/1")
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["created"] is True
+    assert body["run"]["source_format"] == "pytest-benchmark"
+    assert body["run"]["result_count"] == 4
+    assert body["run"]["pr_number"] == 7
+    assert body["run"]["url"] == f"http://bw.test/runs/{body['run']['id']}"
+    values = db_session.scalars(select(Result.value).where(Result.run_id == body["run"]["id"]))
+    # test_sleep_2 sleeps two seconds: its mean is stored in seconds, not ns or ms.
+    assert any(1.9 < v < 2.2 for v in values)
+
+
+def test_raw_body_with_query_metadata(client, token) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/api/v1/runs?project=proj&commit={SHA}&branch=main&machine=box1&parents={'b' * 40}",
+        data=PYTEST_FILE.read_bytes(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["run"]["machine"]["name"] == "box1"
+
+
+def test_same_idempotency_key_stores_one_run(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    first = _post(client, token, PYTEST_FILE.read_bytes(), idempotency_key="job-1")
+    second = _post(client, token, PYTEST_FILE.read_bytes(), idempotency_key="job-1")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json["created"] is False
+    assert second.json["run"]["id"] == first.json["run"]["id"]
+    assert len(db_session.scalars(select(Run)).all()) == 1
+
+
+def test_series_follow_first_parent_order(client, token) -> None:  # type: ignore[no-untyped-def]
+    shas = [f"{i:040x}" for i in range(1, 5)]
+    # Submitted out of order: the child of the first commit before the third.
+    order = [0, 1, 3, 2]
+    for i in order:
+        parents = [shas[i - 1]] if i else []
+        response = _post(client, token, PYTEST_FILE.read_bytes(), commit=shas[i], parents=parents)
+        assert response.status_code == 201
+    series = client.get("/api/v1/projects/proj/series").json["series"]
+    assert len(series) == 4
+    detail = client.get(f"/api/v1/projects/proj/series/{series[0]['id']}").json
+    assert detail["points"]["sha"] == shas
+    assert detail["series"]["unit"] == "s"
+    assert detail["series"]["direction"] == "lower_is_better"
+
+
+def test_read_endpoints(client, token) -> None:  # type: ignore[no-untyped-def]
+    run_id = _post(client, token, PYTEST_FILE.read_bytes()).json["run"]["id"]
+    assert [p["name"] for p in client.get("/api/v1/projects").json["projects"]] == ["proj"]
+    assert client.get("/api/v1/projects/proj").json["default_branch"] == "main"
+    names = {b["name"] for b in client.get("/api/v1/projects/proj/benchmarks").json["benchmarks"]}
+    assert "test_sleep_2" in names
+    run = client.get(f"/api/v1/projects/proj/runs/{run_id}").json
+    assert run["run"]["commit"] == SHA
+    assert len(run["results"]) == 4
+
+
+def test_openapi_document_lists_the_routes(client) -> None:  # type: ignore[no-untyped-def]
+    document = client.get("/api/v1/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    assert "post" in document["paths"]["/api/v1/runs"]
+    assert "/api/v1/projects/{project}/series/{series_id}" in document["paths"]
+    assert "RunCreated" in document["components"]["schemas"]
+
+
+BAD_CASES = [
+    ("malformed JSON", b'{"benchmarks": [', {}, 422, "unparseable_file"),
+    ("unknown format", b"just some text\n", {}, 422, "unparseable_file"),
+    ("missing commit", None, {"commit": ""}, 422, "missing_commit"),
+    ("bad commit", None, {"commit": "not-a-sha"}, 422, "invalid_metadata"),
+    ("unknown project", None, {"project": "nope"}, 404, "project_not_found"),
+    ("empty file", b"", {}, 400, "empty_body"),
+]
+
+
+@pytest.mark.parametrize(("label", "data", "metadata", "status", "code"), BAD_CASES)
+def test_bad_submissions_change_nothing(  # type: ignore[no-untyped-def]
+    client, token, db_connection: Connection, label, data, metadata, status, code
+) -> None:
+    before = table_counts(db_connection)
+    response = _post(client, token, PYTEST_FILE.read_bytes() if data is None else data, **metadata)
+    assert response.status_code == status, (label, response.json)
+    assert response.json["error"]["code"] == code
+    assert response.json["error"]["message"]
+    assert table_counts(db_connection) == before
+
+
+def test_body_over_the_limit_is_413(app, client, token, db_connection) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    before = table_counts(db_connection)
+    response = _post(client, token, b" " * 20_000)
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "payload_too_large"
+    assert table_counts(db_connection) == before
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [(None, 401), ("Bearer bw_wrong", 401), ("Basic abc", 401)],
+)
+def test_missing_or_wrong_token(client, token, db_connection, header, status) -> None:  # type: ignore[no-untyped-def]
+    before = table_counts(db_connection)
+    headers = {"Authorization": header} if header else {}
+    response = client.post(
+        f"/api/v1/runs?project=proj&commit={SHA}", data=PYTEST_FILE.read_bytes(), headers=headers
+    )
+    assert response.status_code == status
+    assert response.json["error"]["code"] == "unauthorized"
+    assert "bw_wrong" not in response.get_data(as_text=True)
+    assert table_counts(db_connection) == before
+
+
+def test_revoked_token_fails_at_once(client, token, db_session, db_connection) -> None:  # type: ignore[no-untyped-def]
+    from web.services.tokens import find_token, revoke_token
+
+    revoke_token(db_session, find_token(db_session, token).id)  # type: ignore[union-attr]
+    db_session.commit()
+    before = table_counts(db_connection)
+    response = _post(client, token, PYTEST_FILE.read_bytes())
+    assert response.status_code == 401
+    assert table_counts(db_connection) == before
+
+
+def test_token_of_another_project_is_403(client, token, db_session, db_connection) -> None:  # type: ignore[no-untyped-def]
+    other = make_token(db_session, make_project(db_session, "other"))
+    before = table_counts(db_connection)
+    response = _post(client, other, PYTEST_FILE.read_bytes())
+    assert response.status_code == 403
+    assert "proj" in response.json["error"]["message"]
+    assert table_counts(db_connection) == before
+
+
+def test_read_scope_cannot_write(client, token, db_session, db_connection) -> None:  # type: ignore[no-untyped-def]
+    from web.services.projects import find_project
+
+    reader = make_token(db_session, find_project(db_session, "proj"), "read")  # type: ignore[arg-type]
+    before = table_counts(db_connection)
+    response = _post(client, reader, PYTEST_FILE.read_bytes())
+    assert response.status_code == 403
+    assert table_counts(db_connection) == before
+
+
+def test_private_project_needs_a_read_token(client, db_session) -> None:  # type: ignore[no-untyped-def]
+    private = make_project(db_session, "secret", public=False)
+    assert client.get("/api/v1/projects/secret").status_code == 401
+    reader = make_token(db_session, private, "read")
+    ok = client.get("/api/v1/projects/secret", headers={"Authorization": f"Bearer {reader}"})
+    assert ok.status_code == 200
+    listed = client.get("/api/v1/projects").json["projects"]
+    assert "secret" not in [p["name"] for p in listed]
+
+
+def test_only_the_hash_is_stored(db_session, token) -> None:  # type: ignore[no-untyped-def]
+    from web.models import ApiToken
+
+    stored = db_session.scalars(select(ApiToken)).one()
+    assert token not in (stored.token_hash, stored.prefix)
+    assert len(stored.token_hash) == 64
+
+
+def test_unknown_route_gets_the_envelope(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
