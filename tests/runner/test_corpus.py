@@ -15,7 +15,10 @@ from tests.runner.corpus import CORPUS, corpus_bytes, manifest_files
 ERROR = "error"
 
 EXPECTED: dict[str, tuple[str, object]] = {
-    "asv/bencher_asv_console_six.txt": (ERROR, "not a supported format: this looks like asv console output"),
+    "asv/bencher_asv_console_six.txt": (
+        ERROR,
+        "not a supported format: this looks like asv console output",
+    ),
     "asv/django-asv/benchmarks.2022-06-asv0.5.json": (ERROR, "asv: this is benchmarks.json"),
     "asv/django-asv/results/benchmarks.json": (ERROR, "asv: this is benchmarks.json"),
     "asv/django-asv/results/ubuntu-latest/e0f8104a-conda-py3.9.json": ("asv", 52),
@@ -28,45 +31,138 @@ EXPECTED: dict[str, tuple[str, object]] = {
     "asv/empymod-bench/results/dtr-latitude/08c987df-conda-py3.6-numpy1.17.json": ("asv", 53),
     "asv/empymod-bench/results/dtr-latitude/97744f19-conda-py3.6.json": ("asv", 53),
     "asv/empymod-bench/results/dtr-latitude/machine.json": (ERROR, "asv: this is machine.json"),
-    "asv/gen_asv-0.6.6_console_run.txt": (ERROR, "not a supported format: this looks like asv console output"),
+    "asv/gen_asv-0.6.6_console_run.txt": (
+        ERROR,
+        "not a supported format: this looks like asv console output",
+    ),
     "asv/generated-asv-0.5.1/results/benchmarks.json": (ERROR, "asv: this is benchmarks.json"),
-    "asv/generated-asv-0.5.1/results/gen-machine-05/fa9525f8-existing-py_opt_venv-asv05_bin_python3.json": ("asv", 10),
-    "asv/generated-asv-0.5.1/results/gen-machine-05/machine.json": (ERROR, "asv: this is machine.json"),
+    "asv/generated-asv-0.5.1/results/gen-machine-05/fa9525f8-existing-py_opt_venv-asv05_bin_python3.json": (
+        "asv",
+        10,
+    ),
+    "asv/generated-asv-0.5.1/results/gen-machine-05/machine.json": (
+        ERROR,
+        "asv: this is machine.json",
+    ),
     "asv/generated-asv-0.6.6/results/benchmarks.json": (ERROR, "asv: this is benchmarks.json"),
-    "asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json": ("asv", 10),
-    "asv/generated-asv-0.6.6/results/gen-machine/fa9525f8-existing-py_opt_venv_bin_python3.json": ("asv", 10),
-    "asv/generated-asv-0.6.6/results/gen-machine/machine.json": (ERROR, "asv: this is machine.json"),
-    "asv/openmathlib-blas-benchmarks/results/benchmarks.json": (ERROR, "asv: this is benchmarks.json"),
-    "asv/openmathlib-blas-benchmarks/results/gha-aws-graviton/0e098f7e-virtualenv-py3.12.json": ("asv", 222),
-    "asv/openmathlib-blas-benchmarks/results/gha-aws-graviton/machine.json": (ERROR, "asv: this is machine.json"),
-    "asv/openmathlib-blas-benchmarks/results/gha-ubuntu-noble/fb8ab261-virtualenv-py3.12.json": ("asv", 126),
-    "asv/openmathlib-blas-benchmarks/results/gha-ubuntu-noble/machine.json": (ERROR, "asv: this is machine.json"),
-    "benchmarkdotnet/bencher_dotnet_memory.json": (ERROR, "not a supported format: this looks like BenchmarkDotNet JSON"),
-    "benchmarkdotnet/bencher_dotnet_null_namespace.json": (ERROR, "not a supported format: this looks like BenchmarkDotNet JSON"),
-    "benchmarkdotnet/gab_benchmarkdotnet.json": (ERROR, "not a supported format: this looks like BenchmarkDotNet JSON"),
+    "asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json": (
+        "asv",
+        10,
+    ),
+    "asv/generated-asv-0.6.6/results/gen-machine/fa9525f8-existing-py_opt_venv_bin_python3.json": (
+        "asv",
+        10,
+    ),
+    "asv/generated-asv-0.6.6/results/gen-machine/machine.json": (
+        ERROR,
+        "asv: this is machine.json",
+    ),
+    "asv/openmathlib-blas-benchmarks/results/benchmarks.json": (
+        ERROR,
+        "asv: this is benchmarks.json",
+    ),
+    "asv/openmathlib-blas-benchmarks/results/gha-aws-graviton/0e098f7e-virtualenv-py3.12.json": (
+        "asv",
+        222,
+    ),
+    "asv/openmathlib-blas-benchmarks/results/gha-aws-graviton/machine.json": (
+        ERROR,
+        "asv: this is machine.json",
+    ),
+    "asv/openmathlib-blas-benchmarks/results/gha-ubuntu-noble/fb8ab261-virtualenv-py3.12.json": (
+        "asv",
+        126,
+    ),
+    "asv/openmathlib-blas-benchmarks/results/gha-ubuntu-noble/machine.json": (
+        ERROR,
+        "asv: this is machine.json",
+    ),
+    "benchmarkdotnet/bencher_dotnet_memory.json": (
+        ERROR,
+        "not a supported format: this looks like BenchmarkDotNet JSON",
+    ),
+    "benchmarkdotnet/bencher_dotnet_null_namespace.json": (
+        ERROR,
+        "not a supported format: this looks like BenchmarkDotNet JSON",
+    ),
+    "benchmarkdotnet/gab_benchmarkdotnet.json": (
+        ERROR,
+        "not a supported format: this looks like BenchmarkDotNet JSON",
+    ),
     "bmf/bencher_report_bmf_mixed.json": ("bmf", 3),
     "bmf/bencher_report_dhat.json": ("bmf", 6),
     "bmf/bencher_report_latency.json": ("bmf", 3),
     "bmf/bencher_report_mixed_versions_UNRELEASED.json": ("bmf", 2),
     "bmf/bencher_report_v1_canonical_UNRELEASED.json": ("bmf", 2),
-    "cargo-bench/bencher_rust_bench_failed.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/bencher_rust_bench_ignore.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/bencher_rust_bench_issue_390.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/bencher_rust_bench_multi_target.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/gab_cargo_output.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/gab_cargo_output2.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/gab_cargo_output3.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/gab_cargo_output_units.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "cargo-bench/gab_criterion_bencher_output.txt": (ERROR, "not a supported format: this looks like cargo bench (libtest"),
-    "catch2/bencher_catch2_issue_351.txt": (ERROR, "not a supported format: this looks like Catch2 console outpu"),
-    "catch2/gab_catch2_output_v2.txt": (ERROR, "not a supported format: this looks like Catch2 console outpu"),
-    "catch2/gab_catch2_output_v3.txt": (ERROR, "not a supported format: this looks like Catch2 console outpu"),
-    "criterion/bencher_criterion_console_failed.txt": (ERROR, "not a supported format: this looks like Criterion console te"),
-    "criterion/bencher_criterion_console_many.txt": (ERROR, "not a supported format: this looks like Criterion console te"),
+    "cargo-bench/bencher_rust_bench_failed.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/bencher_rust_bench_ignore.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/bencher_rust_bench_issue_390.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/bencher_rust_bench_multi_target.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/gab_cargo_output.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/gab_cargo_output2.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/gab_cargo_output3.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/gab_cargo_output_units.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "cargo-bench/gab_criterion_bencher_output.txt": (
+        ERROR,
+        "not a supported format: this looks like cargo bench (libtest",
+    ),
+    "catch2/bencher_catch2_issue_351.txt": (
+        ERROR,
+        "not a supported format: this looks like Catch2 console outpu",
+    ),
+    "catch2/gab_catch2_output_v2.txt": (
+        ERROR,
+        "not a supported format: this looks like Catch2 console outpu",
+    ),
+    "catch2/gab_catch2_output_v3.txt": (
+        ERROR,
+        "not a supported format: this looks like Catch2 console outpu",
+    ),
+    "criterion/bencher_criterion_console_failed.txt": (
+        ERROR,
+        "not a supported format: this looks like Criterion console te",
+    ),
+    "criterion/bencher_criterion_console_many.txt": (
+        ERROR,
+        "not a supported format: this looks like Criterion console te",
+    ),
     "criterion/gab_cargo_criterion_message_format_json.json": ("criterion", 1),
-    "github-action-benchmark-custom/gab_customBiggerIsBetter_output.json": ("customBiggerIsBetter", 2),
-    "github-action-benchmark-custom/gab_customSmallerIsBetter_output.json": ("customSmallerIsBetter", 2),
-    "github-action-benchmark-custom/gab_customSmallerIsBetter_output2.json": ("customSmallerIsBetter", 4),
+    "github-action-benchmark-custom/gab_customBiggerIsBetter_output.json": (
+        "customBiggerIsBetter",
+        2,
+    ),
+    "github-action-benchmark-custom/gab_customSmallerIsBetter_output.json": (
+        "customSmallerIsBetter",
+        2,
+    ),
+    "github-action-benchmark-custom/gab_customSmallerIsBetter_output2.json": (
+        "customSmallerIsBetter",
+        4,
+    ),
     "go-test-bench/bencher_go_three.txt": ("go-bench", 4),
     "go-test-bench/gab_go_fiber_duplicate_names_output.txt": ("go-bench", 16),
     "go-test-bench/gab_go_output.txt": ("go-bench", 10),
@@ -77,7 +173,10 @@ EXPECTED: dict[str, tuple[str, object]] = {
     "google-benchmark/gab_googlecpp_output.json": ("google-benchmark", 4),
     "google-benchmark/gbench_compare_test1_run1.json": ("google-benchmark", 28),
     "google-benchmark/gbench_compare_test3_run0.json": ("google-benchmark", 8),
-    "google-benchmark/gbench_compare_test4_run.json": (ERROR, "google-benchmark: 99 family 0 instance 0 repetition 0: a row"),
+    "google-benchmark/gbench_compare_test4_run.json": (
+        ERROR,
+        "google-benchmark: 99 family 0 instance 0 repetition 0: a row",
+    ),
     "google-benchmark/gbench_compare_test5_run0.json": ("google-benchmark", 2),
     "google-benchmark/gen_gbench-1.7.1_repetitions_aggregates.json": ("google-benchmark", 27),
     "hyperfine/bencher_hyperfine_one.json": ("hyperfine", 3),

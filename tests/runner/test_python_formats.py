@@ -16,7 +16,11 @@ def one_run(relative: str) -> ParsedRun:
 
 
 def by_name(run: ParsedRun, name: str, **params: str) -> ResultRecord:
-    found = [r for r in run.results if r.name == name and all(r.params.get(k) == v for k, v in params.items())]
+    found = [
+        r
+        for r in run.results
+        if r.name == name and all(r.params.get(k) == v for k, v in params.items())
+    ]
     assert len(found) == 1, [r.name for r in run.results]
     return found[0]
 
@@ -28,7 +32,11 @@ def test_pytest_benchmark_5_params_unicode_and_samples() -> None:
     run = one_run("pytest-benchmark/gen_pytest-benchmark-5.3.1.json")
     assert run.commit == "d466b67b36a79962882c5388f1a34abb40d58a74"
     assert run.machine is not None and run.machine.name == "vm"
-    assert (run.machine.cpu_model, run.machine.cores, run.machine.python) == ("AMD EPYC", 2, "3.11.7")
+    assert (run.machine.cpu_model, run.machine.cores, run.machine.python) == (
+        "AMD EPYC",
+        2,
+        "3.11.7",
+    )
     fib = by_name(run, "test_fib", n="5")
     assert fib.suite == "test_bench.py" and fib.unit == "s" and fib.measure == "time"
     assert fib.value == pytest.approx(1.9053806427961388e-05)
@@ -51,7 +59,11 @@ def test_pytest_benchmark_autosave_has_no_samples() -> None:
 def test_pytest_benchmark_2_5_keeps_the_bracketed_name() -> None:
     run = one_run("pytest-benchmark/pbm_test_storage_0030_v2.5.0.json")
     (rec,) = run.results
-    assert (rec.suite, rec.name, rec.params) == ("tests/test_normal.py", "test_xfast_parametrized[0]", {})
+    assert (rec.suite, rec.name, rec.params) == (
+        "tests/test_normal.py",
+        "test_xfast_parametrized[0]",
+        {},
+    )
     assert rec.value == pytest.approx(2.61205074138546e-07)
     assert rec.stats is not None and rec.stats.rounds == 9710
     assert rec.stats.q3 == pytest.approx(2.3675905302892982e-07)
@@ -74,12 +86,17 @@ def test_pytest_benchmark_units_span_and_elided_data() -> None:
 
 
 def test_asv_generated_quick_run_statuses_and_params() -> None:
-    run = one_run("asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json")
+    run = one_run(
+        "asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json"
+    )
     assert run.commit == "601f9ea65dca621b3c8e98960fb862a0113fa28d"
     assert run.environment == "existing-py_opt_venv_bin_python3"
     sums = [r for r in run.results if r.name == "time_sum"]
     assert [tuple(r.params.values()) for r in sums] == [
-        ("10", "'list'"), ("10", "'tuple'"), ("100", "'list'"), ("100", "'tuple'")
+        ("10", "'list'"),
+        ("10", "'tuple'"),
+        ("100", "'list'"),
+        ("100", "'tuple'"),
     ]
     assert sums[0].params == {"n": "10", "container": "'list'"}
     assert sums[1].value == pytest.approx(5.040000019107538e-06)
@@ -93,14 +110,18 @@ def test_asv_generated_quick_run_statuses_and_params() -> None:
 
 
 def test_asv_full_run_samples() -> None:
-    run = one_run("asv/generated-asv-0.6.6/results/gen-machine/fa9525f8-existing-py_opt_venv_bin_python3.json")
+    run = one_run(
+        "asv/generated-asv-0.6.6/results/gen-machine/fa9525f8-existing-py_opt_venv_bin_python3.json"
+    )
     rec = by_name(run, "time_sum", n="10", container="'list'")
     assert rec.samples is not None and len(rec.samples) == 10
     assert rec.samples[1] == pytest.approx(8.420000767728197e-07)
 
 
 def test_asv_result_bytes_alone_infer_units_and_param_names() -> None:
-    data = corpus_bytes("asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json")
+    data = corpus_bytes(
+        "asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json"
+    )
     run = parse_bytes(data).runs[0]
     assert by_name(run, "time_sum", param1="10", param2="'list'").unit == "s"
     assert by_name(run, "mem_list").unit == "B"
@@ -109,7 +130,9 @@ def test_asv_result_bytes_alone_infer_units_and_param_names() -> None:
 
 
 def test_asv_two_dimensional_cartesian_order() -> None:
-    run = one_run("asv/openmathlib-blas-benchmarks/results/gha-aws-graviton/0e098f7e-virtualenv-py3.12.json")
+    run = one_run(
+        "asv/openmathlib-blas-benchmarks/results/gha-aws-graviton/0e098f7e-virtualenv-py3.12.json"
+    )
     nrm2 = [r for r in run.results if r.name == "time_nrm2"]
     assert len(nrm2) == 12
     assert nrm2[1].params == {"size": "100", "variant": "'dz'"}
@@ -140,7 +163,12 @@ def test_asv_format_1_stats_and_machine() -> None:
 def test_asv_directory_gives_one_run_per_result_file() -> None:
     output = parse_path(CORPUS / "asv/django-asv")
     assert output.format == "asv"
-    assert [(r.commit or "")[:8] for r in output.runs] == ["e0f8104a", "f4a08b6d", "e4c4a178", "00639dbd"]
+    assert [(r.commit or "")[:8] for r in output.runs] == [
+        "e0f8104a",
+        "f4a08b6d",
+        "e4c4a178",
+        "00639dbd",
+    ]
     assert {r.machine.name for r in output.runs if r.machine} == {"ubuntu-latest", "windows-2022"}
 
 
