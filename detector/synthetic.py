@@ -115,9 +115,9 @@ def generate(
 
 def suite(seed: int = 0, count: int = 320) -> list[SyntheticSeries]:
     """The evaluation set: ``count`` series cycling through the four families,
-    60 % with steps, 25 % without change, 15 % drifting; lengths 50–2,000."""
+    60 % with steps, 25 % without change, 15 % drifting; lengths 50–1,000."""
     rng = np.random.default_rng(seed)
-    lengths = (50, 100, 200, 500, 1000, 2000)
+    lengths = (50, 100, 200, 500, 1000)
     out: list[SyntheticSeries] = []
     for i in range(count):
         u = rng.random()

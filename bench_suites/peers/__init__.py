@@ -1,0 +1,1 @@
+"""Helpers that run peer change-point detectors in their own virtual environments."""

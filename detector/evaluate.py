@@ -1,0 +1,141 @@
+"""Accuracy harness: ``python -m detector.evaluate [--peers auto|none|LIST] [--count N]``.
+
+Scores the detector with default thresholds on the TCPD series in
+``../shared/datasets/tcpd/`` (beside the repository root) and on generated
+benchmark-like series (:mod:`detector.synthetic`), next to a "no change points"
+baseline and, where available, peers run in their own environments by
+``bench_suites/peers/run_peer.py``: Otava, MongoDB's e_divisive and ruptures'
+Binseg and PELT. This is the only detector module that does I/O.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from detector.changepoint import detect_change_points
+from detector.evaluate_report import Scores, score_synthetic, score_tcpd, table
+from detector.synthetic import suite
+
+ROOT = Path(__file__).resolve().parents[1]
+TCPD = ROOT.parent / "shared" / "datasets" / "tcpd"
+PEERS = ("otava", "mongodb", "ruptures-binseg", "ruptures-pelt")
+Detector = Callable[[list[list[float]]], tuple[list[list[int]], float]]
+
+
+def load_tcpd(root: Path = TCPD) -> list[tuple[str, list[list[float]], dict[str, list[int]]]]:
+    """(name, columns, annotations) per series. Missing values (only in
+    ``uk_coal_employ``) are filled by linear interpolation so indices keep
+    their meaning; multivariate series give one column per dimension."""
+    annotations = json.loads((root / "annotations.json").read_text())
+    out = []
+    for path in sorted((root / "series").glob("*.json")):
+        data = json.loads(path.read_text())
+        cols = []
+        for dim in data["series"]:
+            v = np.array([np.nan if r is None else r for r in dim["raw"]], dtype=float)
+            ok = ~np.isnan(v)
+            if not ok.all():
+                idx = np.arange(v.shape[0])
+                v = np.interp(idx, idx[ok], v[ok])
+            cols.append([float(a) for a in v])
+        out.append((data["name"], cols, annotations[data["name"]]))
+    return out
+
+
+def ours(series: list[list[float]]) -> tuple[list[list[int]], float]:
+    start = time.perf_counter()
+    found = [[c.index for c in detect_change_points(s)] for s in series]
+    return found, time.perf_counter() - start
+
+
+def nothing(series: list[list[float]]) -> tuple[list[list[int]], float]:
+    return [[] for _ in series], 0.0
+
+
+def peer(method: str) -> Detector | str:
+    """A detector running ``method`` in its environment, or the reason it cannot run."""
+    sys.path.insert(0, str(ROOT / "bench_suites" / "peers"))
+    try:
+        import venvs  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    python, reason = venvs.python_for(method, create=False)
+    if python is None:
+        return str(reason)
+
+    def run(series: list[list[float]]) -> tuple[list[list[int]], float]:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            json.dump({"series": series}, fh)
+        proc = subprocess.run(
+            [python, str(venvs.RUNNER), method, fh.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        Path(fh.name).unlink()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{method} failed: {proc.stderr.strip()[-500:]}")
+        result = json.loads(proc.stdout)
+        return result["change_points"], float(sum(sum(t) for t in result["seconds"]))
+
+    return run
+
+
+def evaluate(methods: dict[str, Detector], count: int, seed: int) -> list[Scores]:
+    """Run every method on both data sets (peers two at a time) and score them."""
+    tcpd = load_tcpd()
+    flat = [col for _, cols, _ in tcpd for col in cols]
+    synth = suite(seed=seed, count=count)
+    synth_values = [[float(v) for v in s.values] for s in synth]
+
+    def one(item: tuple[str, Detector]) -> Scores:
+        name, run = item
+        tcpd_found, t1 = run(flat)
+        synth_found, t2 = run(synth_values)
+        return Scores(
+            name,
+            *score_tcpd(tcpd, tcpd_found),
+            *score_synthetic(synth, synth_found),
+            seconds=t1 + t2,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, methods.items()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--peers", default="auto", help="auto, none, or a comma list of " + ",".join(PEERS)
+    )
+    parser.add_argument("--count", type=int, default=300, help="synthetic series")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not TCPD.is_dir():
+        parser.error(f"TCPD data not found at {TCPD}")
+    methods: dict[str, Detector] = {"benchwarden": ours, "no change points": nothing}
+    wanted = (
+        () if args.peers == "none" else PEERS if args.peers == "auto" else args.peers.split(",")
+    )
+    for name in wanted:
+        found = peer(name)
+        if isinstance(found, str):
+            print(f"skipping {name}: {found}")
+        else:
+            methods[name] = found
+    print(table(evaluate(methods, args.count, args.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
