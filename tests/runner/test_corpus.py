@@ -12,6 +12,8 @@ import pytest
 from runner.parsers import ParseError, detect_format, parse_bytes, parse_path
 from tests.runner.corpus import CORPUS, corpus_bytes, manifest_files
 
+GEN05 = "asv/generated-asv-0.5.1/results/gen-machine-05"
+
 ERROR = "error"
 
 EXPECTED: dict[str, tuple[str, object]] = {
@@ -36,7 +38,7 @@ EXPECTED: dict[str, tuple[str, object]] = {
         "not a supported format: this looks like asv console output",
     ),
     "asv/generated-asv-0.5.1/results/benchmarks.json": (ERROR, "asv: this is benchmarks.json"),
-    "asv/generated-asv-0.5.1/results/gen-machine-05/fa9525f8-existing-py_opt_venv-asv05_bin_python3.json": (
+    f"{GEN05}/fa9525f8-existing-py_opt_venv-asv05_bin_python3.json": (
         "asv",
         10,
     ),

@@ -191,8 +191,16 @@ def test_jmh_params_mode_and_raw_data() -> None:
     assert rec.samples is not None and len(rec.samples) == 3
     two = one_run("jmh/gab_jmh_output_2.json")
     assert two.results[0].params == {"paramA": "17", "paramB": "33"}
-    avgt = [{"benchmark": "a.B.m", "mode": "avgt", "primaryMetric": {"score": 2.5, "scoreUnit": "us/op", "rawData": [[2.0, 3.0]]},
-             "secondaryMetrics": {"·gc.alloc.rate.norm": {"score": 64.0, "scoreUnit": "B/op"}}}]  # fmt: skip
+    primary = {"score": 2.5, "scoreUnit": "us/op", "rawData": [[2.0, 3.0]]}
+    secondary = {"·gc.alloc.rate.norm": {"score": 64.0, "scoreUnit": "B/op"}}
+    avgt = [
+        {
+            "benchmark": "a.B.m",
+            "mode": "avgt",
+            "primaryMetric": primary,
+            "secondaryMetrics": secondary,
+        }
+    ]
     run = parse_bytes(json.dumps(avgt).encode()).runs[0]
     time = pick(run, "m", "time")
     assert (time.unit, time.value, time.direction, time.samples) == (
@@ -211,5 +219,5 @@ def test_native_round_trip() -> None:
     assert again == original and again.format == "asv"
     assert parse_bytes(data, format="benchwarden") == original
     broken = json.dumps({"format": "asv", "runs": [{"results": [{"name": "x"}]}]}).encode()
-    with pytest.raises(ParseError, match="benchwarden: runs.0.results.0.measure"):
+    with pytest.raises(ParseError, match=r"benchwarden: runs\.0\.results\.0\.measure"):
         parse_bytes(broken)

@@ -201,11 +201,11 @@ def test_pyperf_memory_unit_and_old_format_and_gzip() -> None:
 
 def test_hyperfine_samples_params_and_failures() -> None:
     one = one_run("hyperfine/bencher_hyperfine_one.json")
-    time = [r for r in one.results if r.measure == "time"][0]
+    time = next(r for r in one.results if r.measure == "time")
     assert time.samples is not None and len(time.samples) == 214
     assert time.value == pytest.approx(0.013317239025420563)
     scan = one_run("hyperfine/gen_hyperfine-1.15_param_scan.json")
-    rec = [r for r in scan.results if r.measure == "time" and r.params == {"n": "2"}][0]
+    rec = next(r for r in scan.results if r.measure == "time" and r.params == {"n": "2"})
     assert rec.name == "sleep 0.002" and rec.value == pytest.approx(0.0041641986)
     failing = one_run("hyperfine/gen_hyperfine-1.15_failing_ignored.json")
     bad = [r for r in failing.results if r.name == "exit-1 «ünï»"]

@@ -1,0 +1,54 @@
+"""The ``parse`` command: JSON on stdout, ``error: ...`` on stderr with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from runner.cli import add_parse_command, parse_command
+from tests.runner.corpus import CORPUS
+
+
+def test_parse_command_prints_normalized_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status = parse_command(str(CORPUS / "go-test-bench/gen_go1.19_bench_count2_benchmem.txt"), None)
+    out = capsys.readouterr()
+    assert status == 0 and out.err == ""
+    doc = json.loads(out.out)
+    assert doc["format"] == "go-bench"
+    names = {r["name"] for r in doc["runs"][0]["results"]}
+    assert "BenchmarkÜnicode/sub_with_spaces" in names
+
+
+def test_parse_command_on_an_asv_directory(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_command(str(CORPUS / "asv/generated-asv-0.6.6/results"), "asv") == 0
+    assert len(json.loads(capsys.readouterr().out)["runs"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "catch2/gab_catch2_output_v2.txt",
+            "error: not a supported format: this looks like Catch2",
+        ),
+        ("does/not/exist.json", "error: cannot read"),
+    ],
+)
+def test_parse_command_errors(capsys: pytest.CaptureFixture[str], path: str, message: str) -> None:
+    assert parse_command(str(CORPUS / path), None) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.startswith(message)
+
+
+def test_registration_dispatches_to_parse(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="benchwarden")
+    add_parse_command(parser.add_subparsers())
+    args = parser.parse_args(
+        ["parse", str(CORPUS / "bmf/bencher_report_dhat.json"), "--format", "bmf"]
+    )
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "bmf"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["parse", "x", "--format", "nope"])
