@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -143,7 +144,7 @@ def test_submit_with_wrong_token_says_why(live_server: LiveServer, repo: Path) -
 class _Flaky(BaseHTTPRequestHandler):
     """Answers 502 to the first two posts, then 201; records idempotency keys."""
 
-    calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
