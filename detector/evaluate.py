@@ -66,7 +66,7 @@ def peer(method: str) -> Detector | str:
     """A detector running ``method`` in its environment, or the reason it cannot run."""
     sys.path.insert(0, str(ROOT / "bench_suites" / "peers"))
     try:
-        import venvs  # type: ignore[import-not-found]
+        import venvs
     finally:
         sys.path.pop(0)
     python, reason = venvs.python_for(method, create=False)
@@ -102,11 +102,10 @@ def evaluate(methods: dict[str, Detector], count: int, seed: int) -> list[Scores
         name, run = item
         tcpd_found, t1 = run(flat)
         synth_found, t2 = run(synth_values)
+        f1, f1_no0, cover = score_tcpd(tcpd, tcpd_found)
+        sf1, sf1_no0, scover, fa, fa_drift, recall, err = score_synthetic(synth, synth_found)
         return Scores(
-            name,
-            *score_tcpd(tcpd, tcpd_found),
-            *score_synthetic(synth, synth_found),
-            seconds=t1 + t2,
+            name, f1, f1_no0, cover, sf1, sf1_no0, scover, fa, fa_drift, recall, err, t1 + t2
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:

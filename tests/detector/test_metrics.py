@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detector.evaluate_report import score_synthetic
+from detector.metrics import covering, f_measure, true_positives
+from detector.synthetic import SyntheticSeries
+
+TCPD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "tcpd"
+
+
+def test_true_positives_match_one_to_one_within_margin() -> None:
+    assert true_positives({10, 12}, {11}, margin=5) == {10}
+    assert true_positives({10, 30}, {14, 36}, margin=5) == {10}
+
+
+def test_f_measure_with_index_zero_convention() -> None:
+    # Annotators {0,50} and {0,52}; predictions {0,51,90}: precision 2/3 (0 and 51
+    # match the union {0,50,52}), recall 1 for both annotators.
+    f1, p, r = f_measure({"a": [50], "b": [52]}, [51, 90])
+    assert p == pytest.approx(2 / 3) and r == pytest.approx(1.0)
+    assert f1 == pytest.approx(2 * (2 / 3) / (2 / 3 + 1))
+    # Reporting nothing still scores through index 0.
+    f1_zero, p0, r0 = f_measure({"a": [50]}, [])
+    assert p0 == 1.0 and r0 == 0.5 and f1_zero == pytest.approx(2 / 3)
+
+
+def test_f_measure_without_index_zero() -> None:
+    assert f_measure({"a": []}, [], zero_convention=False)[0] == 1.0
+    assert f_measure({"a": [50]}, [], zero_convention=False)[0] == 0.0
+    _, p, r = f_measure({"a": [50], "b": []}, [50], zero_convention=False)
+    assert (p, r) == (1.0, 1.0)
+
+
+def test_covering_hand_made() -> None:
+    # Truth [0,50)[50,100); prediction [0,60)[60,100): segment one overlaps 50/60,
+    # segment two 40/50 -> (50 * 50/60 + 50 * 40/50) / 100.
+    assert covering({"a": [50]}, [60], 100) == pytest.approx((50 * 50 / 60 + 50 * 0.8) / 100)
+    assert covering({"a": [50], "b": []}, [50], 100) == pytest.approx((1.0 + 0.5) / 2)
+    assert covering({"a": [50]}, [0, 50], 100) == 1.0
+
+
+def test_synthetic_scoring_counts_alarms_and_recall() -> None:
+    values = np.zeros(200)
+    steps = SyntheticSeries(values, (100,), (4.0,), "gaussian", "steps", 0.01, ())
+    quiet = SyntheticSeries(values, (), (), "gaussian", "none", 0.01, ())
+    _, f1_no0, _, fa, fa_drift, recall, err = score_synthetic([steps, quiet], [[102], [50]])
+    assert f1_no0 == pytest.approx(0.5)
+    assert fa == pytest.approx(5.0) and fa_drift == 0.0
+    assert recall[1] == 1.0 and err == 2.0
+
+
+@pytest.mark.skipif(not TCPD.is_dir(), reason="TCPD data not beside the repository")
+def test_tcpd_loads_all_32_series() -> None:
+    from detector.evaluate import load_tcpd
+
+    data = load_tcpd(TCPD)
+    assert len(data) == 32
+    names = {name for name, _, _ in data}
+    assert {"nile", "run_log", "uk_coal_employ"} <= names
+    cols = dict((name, cols) for name, cols, _ in data)
+    assert len(cols["run_log"]) == 2
+    assert all(np.isfinite(c).all() for c in cols["uk_coal_employ"])
