@@ -66,27 +66,24 @@ def residuals(x: FloatArray, cuts: Sequence[int]) -> FloatArray:
 
 def is_bimodal(resid: FloatArray, th: Thresholds) -> bool:
     """Two separated modes: the best 1-D two-cluster split (exact, by sorting and
-    prefix sums) has Ashman's D = sqrt(2)|m1 - m2| / sqrt(s1^2 + s2^2) above
-    ``bimodal_separation`` and a minor cluster of at least ``bimodal_min_fraction``
-    (Ashman, Bird & Zepf 1994: D > 2 for a clean separation).
+    prefix sums; Fisher 1958) explains more than ``bimodal_explained`` of the
+    variance and its minor cluster holds at least ``bimodal_min_fraction``.
+    Residuals are winsorised at the 1st/99th percentiles so single outliers
+    cannot dominate the variance.
     """
-    y = np.sort(resid)
+    lo_q, hi_q = np.quantile(resid, [0.01, 0.99])
+    y = np.sort(np.clip(resid, lo_q, hi_q))
     n = int(y.shape[0])
     lo = max(2, math.ceil(th.bimodal_min_fraction * n))
-    if n - lo < lo:
+    total = float(np.sum((y - y.mean()) ** 2))
+    if n - lo < lo or total == 0.0:
         return False
     s1, s2 = np.cumsum(y), np.cumsum(y * y)
     k = np.arange(lo, n - lo + 1)
-    m1 = s1[k - 1] / k
-    m2 = (s1[-1] - s1[k - 1]) / (n - k)
-    v1 = np.maximum(s2[k - 1] / k - m1 * m1, 0.0)
-    v2 = np.maximum((s2[-1] - s2[k - 1]) / (n - k) - m2 * m2, 0.0)
-    within = k * v1 + (n - k) * v2
-    best = int(np.argmin(within))
-    spread = math.sqrt(float(v1[best] + v2[best]))
-    if spread == 0.0:
-        return bool(m2[best] > m1[best])
-    return math.sqrt(2.0) * float(m2[best] - m1[best]) / spread > th.bimodal_separation
+    left = s2[k - 1] - s1[k - 1] ** 2 / k
+    right = (s2[-1] - s2[k - 1]) - (s1[-1] - s1[k - 1]) ** 2 / (n - k)
+    within = float(np.min(left + right))
+    return 1.0 - within / total > th.bimodal_explained
 
 
 def is_drifting(resid: FloatArray, sigma: float, th: Thresholds) -> bool:

@@ -28,7 +28,9 @@ class Thresholds:
             which keeps the result invariant under shifting the series).
 
     Noise profile:
-        bimodal_separation: Ashman's D above which residuals are called bimodal.
+        bimodal_explained: share of the residual variance explained by the best
+            two-cluster split above which residuals are called bimodal (a normal
+            distribution gives 1 - 2/pi = 0.64, two modes 4 sigmas apart 0.8).
         bimodal_min_fraction: smallest share of the minor mode to call it a mode.
         drift_sigma: residual drift over the series, in noise sigmas, that marks
             the benchmark as drifting.
@@ -48,7 +50,7 @@ class Thresholds:
     min_segment: int = 5
     min_effect_sigma: float = 1.0
     min_rel_change: float = 0.0
-    bimodal_separation: float = 2.0
+    bimodal_explained: float = 0.8
     bimodal_min_fraction: float = 0.1
     drift_sigma: float = 1.0
     compare_alpha: float = 0.05
@@ -153,7 +155,7 @@ class NoiseProfile:
         (1.4826 × MAD, in the series' units).
     rel_noise: ``sigma / |median level|`` (coefficient of variation; inf when
         the level is 0).
-    bimodal: residuals form two separated modes (Ashman's D).
+    bimodal: residuals form two separated modes.
     drifting: residuals trend with commit order by more than ``drift_sigma``.
     unstable: ``bimodal or drifting``.
     min_rel_change: smallest relative change the detector reports for this
