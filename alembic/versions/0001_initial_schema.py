@@ -39,6 +39,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_project_name")),
     )
     op.create_table(
+        "user_account",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("username", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.String(length=300), nullable=False),
+        sa.Column("is_admin", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
+        sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
+    )
+    op.create_table(
+        "webhook_delivery",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("delivery_id", sa.String(length=100), nullable=False),
+        sa.Column("event", sa.String(length=100), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_delivery")),
+        sa.UniqueConstraint("delivery_id", name=op.f("uq_webhook_delivery_delivery_id")),
+    )
+    op.create_table(
         "api_token",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -64,6 +83,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_token_project_id"), ["project_id"], unique=False)
 
     op.create_table(
+        "audit_entry",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "project_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("action", sa.String(length=100), nullable=False),
+        sa.Column("target", sa.String(length=500), nullable=False),
+        sa.Column(
+            "details",
+            sa.JSON()
+            .with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+            .with_variant(sqlite.JSON(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["project.id"],
+            name=op.f("fk_audit_entry_project_id_project"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
+    )
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_entry_created", ["created_at"], unique=False)
+
+    op.create_table(
         "benchmark",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -80,6 +127,12 @@ def upgrade() -> None:
         ),
         sa.Column("params_key", sa.String(length=2000), nullable=False),
         sa.Column("display_name", sa.String(length=1000), nullable=True),
+        sa.Column(
+            "merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["benchmark.id"], name=op.f("fk_benchmark_merged_into_id_benchmark")
+        ),
         sa.ForeignKeyConstraint(
             ["project_id"],
             ["project.id"],
@@ -190,6 +243,29 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "pr_comment",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "project_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("pr_number", sa.Integer(), nullable=False),
+        sa.Column("github_comment_id", sa.BigInteger(), nullable=True),
+        sa.Column("head_sha", sa.String(length=64), nullable=True),
+        sa.Column("body_sha256", sa.String(length=64), nullable=True),
+        sa.Column("verdict", sa.String(length=20), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["project.id"],
+            name=op.f("fk_pr_comment_project_id_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pr_comment")),
+        sa.UniqueConstraint(
+            "project_id", "pr_number", name=op.f("uq_pr_comment_project_id_pr_number")
+        ),
+    )
+    op.create_table(
         "alert_summary",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -209,6 +285,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("issue_url", sa.String(length=2000), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -349,6 +426,10 @@ def upgrade() -> None:
         sa.Column(
             "branch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
+        sa.Column("noise", sa.Float(), nullable=True),
+        sa.Column("unstable", sa.Boolean(), nullable=False),
+        sa.Column("latest_change", sa.Float(), nullable=True),
+        sa.Column("detected_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["benchmark_id"],
             ["benchmark.id"],
@@ -414,6 +495,10 @@ def upgrade() -> None:
         sa.Column("pvalue", sa.Float(), nullable=False),
         sa.Column("is_regression", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("confirmation", sa.String(length=20), nullable=False),
+        sa.Column(
+            "culprit_commit_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("detector_version", sa.String(length=50), nullable=False),
         sa.Column(
@@ -425,6 +510,9 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["culprit_commit_id"], ["commit.id"], name=op.f("fk_alert_culprit_commit_id_commit")
+        ),
         sa.ForeignKeyConstraint(
             ["first_commit_id"], ["commit.id"], name=op.f("fk_alert_first_commit_id_commit")
         ),
@@ -447,6 +535,36 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.create_index("ix_alert_summary", ["summary_id"], unique=False)
+
+    op.create_table(
+        "annotation",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "series_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "commit_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["commit_id"],
+            ["commit.id"],
+            name=op.f("fk_annotation_commit_id_commit"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["series_id"],
+            ["series.id"],
+            name=op.f("fk_annotation_series_id_series"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_annotation")),
+    )
+    with op.batch_alter_table("annotation", schema=None) as batch_op:
+        batch_op.create_index("ix_annotation_series", ["series_id"], unique=False)
 
     op.create_table(
         "result",
@@ -517,14 +635,78 @@ def upgrade() -> None:
         batch_op.create_index("ix_result_run", ["run_id"], unique=False)
         batch_op.create_index("ix_result_series_position", ["series_id", "position"], unique=False)
 
+    op.create_table(
+        "job",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "project_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("commit_sha", sa.String(length=64), nullable=False),
+        sa.Column("baseline_sha", sa.String(length=64), nullable=True),
+        sa.Column("branch", sa.String(length=255), nullable=True),
+        sa.Column("machine", sa.String(length=200), nullable=False),
+        sa.Column("pr_number", sa.Integer(), nullable=True),
+        sa.Column("alert_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "parent_job_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "spec",
+            sa.JSON()
+            .with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+            .with_variant(sqlite.JSON(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("log_tail", sa.Text(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alert.id"], name=op.f("fk_job_alert_id_alert"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_job_id"],
+            ["job.id"],
+            name=op.f("fk_job_parent_job_id_job"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["project.id"],
+            name=op.f("fk_job_project_id_project"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_job_run_id_run"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job")),
+    )
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.create_index("ix_job_alert", ["alert_id"], unique=False)
+        batch_op.create_index("ix_job_project_state", ["project_id", "state"], unique=False)
+
 
 def downgrade() -> None:
 
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_project_state")
+        batch_op.drop_index("ix_job_alert")
+
+    op.drop_table("job")
     with op.batch_alter_table("result", schema=None) as batch_op:
         batch_op.drop_index("ix_result_series_position")
         batch_op.drop_index("ix_result_run")
 
     op.drop_table("result")
+    with op.batch_alter_table("annotation", schema=None) as batch_op:
+        batch_op.drop_index("ix_annotation_series")
+
+    op.drop_table("annotation")
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index("ix_alert_summary")
 
@@ -543,13 +725,20 @@ def downgrade() -> None:
 
     op.drop_table("branch_commit")
     op.drop_table("alert_summary")
+    op.drop_table("pr_comment")
     op.drop_table("measure")
     op.drop_table("machine")
     op.drop_table("commit")
     op.drop_table("branch")
     op.drop_table("benchmark")
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entry_created")
+
+    op.drop_table("audit_entry")
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_token_project_id"))
 
     op.drop_table("api_token")
+    op.drop_table("webhook_delivery")
+    op.drop_table("user_account")
     op.drop_table("project")

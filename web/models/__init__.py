@@ -2,26 +2,37 @@
 
 from web.models.alert import TRIAGE_STATES, Alert, AlertSummary
 from web.models.base import Base
+from web.models.github import PrComment, WebhookDelivery
+from web.models.job import JOB_KINDS, JOB_STATES, Job
+from web.models.people import Annotation, AuditEntry, User
 from web.models.project import TOKEN_SCOPES, ApiToken, Project
 from web.models.result import Benchmark, Measure, Result, Series
 from web.models.run import Run
 from web.models.source import Branch, BranchCommit, Commit, Machine
 
 __all__ = [
+    "JOB_KINDS",
+    "JOB_STATES",
     "TOKEN_SCOPES",
     "TRIAGE_STATES",
     "Alert",
     "AlertSummary",
+    "Annotation",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "Benchmark",
     "Branch",
     "BranchCommit",
     "Commit",
+    "Job",
     "Machine",
     "Measure",
+    "PrComment",
     "Project",
     "Result",
     "Run",
     "Series",
+    "User",
+    "WebhookDelivery",
 ]

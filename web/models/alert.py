@@ -28,6 +28,7 @@ class AlertSummary(Base):
     status: Mapped[str] = mapped_column(String(20), default="untriaged")
     issue_url: Mapped[str | None] = mapped_column(String(2000))
     note: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -52,6 +53,9 @@ class Alert(Base):
     pvalue: Mapped[float] = mapped_column(Float)
     is_regression: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(20), default="untriaged")
+    # candidate -> confirmed | not_reproduced, decided by confirmation re-runs.
+    confirmation: Mapped[str] = mapped_column(String(20), default="candidate")
+    culprit_commit_id: Mapped[int | None] = mapped_column(ForeignKey("commit.id"))
     # False once a later detection pass no longer finds this change.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     detector_version: Mapped[str] = mapped_column(String(50))

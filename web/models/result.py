@@ -7,10 +7,22 @@ single range scan of ``ix_result_series_position`` on either engine.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from web.models.base import Base, BigId, JsonDoc
+from web.models.base import Base, BigId, JsonDoc, UTCDateTime
 
 DIRECTIONS = ("lower_is_better", "higher_is_better")
 
@@ -27,6 +39,8 @@ class Benchmark(Base):
     # Canonical text of params (sorted JSON) so the unique key is comparable on every engine.
     params_key: Mapped[str] = mapped_column(String(2000), default="{}")
     display_name: Mapped[str | None] = mapped_column(String(1000))
+    # A renamed/merged benchmark points at the one whose history it continues.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("benchmark.id"))
 
 
 class Measure(Base):
@@ -52,6 +66,11 @@ class Series(Base):
     measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id", ondelete="CASCADE"))
     machine_id: Mapped[int] = mapped_column(ForeignKey("machine.id", ondelete="CASCADE"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    # Filled by detection: robust relative noise, stability flag, and the time of the last pass.
+    noise: Mapped[float | None] = mapped_column(Float)
+    unstable: Mapped[bool] = mapped_column(Boolean, default=False)
+    latest_change: Mapped[float | None] = mapped_column(Float)
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Result(Base):
