@@ -26,6 +26,7 @@ IntArray = npt.NDArray[np.int64]
 
 _UNIT_GRID = np.linspace(-1.0, 1.0, 17)
 _POSITIONS = np.arange(1024, dtype=np.float64)
+_DOUBLED_RANKS = 2 * np.arange(1024, dtype=np.int64) + 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +51,16 @@ class RankPrefix:
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """Best split of a segment: ``split`` points before the change, standardised
-    statistic ``z`` (positive: later values are larger), scan p-value."""
+    statistic ``z`` (positive: later values are larger), segment length ``m``."""
 
     split: int
     z: float
-    pvalue: float
+    m: int
+
+    def significant(self, alpha: float, min_segment: int) -> bool:
+        """Whether the scan p-value is below ``alpha`` (cheap bound first)."""
+        bonferroni = 2.0 * (self.m - 2 * min_segment + 1) * float(special.ndtr(-abs(self.z)))
+        return bonferroni < alpha or scan_pvalue(abs(self.z), self.m, min_segment) < alpha
 
 
 def rank_prefix(segment: FloatArray) -> RankPrefix:
@@ -68,14 +74,18 @@ def rank_prefix(segment: FloatArray) -> RankPrefix:
     starts_flag = np.empty(m, dtype=bool)
     starts_flag[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts_flag[1:])
+    ranks = np.empty(m, dtype=np.int64)
+    if starts_flag.all():  # no ties: doubled rank of the i-th smallest is 2i + 2
+        ranks[order] = _positions_int(m)
+        np.cumsum(ranks, out=prefix[1:])
+        return RankPrefix(prefix, 0.0)
     starts = np.flatnonzero(starts_flag)
     counts = np.diff(np.append(starts, m))
     twice_mid = 2 * starts + counts + 1
-    ranks = np.empty(m, dtype=np.int64)
     ranks[order] = twice_mid[np.cumsum(starts_flag) - 1]
     np.cumsum(ranks, out=prefix[1:])
-    counts = counts.astype(np.float64)
-    return RankPrefix(prefix, float(np.sum(counts**3 - counts)))
+    tied = counts[counts > 1].astype(np.float64)
+    return RankPrefix(prefix, float(np.sum(tied**3 - tied)))
 
 
 def extend_prefix(segment: FloatArray, old: RankPrefix, value: float) -> RankPrefix:
@@ -123,7 +133,7 @@ def scan(rp: RankPrefix, min_segment: int) -> ScanResult | None:
     best = int(np.argmax(score))
     kb = float(best + min_segment)
     z_best = 0.5 * float(centred[best]) / math.sqrt(kb * (m - kb) / 12.0 * tie_factor)
-    return ScanResult(best + min_segment, z_best, scan_pvalue(abs(z_best), m, min_segment))
+    return ScanResult(best + min_segment, z_best, m)
 
 
 def _positions(m: int) -> FloatArray:
@@ -133,6 +143,15 @@ def _positions(m: int) -> FloatArray:
         _POSITIONS = np.arange(max(2 * m, 1024), dtype=np.float64)
         _POSITIONS.flags.writeable = False
     return _POSITIONS[: m + 1]
+
+
+def _positions_int(m: int) -> IntArray:
+    """``2 * arange(m) + 2`` (doubled ranks without ties), from a shared cache."""
+    global _DOUBLED_RANKS
+    if _DOUBLED_RANKS.shape[0] < m:
+        _DOUBLED_RANKS = 2 * np.arange(max(2 * m, 1024), dtype=np.int64) + 2
+        _DOUBLED_RANKS.flags.writeable = False
+    return _DOUBLED_RANKS[:m]
 
 
 def scan_pvalue(z: float, m: int, min_segment: int) -> float:

@@ -74,7 +74,7 @@ class Segmenter:
         while stack:
             a, b = stack.pop()
             result = self._scan(a, b)
-            if result is None or result.pvalue >= self.th.alpha:
+            if result is None or not result.significant(self.th.alpha, self.th.min_segment):
                 continue
             cut = a + result.split
             found.append(cut)
@@ -147,7 +147,7 @@ class Segmenter:
         key = (a, b)
         self._used.add(key)
         if key not in self._medians:
-            self._medians[key] = float(np.median(self.x[a:b]))
+            self._medians[key] = fast_median(self.x[a:b])
         return self._medians[key]
 
     def _cut(self, prev: int, cut: int, nxt: int) -> CutStats:
@@ -191,7 +191,7 @@ def _robust_sigma(resid: FloatArray) -> float:
     (× sqrt(pi/2)) when more than half the residuals are 0 (quantised data).
     """
     dev = np.abs(resid)
-    mad = float(np.median(dev))
+    mad = fast_median(dev)
     if mad > 0:
         return _MAD_TO_SIGMA * mad
     return float(np.mean(dev)) * math.sqrt(math.pi / 2.0)
@@ -219,3 +219,13 @@ def _autocorrelation_deflation(resid: FloatArray, sigma: float) -> float:
         return 1.0
     rho = min(rho, 0.99)
     return math.sqrt((1.0 - rho) / (1.0 + rho))
+
+
+def fast_median(v: FloatArray) -> float:
+    """Median of a non-empty 1-D array (same value as ``np.median``, less overhead)."""
+    m = int(v.shape[0])
+    half = m // 2
+    if m % 2:
+        return float(np.partition(v, half)[half])
+    part = np.partition(v, (half - 1, half))
+    return (float(part[half - 1]) + float(part[half])) / 2.0

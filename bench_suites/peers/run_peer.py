@@ -51,7 +51,8 @@ def _ruptures(kind: str) -> Callable[[list[float]], list[int]]:
         # sigma from the MAD of first differences (robust to the shifts).
         sigma = 1.4826 * float(np.median(np.abs(np.diff(x)))) / np.sqrt(2.0)
         pen = max(2.0 * sigma**2 * np.log(n), 1e-12)
-        algo = rpt.Binseg(model="l2", min_size=2) if kind == "binseg" else rpt.Pelt(model="l2", min_size=2)
+        cls = rpt.Binseg if kind == "binseg" else rpt.Pelt
+        algo = cls(model="l2", min_size=2)
         return [int(b) for b in algo.fit(x).predict(pen=pen) if b < n]
 
     return run

@@ -19,7 +19,12 @@ REQUIREMENTS = {
     "mongodb": ["signal-processing-algorithms==2.1.6"],
 }
 # method name in run_peer.py -> venv name (None: the current interpreter)
-METHOD_VENV = {"otava": "otava", "mongodb": "mongodb", "ruptures-binseg": None, "ruptures-pelt": None}
+METHOD_VENV = {
+    "otava": "otava",
+    "mongodb": "mongodb",
+    "ruptures-binseg": None,
+    "ruptures-pelt": None,
+}
 
 
 def python_for(method: str, create: bool = True) -> tuple[str | None, str]:
@@ -43,10 +48,18 @@ def ensure(name: str, create: bool = True) -> tuple[str | None, str]:
     if not create:
         return None, f"venv {name} not created (run python bench_suites/peers/venvs.py {name})"
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True,
-                       capture_output=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS[name]],
-                       check=True, capture_output=True, timeout=900)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(VENVS / name)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *REQUIREMENTS[name]],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         tail = detail.decode(errors="replace").strip().splitlines()[-1:] if detail else []
