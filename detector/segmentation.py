@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.scan import FloatArray, RankPrefix, ScanResult, extend_prefix, rank_prefix, scan
+from detector.scan import FloatArray, RankPrefix, extend_prefix, rank_prefix, scan
 from detector.scan import scan_pvalue as _scan_pvalue
 from detector.types import Thresholds
 
@@ -46,7 +46,7 @@ class Segmenter:
     def __init__(self, thresholds: Thresholds) -> None:
         self.th = thresholds
         self.x: FloatArray = np.empty(0, dtype=np.float64)
-        self._scans: dict[tuple[int, int], ScanResult | None] = {}
+        self._scans: dict[tuple[int, int], int | None] = {}
         self._cuts: dict[tuple[int, int, int], CutStats] = {}
         self._medians: dict[tuple[int, int], float] = {}
         self._tails: dict[int, RankPrefix] = {}  # segments [a, previous n)
@@ -73,10 +73,10 @@ class Segmenter:
         stack = [(0, n)]
         while stack:
             a, b = stack.pop()
-            result = self._scan(a, b)
-            if result is None or not result.significant(self.th.alpha, self.th.min_segment):
+            split = self._scan(a, b)
+            if split is None:
                 continue
-            cut = a + result.split
+            cut = a + split
             found.append(cut)
             stack.extend(((a, cut), (cut, b)))
         return sorted(found)
@@ -136,11 +136,14 @@ class Segmenter:
         self._tails[a] = rp
         return rp
 
-    def _scan(self, a: int, b: int) -> ScanResult | None:
+    def _scan(self, a: int, b: int) -> int | None:
+        """Offset of the significant best split of ``[a, b)``, or None."""
         key = (a, b)
         self._used.add(key)
         if key not in self._scans:
-            self._scans[key] = scan(self._prefix(a, b), self.th.min_segment)
+            found = scan(self._prefix(a, b), self.th.min_segment)
+            keep = found is not None and found.significant(self.th.alpha, self.th.min_segment)
+            self._scans[key] = found.split if keep and found is not None else None
         return self._scans[key]
 
     def _median(self, a: int, b: int) -> float:
