@@ -97,6 +97,7 @@ def settings(db_engine: Engine, tmp_path: Path) -> Settings:
         database_url=db_engine.url.render_as_string(hide_password=False),
         secret_key="test-secret",
         base_url="http://bw.test",
+        eager_tasks=True,
     )
 
 
@@ -107,6 +108,7 @@ def app(settings: Settings, session_factory: sessionmaker[Session]):  # type: ig
     application = create_app(settings)
     application.extensions["benchwarden.engine"].dispose()
     application.extensions["benchwarden.sessionmaker"] = session_factory
+    application.extensions["benchwarden.celery"].conf.benchwarden_sessionmaker = session_factory
     application.testing = True
     return application
 
@@ -165,7 +167,11 @@ def live_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture()
 def live_server(live_database: str, tmp_path: Path) -> Iterator[LiveServer]:
     settings = replace(
-        Settings.from_env({}), data_dir=tmp_path, database_url=live_database, secret_key="t"
+        Settings.from_env({}),
+        data_dir=tmp_path,
+        database_url=live_database,
+        secret_key="t",
+        eager_tasks=True,
     )
     with LiveServer(settings) as server:
         yield server

@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from web.api.errors import register_error_handlers
     from web.api.routes import create_blueprint
+    from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
 
@@ -29,7 +30,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     app.extensions["benchwarden.settings"] = settings
     app.extensions["benchwarden.engine"] = engine
-    app.extensions["benchwarden.sessionmaker"] = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine)
+    app.extensions["benchwarden.sessionmaker"] = factory
+    app.extensions["benchwarden.celery"] = make_celery(settings, factory)
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
     app.register_blueprint(create_blueprint())

@@ -16,6 +16,7 @@ from web.api import schemas
 from web.api.auth import authorize, current_token, project_or_404
 from web.api.errors import ApiError
 from web.api.submission import read_submission
+from web.celery_app import Dispatcher
 from web.config import Settings
 from web.db import request_session
 from web.models import Benchmark, Branch, Commit, Machine, Project, Run
@@ -227,6 +228,9 @@ def create_run() -> tuple[Response, int]:
         raise ApiError(422, "invalid_submission", str(exc)) from None
     if token is not None:
         token.last_used_at = utcnow()
+    if outcome.created:
+        dispatcher = Dispatcher(current_app.extensions["benchwarden.celery"])
+        dispatcher.after_commit(session, "benchwarden.detect_run", outcome.run.id)
     session.commit()
     detail = catalog.run_detail(session, outcome.run.id)
     assert detail is not None

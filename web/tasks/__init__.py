@@ -1,0 +1,1 @@
+"""Thin Celery task bodies over services: (session, dispatcher, ids...) -> None."""

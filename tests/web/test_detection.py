@@ -1,0 +1,120 @@
+"""Detection after ingest, on both engines, with series built through the ingest API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from detector import DETECTOR_VERSION
+from tests.factories import make_project, make_token, native_results, post_results, sha
+from web.models import Alert, AlertSummary, Annotation, Commit, Series
+from web.services.detection import detect_series
+
+
+@pytest.fixture()
+def token(db_session: Session) -> str:
+    return make_token(db_session, make_project(db_session, "proj"))
+
+
+def _history(client, token, n: int, levels, *, direction="lower_is_better", start=0, seed=1):  # type: ignore[no-untyped-def]
+    """Post n commits; ``levels(i)`` gives each benchmark's true level at commit i."""
+    rng = np.random.default_rng(seed)
+    for i in range(start, start + n):
+        values = {
+            name: level * (1 + 0.005 * rng.standard_normal()) for name, level in levels(i).items()
+        }
+        parents = [sha(i - 1)] if i else []
+        post_results(
+            client, token, sha(i), native_results(values, direction=direction), parents=parents
+        )
+
+
+def _alerts(db_session: Session) -> list[tuple[Alert, str, str | None]]:
+    # Early passes over a short history may raise a change that later data
+    # disproves; those are kept but marked inactive.
+    rows = db_session.execute(select(Alert).where(Alert.active)).scalars().all()
+    out = []
+    for alert in rows:
+        first = db_session.get(Commit, alert.first_commit_id)
+        good = (
+            db_session.get(Commit, alert.last_good_commit_id) if alert.last_good_commit_id else None
+        )
+        out.append((alert, first.sha, good.sha if good else None))  # type: ignore[union-attr]
+    return out
+
+
+def test_planted_slowdown_raises_one_grouped_summary(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _history(
+        client,
+        token,
+        30,
+        lambda i: {"a": 1.0 if i < 15 else 1.2, "b": 2.0 if i < 15 else 2.4, "c": 3.0},
+    )
+    alerts = _alerts(db_session)
+    assert sorted((a.is_regression, first, good) for a, first, good in alerts) == [
+        (True, sha(15), sha(14)),
+        (True, sha(15), sha(14)),
+    ]
+    alert = alerts[0][0]
+    assert alert.rel_change == pytest.approx(0.2, abs=0.03)
+    assert alert.detector_version == DETECTOR_VERSION
+    assert alert.thresholds["min_segment"] >= 2
+    assert alert.pvalue < 0.01
+    summaries = {a.summary_id for a, _, _ in alerts}
+    assert len(summaries) == 1
+    assert db_session.get(AlertSummary, summaries.pop()).status == "untriaged"
+    series = db_session.scalars(select(Series)).all()
+    assert all(s.noise is not None and s.noise < 0.02 for s in series)
+
+
+def test_improvement_and_higher_is_better(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _history(
+        client,
+        token,
+        24,
+        lambda i: {"ops": 100.0 if i < 12 else 120.0},
+        direction="higher_is_better",
+    )
+    ((alert, first, _),) = _alerts(db_session)
+    assert first == sha(12)
+    assert alert.is_regression is False and alert.rel_change > 0
+
+
+def test_flat_series_raises_nothing(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _history(client, token, 30, lambda i: {"a": 1.0})
+    assert _alerts(db_session) == []
+
+
+def test_triaged_alert_is_not_raised_again(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _history(client, token, 20, lambda i: {"a": 1.0 if i < 10 else 1.3})
+    ((alert, _, _),) = _alerts(db_session)
+    alert.status = "wontfix"
+    db_session.commit()
+    _history(client, token, 10, lambda i: {"a": 1.3}, start=20, seed=2)
+    alerts = _alerts(db_session)
+    assert len(alerts) == 1 and alerts[0][0].status == "wontfix"
+
+
+def test_known_change_annotation_suppresses_the_alert(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _history(client, token, 10, lambda i: {"a": 1.0})
+    series = db_session.scalars(select(Series)).one()
+    # The team knows the commit that is coming changes the level on purpose.
+    post_results(client, token, sha(10), native_results({"a": 1.5}), parents=[sha(9)])
+    commit = db_session.scalar(select(Commit).where(Commit.sha == sha(10)))
+    db_session.add(
+        Annotation(
+            series_id=series.id, commit_id=commit.id, kind="known_change", note="new algorithm"
+        )
+    )
+    db_session.commit()
+    _history(client, token, 10, lambda i: {"a": 1.5}, start=11)
+    assert _alerts(db_session) == []
+
+
+def test_redetection_is_idempotent(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _history(client, token, 20, lambda i: {"a": 1.0 if i < 10 else 1.3})
+    series = db_session.scalars(select(Series)).one()
+    assert detect_series(db_session, series.id) == []
+    assert len(_alerts(db_session)) == 1

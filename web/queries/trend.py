@@ -1,0 +1,174 @@
+"""The trend of one benchmark: its series (merged history included), points and marks.
+
+A benchmark that was renamed by merging (``Benchmark.merged_into_id``) keeps its
+own rows; reading the survivor's series also reads the series of every
+benchmark merged into it with the same measure, machine and branch, so history
+survives renames without rewriting a single result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.models import Alert, Annotation, Benchmark, BranchCommit, Commit, Result, Series
+
+POINT_COLUMNS = (
+    "position",
+    "commit_id",
+    "sha",
+    "time",
+    "author",
+    "message",
+    "run_id",
+    "value",
+    "stddev",
+    "min",
+    "max",
+)
+
+
+def merged_benchmark_ids(session: Session, benchmark_id: int) -> list[int]:
+    """``benchmark_id`` and every benchmark merged into it, directly or transitively."""
+    found = [benchmark_id]
+    frontier = [benchmark_id]
+    while frontier:
+        children = list(
+            session.scalars(select(Benchmark.id).where(Benchmark.merged_into_id.in_(frontier)))
+        )
+        children = [c for c in children if c not in found]
+        found.extend(children)
+        frontier = children
+    return found
+
+
+def benchmark_series(session: Session, benchmark_id: int) -> list[Series]:
+    """The benchmark's own series (those its page plots, one per measure/machine/branch)."""
+    return list(
+        session.scalars(
+            select(Series).where(Series.benchmark_id == benchmark_id).order_by(Series.id)
+        )
+    )
+
+
+def sibling_series_ids(session: Session, series: Series) -> list[int]:
+    """``series`` plus the same measure/machine/branch series of benchmarks merged into it."""
+    benchmark_ids = merged_benchmark_ids(session, series.benchmark_id)
+    ids = session.scalars(
+        select(Series.id).where(
+            Series.benchmark_id.in_(benchmark_ids),
+            Series.measure_id == series.measure_id,
+            Series.machine_id == series.machine_id,
+            Series.branch_id == series.branch_id,
+        )
+    )
+    return sorted(set(ids) | {series.id})
+
+
+def point_columns(session: Session, series_ids: list[int]) -> dict[str, list[Any]]:
+    """Ok points of the given series in branch order, column-wise; times are Unix seconds."""
+    rows = session.execute(
+        select(
+            Result.position,
+            Result.commit_id,
+            Commit.sha,
+            Commit.committed_at,
+            Commit.author,
+            Commit.message,
+            Result.run_id,
+            Result.value,
+            Result.stddev,
+            Result.min,
+            Result.max,
+        )
+        .join(Commit, Commit.id == Result.commit_id)
+        .where(
+            Result.series_id.in_(series_ids),
+            Result.status == "ok",
+            Result.value.is_not(None),
+        )
+        .order_by(Result.position, Result.id)
+    ).all()
+    columns: dict[str, list[Any]] = {name: [] for name in POINT_COLUMNS}
+    if rows:
+        for name, values in zip(POINT_COLUMNS, zip(*rows, strict=True), strict=True):
+            columns[name] = list(values)
+    columns["time"] = [t.timestamp() if t is not None else None for t in columns["time"]]
+    return columns
+
+
+@dataclass(frozen=True)
+class AlertMark:
+    id: int
+    summary_id: int
+    commit_id: int
+    status: str
+    is_regression: bool
+    rel_change: float
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class AnnotationMark:
+    id: int
+    commit_id: int
+    sha: str
+    kind: str
+    note: str
+    author: str
+
+
+def alert_marks(session: Session, series_ids: list[int]) -> list[AlertMark]:
+    """Active alerts of the series: the change points the detector stored."""
+    rows = session.execute(
+        select(
+            Alert.id,
+            Alert.summary_id,
+            Alert.first_commit_id,
+            Alert.status,
+            Alert.is_regression,
+            Alert.rel_change,
+            Alert.before,
+            Alert.after,
+        )
+        .where(Alert.series_id.in_(series_ids), Alert.active.is_(True))
+        .order_by(Alert.id)
+    )
+    return [AlertMark(*r) for r in rows]
+
+
+def annotation_marks(session: Session, series_ids: list[int]) -> list[AnnotationMark]:
+    rows = session.execute(
+        select(
+            Annotation.id,
+            Annotation.commit_id,
+            Commit.sha,
+            Annotation.kind,
+            Annotation.note,
+            Annotation.author,
+        )
+        .join(Commit, Commit.id == Annotation.commit_id)
+        .where(Annotation.series_id.in_(series_ids))
+        .order_by(Annotation.id)
+    )
+    return [AnnotationMark(*r) for r in rows]
+
+
+def find_branch_commit(session: Session, branch_id: int, sha_prefix: str) -> Commit | None:
+    """The commit on ``branch_id`` whose sha starts with ``sha_prefix`` (unique match only)."""
+    sha_prefix = sha_prefix.strip().lower()
+    if len(sha_prefix) < 4:
+        return None
+    rows = session.scalars(
+        select(Commit)
+        .join(BranchCommit, BranchCommit.commit_id == Commit.id)
+        .where(
+            BranchCommit.branch_id == branch_id, Commit.sha.startswith(sha_prefix, autoescape=True)
+        )
+        .limit(2)
+    ).all()
+    return rows[0] if len(rows) == 1 else None

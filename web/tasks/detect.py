@@ -1,0 +1,16 @@
+"""Detection after ingest: re-detect the series a run touched, then notify on new alerts."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from web.celery_app import Dispatcher
+from web.services.detection import detect_for_run
+
+
+def detect_run(session: Session, dispatcher: Dispatcher, run_id: int) -> list[int]:
+    """Returns the ids of alert summaries that gained new alerts."""
+    outcome = detect_for_run(session, run_id)
+    for summary_id in outcome.new_summary_ids:
+        dispatcher.after_commit(session, "benchwarden.notify_summary", summary_id)
+    return list(outcome.new_summary_ids)
