@@ -66,3 +66,175 @@ def post_results(client, token: str, commit: str, data: bytes, **metadata: objec
 
 def sha(n: int) -> str:
     return f"{n:040x}"
+
+
+# --- dashboard: series, alerts and users built directly (fast, exact values) ---
+
+
+def make_history(  # type: ignore[no-untyped-def]
+    session: Session,
+    project: Project,
+    values: dict[str, list[float]],
+    *,
+    machine: str = "box1",
+    branch: str = "main",
+    measure: str = "time",
+    unit: str = "s",
+    direction: str = "lower_is_better",
+    suite: str = "suite",
+    first_commit: int = 1,
+    stddev: float | None = None,
+    samples: int = 0,
+):
+    """One run per commit, one series per benchmark name; commits are ``sha(first_commit + i)``.
+
+    Returns ``{name: series}``. Results carry ``samples`` raw samples around the
+    value (deterministic) when ``samples`` > 0. Nothing goes through ingest, so
+    no detection runs: add alerts with :func:`make_alert`.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from web.models import (
+        Benchmark,
+        Branch,
+        BranchCommit,
+        Commit,
+        Machine,
+        Measure,
+        Result,
+        Run,
+        Series,
+    )
+
+    def get_or_add(model, **fields):  # type: ignore[no-untyped-def]
+        found = session.scalar(select(model).filter_by(**fields))
+        if found is None:
+            found = model(**fields)
+            session.add(found)
+            session.flush()
+        return found
+
+    box = get_or_add(Machine, project_id=project.id, name=machine)
+    br = get_or_add(Branch, project_id=project.id, name=branch)
+    meas = get_or_add(Measure, project_id=project.id, name=measure, unit=unit)
+    meas.direction = direction
+    series = {}
+    for name in values:
+        bench = get_or_add(
+            Benchmark, project_id=project.id, suite=suite, name=name, params_key="{}"
+        )
+        series[name] = get_or_add(
+            Series,
+            project_id=project.id,
+            benchmark_id=bench.id,
+            measure_id=meas.id,
+            machine_id=box.id,
+            branch_id=br.id,
+        )
+    length = max(len(v) for v in values.values())
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(length):
+        number = first_commit + i
+        commit = get_or_add(Commit, project_id=project.id, sha=sha(number))
+        commit.author, commit.message = "Ada", f"commit {number}\n\nbody"
+        commit.committed_at = start + timedelta(hours=number)
+        get_or_add(BranchCommit, branch_id=br.id, commit_id=commit.id, position=number * 1024)
+        run = Run(
+            project_id=project.id,
+            commit_id=commit.id,
+            branch_id=br.id,
+            machine_id=box.id,
+            source_format="custom",
+            result_count=len(values),
+            machine_snapshot={"name": machine, "cpu_model": "TestCPU", "cores": 4},
+        )
+        session.add(run)
+        session.flush()
+        for name, vals in values.items():
+            if i >= len(vals):
+                continue
+            v = vals[i]
+            raw = [v * (1 + 0.001 * ((k % 5) - 2)) for k in range(samples)] if samples else None
+            session.add(
+                Result(
+                    run_id=run.id,
+                    series_id=series[name].id,
+                    benchmark_id=series[name].benchmark_id,
+                    measure_id=meas.id,
+                    commit_id=commit.id,
+                    position=number * 1024,
+                    value=v,
+                    mean=v,
+                    stddev=stddev,
+                    samples=raw,
+                    sample_count=samples or None,
+                )
+            )
+    session.commit()
+    return series
+
+
+def make_alert(  # type: ignore[no-untyped-def]
+    session: Session,
+    series,
+    first_commit: int,
+    *,
+    before: float = 1.0,
+    after: float = 1.2,
+    status: str = "untriaged",
+    summary=None,
+):
+    """An active alert (and its summary, unless given) at commit ``sha(first_commit)``."""
+    from sqlalchemy import select
+
+    from web.models import Alert, AlertSummary, Commit
+
+    first = session.scalar(
+        select(Commit).where(
+            Commit.project_id == series.project_id, Commit.sha == sha(first_commit)
+        )
+    )
+    last_good = session.scalar(
+        select(Commit).where(
+            Commit.project_id == series.project_id, Commit.sha == sha(first_commit - 1)
+        )
+    )
+    if summary is None:
+        summary = AlertSummary(
+            project_id=series.project_id,
+            branch_id=series.branch_id,
+            status=status,
+            first_commit_id=first.id,
+            last_good_commit_id=last_good.id if last_good else None,
+        )
+        session.add(summary)
+        session.flush()
+    alert = Alert(
+        series_id=series.id,
+        summary_id=summary.id,
+        first_commit_id=first.id,
+        last_good_commit_id=last_good.id if last_good else None,
+        before=before,
+        after=after,
+        rel_change=after / before - 1,
+        pvalue=0.001,
+        is_regression=after > before,
+        status=status,
+        detector_version="test",
+    )
+    session.add(alert)
+    session.commit()
+    return alert
+
+
+def make_user(session: Session, username: str = "maintainer", password: str = "correct horse"):  # type: ignore[no-untyped-def]
+    from werkzeug.security import generate_password_hash
+
+    from web.models import User
+
+    user = User(username=username, password_hash=generate_password_hash(password))
+    session.add(user)
+    session.commit()
+    return user

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,11 +23,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
+    from web.views.routes import register_views
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
-    app.config["SECRET_KEY"] = settings.secret_key or None
+    app.config["SECRET_KEY"] = settings.secret_key or persistent_secret_key(settings.data_dir)
     app.config["JSON_SORT_KEYS"] = False
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -36,4 +41,32 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
     app.register_blueprint(create_blueprint())
+    register_views(app)
     return app
+
+
+def persistent_secret_key(data_dir: Path) -> str:
+    """The key in ``<data_dir>/secret_key``, created once (mode 0600) when missing.
+
+    Sessions must survive restarts and be shared by every worker process, so a
+    per-process random key would not do. The file is written under a temporary
+    name and hard-linked into place, so concurrent starters agree on one key and
+    nobody ever reads a half-written file.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            # Another process may win the race; then its key is the one used.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key; delete it to make a new one")
+    return key

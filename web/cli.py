@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from runner.submit import add_submit_command
     from web.up import add_up_command
+    from web.views.cli import add_user_commands
 
     parser = argparse.ArgumentParser(prog="benchwarden", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_up_command(sub)
     add_parse_command(sub)
     add_submit_command(sub)
+    add_user_commands(sub)
     return parser
 
 

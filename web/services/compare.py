@@ -222,12 +222,14 @@ def _missing(keys: set[Key], meta: dict[Key, _Meta]) -> list[MissingBenchmark]:
 
 def _survivors(session: Session, project_id: int) -> dict[int, int]:
     """benchmark id -> the id it was (transitively) merged into, for merged ones."""
-    parent = dict(
-        session.execute(
-            select(Benchmark.id, Benchmark.merged_into_id).where(
-                Benchmark.project_id == project_id, Benchmark.merged_into_id.is_not(None)
-            )
-        ).tuples()
+    parent: dict[int, int] = dict(
+        list(
+            session.execute(
+                select(Benchmark.id, Benchmark.merged_into_id).where(
+                    Benchmark.project_id == project_id, Benchmark.merged_into_id.is_not(None)
+                )
+            ).tuples()
+        )  # type: ignore[arg-type]
     )
     out: dict[int, int] = {}
     for bench_id in parent:

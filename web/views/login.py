@@ -1,0 +1,52 @@
+"""Logging in and out of the dashboard (session cookie: HttpOnly, SameSite=Lax)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+from werkzeug.wrappers import Response
+
+from web.db import request_session
+from web.models import User
+
+# Checked against when the username is unknown, so both paths cost one hash.
+_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummysa$" + "0" * 128
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect to another host after login."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("dash.projects")
+
+
+def login_form() -> str:
+    return render_template("dash/login.html", next=_safe_next(request.args.get("next")))
+
+
+def login() -> Response | tuple[str, int]:
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    user = request_session().scalar(select(User).where(User.username == username))
+    stored = user.password_hash if user else _DUMMY_HASH
+    try:
+        valid = check_password_hash(stored, password)
+    except ValueError:
+        valid = False
+    if user is None or not valid:
+        flash("Unknown user or wrong password.", "error")
+        page = render_template("dash/login.html", next=_safe_next(request.form.get("next")))
+        return page, 401
+    # A fresh session (and CSRF token) on login defeats session fixation.
+    session.clear()
+    session["user_id"] = user.id
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("dash.projects"), code=303)

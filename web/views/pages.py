@@ -1,0 +1,183 @@
+"""Read-only pages: projects, benchmarks, a benchmark's trend, runs and machines."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from web.db import request_session
+from web.models import Benchmark, Branch, Machine, Measure, Project, Run, Series
+from web.queries import catalog
+from web.queries.alerts import fingerprint_changes
+from web.queries.listing import Filters, benchmark_rows, facets
+from web.queries.trend import (
+    alert_marks,
+    annotation_marks,
+    benchmark_series,
+    merged_benchmark_ids,
+)
+from web.views.access import may_read, readable_project, require_site_read
+
+ROW_LIMIT = 2500
+
+
+def projects() -> str:
+    require_site_read()
+    visible = [p for p in catalog.list_projects(request_session()) if may_read(p)]
+    return render_template("dash/projects.html", projects=visible)
+
+
+def benchmarks(project: str) -> str:
+    found = readable_project(project)
+    session = request_session()
+    available = facets(session, found.id)
+    default_branch = found.default_branch if found.default_branch in available.branches else ""
+    args = request.args
+    filters = Filters(
+        branch=args.get("branch", default_branch),
+        search=args.get("q", "").strip()[:200],
+        suite=args.get("suite", ""),
+        machine=args.get("machine", ""),
+        measure=args.get("measure", ""),
+    )
+    rows = benchmark_rows(session, found.id, filters, limit=ROW_LIMIT)
+    return render_template(
+        "dash/benchmarks.html",
+        project=found,
+        rows=rows,
+        facets=available,
+        filters=filters,
+        truncated=len(rows) >= ROW_LIMIT,
+    )
+
+
+def trend(project: str, benchmark_id: int) -> str | Response:
+    found = readable_project(project)
+    session = request_session()
+    bench = session.get(Benchmark, benchmark_id)
+    if bench is None or bench.project_id != found.id:
+        abort(404, description="No such benchmark in this project.")
+    if bench.merged_into_id is not None:
+        return redirect(url_for("dash.trend", project=project, benchmark_id=bench.merged_into_id))
+    series = benchmark_series(session, bench.id)
+    measures = _names(session, Measure, {s.measure_id for s in series})
+    branches = _names(session, Branch, {s.branch_id for s in series})
+    machines = _names(session, Machine, {s.machine_id for s in series})
+    measure = _pick(request.args.get("measure"), measures, None)
+    branch = _pick(request.args.get("branch"), branches, found.default_branch)
+    shown = [
+        s
+        for s in series
+        if measures.get(s.measure_id) == measure and branches.get(s.branch_id) == branch
+    ]
+    unit_row = session.get(Measure, shown[0].measure_id) if shown else None
+    series_ids = [s.id for s in shown]
+    return render_template(
+        "dash/trend.html",
+        project=found,
+        bench=bench,
+        plots=[(s, machines[s.machine_id]) for s in shown],
+        measure=unit_row,
+        measures=sorted(set(measures.values())),
+        branches=sorted(set(branches.values())),
+        branch=branch,
+        alerts=alert_marks(session, series_ids),
+        annotations=annotation_marks(session, series_ids),
+        merged=_merged(session, bench.id),
+        merge_candidates=_merge_candidates(session, found, bench),
+    )
+
+
+def _names(session, model, ids: set[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    if not ids:
+        return {}
+    rows = session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+def _pick(asked: str | None, names: dict[int, str], preferred: str | None) -> str | None:
+    values = sorted(set(names.values()))
+    if asked in values:
+        return asked
+    if preferred in values:
+        return preferred
+    return values[0] if values else None
+
+
+def _merged(session, bench_id: int) -> list[Benchmark]:  # type: ignore[no-untyped-def]
+    ids = [i for i in merged_benchmark_ids(session, bench_id) if i != bench_id]
+    if not ids:
+        return []
+    return list(session.scalars(select(Benchmark).where(Benchmark.id.in_(ids))))
+
+
+def _merge_candidates(session, project: Project, bench: Benchmark) -> list[Benchmark]:  # type: ignore[no-untyped-def]
+    """Benchmarks of the same suite whose history could continue in this one."""
+    return list(
+        session.scalars(
+            select(Benchmark)
+            .where(
+                Benchmark.project_id == project.id,
+                Benchmark.suite == bench.suite,
+                Benchmark.id != bench.id,
+                Benchmark.merged_into_id.is_(None),
+            )
+            .order_by(Benchmark.name)
+            .limit(500)
+        )
+    )
+
+
+def run_redirect(run_id: int) -> Response:
+    """``/runs/<id>``: the run URL the API hands out, wherever the run's project is."""
+    session = request_session()
+    run = session.get(Run, run_id)
+    if run is None:
+        abort(404, description="No such run.")
+    project = session.get(Project, run.project_id)
+    assert project is not None
+    return redirect(url_for("dash.run_detail", project=project.name, run_id=run_id))
+
+
+def run_detail(project: str, run_id: int) -> str:
+    found = readable_project(project)
+    session = request_session()
+    detail = catalog.run_detail(session, run_id)
+    if detail is None or detail[0].project_id != found.id:
+        abort(404, description="No such run in this project.")
+    run, commit, machine, branch = detail
+    series_of = _series_by_benchmark(session, run)
+    return render_template(
+        "dash/run.html",
+        project=found,
+        run=run,
+        commit=commit,
+        machine=machine,
+        branch=branch,
+        results=catalog.run_results(session, run_id),
+        series_of=series_of,
+    )
+
+
+def _series_by_benchmark(session, run: Run) -> set[int]:  # type: ignore[no-untyped-def]
+    """Benchmarks of the run that have a trend page (i.e. a series on its machine)."""
+    return set(
+        session.scalars(
+            select(Series.benchmark_id).where(
+                Series.machine_id == run.machine_id, Series.project_id == run.project_id
+            )
+        )
+    )
+
+
+def machines(project: str) -> str:
+    found = readable_project(project)
+    session = request_session()
+    rows = list(
+        session.scalars(
+            select(Machine).where(Machine.project_id == found.id).order_by(Machine.name)
+        )
+    )
+    history = {m.id: fingerprint_changes(session, m) for m in rows}
+    return render_template("dash/machines.html", project=found, machines=rows, history=history)

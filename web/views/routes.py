@@ -1,0 +1,104 @@
+"""The dashboard's explicit route table and its blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from web.views import alerts, compare, identity, login, pages, series_json, vendor
+from web.views.access import (
+    CSRF_FIELD,
+    LoginRequired,
+    check_csrf,
+    csrf_token,
+    current_user,
+    login_redirect,
+)
+from web.views.format import FILTERS
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    endpoint: str
+    handler: Callable[..., Any]
+    methods: tuple[str, ...] = ("GET",)
+
+
+P = "/p/<project>"
+ROUTES: tuple[Page, ...] = (
+    Page("/", "projects", pages.projects),
+    Page("/login", "login", login.login_form),
+    Page("/login", "login_post", login.login, ("POST",)),
+    Page("/logout", "logout", login.logout, ("POST",)),
+    Page("/runs/<int:run_id>", "run_redirect", pages.run_redirect),
+    Page("/vendor/plotly.min.js", "plotly_js", vendor.plotly_js),
+    Page(f"{P}/", "benchmarks", pages.benchmarks),
+    Page(f"{P}/benchmarks/<int:benchmark_id>", "trend", pages.trend),
+    Page(f"{P}/benchmarks/<int:benchmark_id>/rename", "rename", identity.rename, ("POST",)),
+    Page(f"{P}/benchmarks/<int:benchmark_id>/merge", "merge", identity.merge, ("POST",)),
+    Page(f"{P}/series/<int:series_id>/points.json", "series_points", series_json.series_points),
+    Page(
+        f"{P}/series/<int:series_id>/annotations",
+        "add_annotation",
+        identity.add_annotation,
+        ("POST",),
+    ),
+    Page(
+        f"{P}/annotations/<int:annotation_id>/delete",
+        "remove_annotation",
+        identity.remove_annotation,
+        ("POST",),
+    ),
+    Page(f"{P}/compare", "compare", compare.compare_page),
+    Page(f"{P}/alerts", "alerts", alerts.alerts_page),
+    Page(f"{P}/alerts/<int:summary_id>/triage", "triage", alerts.triage_form, ("POST",)),
+    Page(f"{P}/alerts/<int:summary_id>/triage.json", "triage_json", alerts.triage_json, ("POST",)),
+    Page(f"{P}/alert/<int:alert_id>/status", "triage_alert", alerts.triage_alert_form, ("POST",)),
+    Page(f"{P}/runs/<int:run_id>", "run_detail", pages.run_detail),
+    Page(f"{P}/machines", "machines", pages.machines),
+)
+
+
+def _json_errors(exc: HTTPException) -> Response | HTTPException:
+    """JSON endpoints answer errors in the API's envelope; pages keep Werkzeug's HTML."""
+    if not request.path.endswith(".json"):
+        return exc
+    response = jsonify(
+        {
+            "error": {
+                "code": exc.name.lower().replace(" ", "_"),
+                "message": exc.description,
+                "details": None,
+            }
+        }
+    )
+    response.status_code = exc.code or 500
+    return response
+
+
+def create_blueprint() -> Blueprint:
+    blueprint = Blueprint("dash", __name__)
+    for page in ROUTES:
+        blueprint.add_url_rule(page.path, page.endpoint, page.handler, methods=list(page.methods))
+    blueprint.before_request(check_csrf)
+    blueprint.register_error_handler(LoginRequired, login_redirect)
+    blueprint.register_error_handler(HTTPException, _json_errors)
+    blueprint.app_context_processor(
+        lambda: {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD, "current_user": current_user}
+    )
+    for name, function in FILTERS.items():
+        blueprint.add_app_template_filter(function, name)
+    return blueprint
+
+
+def register_views(app: Flask) -> None:
+    """Mount the dashboard on ``app`` with hardened session cookies."""
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.register_blueprint(create_blueprint())
