@@ -137,6 +137,11 @@ class RunPayload(BaseModel):
     idempotency_key: str | None = Field(default=None, max_length=200)
     format: str | None = None
     source_name: str | None = Field(default=None, max_length=500)
+    # Sent by runner machines with the runs of a job: the suite log (tail), the job
+    # it belongs to, and how the benchmark environment was built. All optional.
+    log: str | None = Field(default=None, max_length=200_000)
+    job_id: int | None = Field(default=None, ge=1)
+    environment: str | None = Field(default=None, max_length=500)
 
     @field_validator("parents")
     @classmethod

@@ -1,0 +1,244 @@
+"""One runner job, start to finish: check out, build, measure, upload, report.
+
+A job spec (a JSON dict sent by the service) names one or more commits. One
+commit is a plain run; two or more (A/B, confirmation, bisection steps) are
+measured interleaved on this machine and stored as one run per commit. Runs
+are uploaded with an idempotency key derived from the job id and the commit
+only, never the attempt, so a job redelivered after its worker died stores
+each run exactly once.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.checkout import CheckoutError, Checkouts
+from runner.execute import RUN_LOG_CHARS, JobLog, build_env, run_command, shell
+from runner.gitinfo import detect_context
+from runner.machine import local_machine
+from runner.measure import Plan, Side, measure
+from runner.preflight import Preflight, PreflightRefused, enforce
+from runner.reporting import JobFinished, ServiceClient
+from runner.schema import ParsedRun, ParseOutput, ResultRecord, RunPayload
+from runner.suites import ProjectSuites, Suite, SuiteError, load_suites
+from runner.upload import UploadError, post_run
+
+
+@dataclass(frozen=True)
+class RunnerContext:
+    """What a worker process knows: where the service is, this machine, its policy."""
+
+    url: str
+    token: str
+    machine: str
+    work_dir: Path
+    cpus: tuple[int, ...] = ()
+    preflight: str = "warn"
+    preflight_max_wait: float = 300.0
+    python: str | None = None
+    upload_retries: int = 5
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: int
+    project: str
+    repo_url: str
+    commits: tuple[str, ...]
+    kind: str = "run"
+    branch: str | None = None
+    pr_number: int | None = None
+    suites: tuple[str, ...] = ()
+    benchmarks: tuple[str, ...] = ()
+    repeats: int | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> JobSpec:
+        commits = raw.get("commits") or [raw["commit"]]
+        return cls(
+            job_id=int(raw["job_id"]),
+            project=str(raw["project"]),
+            repo_url=str(raw["repo_url"]),
+            commits=tuple(str(c) for c in commits),
+            kind=str(raw.get("kind", "run")),
+            branch=raw.get("branch"),
+            pr_number=raw.get("pr_number"),
+            suites=tuple(raw.get("suites") or ()),
+            benchmarks=tuple(raw.get("benchmarks") or ()),
+            repeats=raw.get("repeats"),
+        )
+
+    def key(self, commit: str) -> str:
+        return f"job-{self.job_id}" if len(self.commits) == 1 else f"job-{self.job_id}-{commit}"
+
+
+@dataclass
+class Outcome:
+    state: str
+    run_ids: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
+    """Execute one job spec and report its state; the task body of ``benchwarden.run_job``."""
+    spec = JobSpec.from_dict(raw)
+    client = ServiceClient(ctx.url, ctx.token, retries=ctx.upload_retries)
+    try:
+        client.report(spec.job_id, "running", machine=ctx.machine)
+    except JobFinished:
+        return Outcome("skipped")
+    work = ctx.work_dir / "jobs" / f"job-{spec.job_id}"
+    shutil.rmtree(work, ignore_errors=True)
+    log = JobLog(work / "log.txt")
+    try:
+        outcome = _execute(spec, ctx, log, work)
+    except (CheckoutError, PreflightRefused, UploadError, OSError) as exc:
+        log.note(f"job failed: {exc}")
+        outcome = Outcome("failed", error=str(exc))
+    client.report(
+        spec.job_id,
+        outcome.state,
+        run_ids=outcome.run_ids,
+        error=outcome.error,
+        log_tail=log.tail(),
+    )
+    Checkouts(ctx.work_dir).remove(work)
+    return outcome
+
+
+def _execute(spec: JobSpec, ctx: RunnerContext, log: JobLog, work: Path) -> Outcome:
+    checks = enforce(ctx.preflight, max_wait=ctx.preflight_max_wait, note=log.note)
+    checkouts = Checkouts(ctx.work_dir)
+    sides = [
+        Side(f"c{i}", sha, checkouts.work_tree(spec.repo_url, sha, f"job-{spec.job_id}-{i}"), {})
+        for i, sha in enumerate(spec.commits)
+    ]
+    try:
+        try:
+            declared = load_suites(sides[-1].tree)
+            suites = declared.select(ctx.machine, list(spec.suites) or None)
+            if not suites:
+                raise SuiteError(f"no suite is declared for machine {ctx.machine!r}")
+            for side in sides:
+                _prepare(side, declared, suites, ctx, log)
+            plan = Plan(suites, ctx.machine, spec.repeats, ctx.cpus or None, spec.benchmarks)
+            measure([s for s in sides if not s.errors], plan, log, work)
+        except SuiteError as exc:
+            log.note(f"suite declaration: {exc}")
+            for side in sides:
+                side.errors.append(str(exc))
+            suites = []
+        return _upload_all(spec, ctx, sides, suites, checks, log)
+    finally:
+        for side in sides:
+            checkouts.remove(side.tree)
+
+
+def _prepare(
+    side: Side, declared: ProjectSuites, suites: Sequence[Suite], ctx: RunnerContext, log: JobLog
+) -> None:
+    """Build the side's environment and run install and setup commands once."""
+    log.note(f"building {declared.env.kind} environment for {side.commit[:12]}")
+    side.env = build_env(side.tree, declared.env.kind, ctx.python)
+    commands = [*declared.env.install, *(c for s in suites for c in s.setup)]
+    timeout = max((s.timeout for s in suites), default=600.0)
+    for command in commands:
+        done = run_command(shell(command), cwd=side.tree, log=log, timeout=timeout, env=side.env)
+        if not done.ok:
+            side.errors.append(f"setup command failed on {side.commit[:12]}: {command}")
+            return
+
+
+def _upload_all(
+    spec: JobSpec,
+    ctx: RunnerContext,
+    sides: Sequence[Side],
+    suites: Sequence[Suite],
+    checks: Preflight,
+    log: JobLog,
+) -> Outcome:
+    outcome = Outcome("done")
+    errors: list[str] = []
+    for side in sides:
+        records = side.records()
+        if side.errors:
+            errors.extend(side.errors)
+            records += _failure_records(side, suites, records)
+        run_id = _upload(spec, ctx, side, records, suites, checks, log)
+        outcome.run_ids[side.commit] = run_id
+    if errors:
+        outcome.state, outcome.error = "failed", "; ".join(errors)[:4000]
+    return outcome
+
+
+def _failure_records(
+    side: Side, suites: Sequence[Suite], have: list[ResultRecord]
+) -> list[ResultRecord]:
+    """One failed record per suite that produced nothing, so the failure is stored as a run."""
+    produced = {r.suite for r in have}
+    names = [s.name for s in suites] or ["suites"]
+    message = "; ".join(side.errors)[:2000]
+    return [
+        ResultRecord(
+            suite=name, name=name, measure="time", unit="s", status="failed", error=message
+        )
+        for name in names
+        if name not in produced
+    ]
+
+
+def _upload(
+    spec: JobSpec,
+    ctx: RunnerContext,
+    side: Side,
+    records: list[ResultRecord],
+    suites: Sequence[Suite],
+    checks: Preflight,
+    log: JobLog,
+) -> int:
+    facts = detect_context(side.tree, environ={})
+    machine = local_machine(ctx.machine)
+    extra = {**machine.extra, "preflight": checks.as_dict(), "cpus": list(ctx.cpus)}
+    machine = machine.model_copy(update={"extra": extra})
+    environment = _environment(side, ctx)
+    fmt = ",".join(sorted({s.kind for s in suites})) or "runner"
+    parsed = ParsedRun(
+        commit=side.commit, machine=machine, environment=environment, results=records
+    )
+    data = ParseOutput(format=fmt, runs=[parsed]).model_dump_json().encode()
+    payload = RunPayload(
+        project=spec.project,
+        commit=side.commit,
+        branch=spec.branch,
+        parents=facts.parents,
+        commit_time=facts.time,
+        commit_author=facts.author,
+        commit_message=facts.message,
+        machine=machine,
+        pr_number=spec.pr_number,
+        idempotency_key=spec.key(side.commit),
+        format="benchwarden",
+        source_name=f"job-{spec.job_id}.json",
+        log=log.tail(RUN_LOG_CHARS),
+        job_id=spec.job_id,
+        environment=environment,
+    )
+    answer = post_run(ctx.url, ctx.token, payload, data, "results.json", retries=ctx.upload_retries)
+    run = answer.body.get("run", {})
+    return int(run["id"]) if isinstance(run, dict) and "id" in run else 0
+
+
+def _environment(side: Side, ctx: RunnerContext) -> str:
+    venv = "venv" if "VIRTUAL_ENV" in side.env else "runner interpreter"
+    python = ctx.python or sys.executable
+    cpus = ",".join(map(str, ctx.cpus)) or "all"
+    return (
+        f"{venv} on {python} (Python {platform.python_version()}); cpus {cpus}; "
+        f"PYTHONHASHSEED={side.env.get('PYTHONHASHSEED', '')}"
+    )[:500]

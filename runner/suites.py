@@ -1,0 +1,167 @@
+"""Suite declarations: ``benchwarden.toml`` (or ``[tool.benchwarden]``) -> what to run.
+
+A project declares its suites in the commit being measured, so a suite change
+travels with the code it measures::
+
+    [env]                                  # optional; how the job's venv is built
+    kind = "venv"                          # "venv" (isolated, default) or "none"
+    install = ["python -m pip install --no-deps --no-build-isolation -e ."]
+
+    [suites.core]
+    kind = "pytest-benchmark"              # or "asv" or "command"
+    target = "benchmarks"                  # pytest target (pytest-benchmark)
+    # config = "asv.conf.json"             # asv
+    # command = "./bench.sh"               # command; writes $BENCHWARDEN_OUTPUT
+    # format = "hyperfine"                 # command: result format (default: detected)
+    setup = ["python tools/gen_data.py"]   # run once per job, after the env is built
+    timeout = 600                          # seconds per suite process
+    repeats = 5                            # processes per commit, interleaved
+    measures = ["time", "instructions"]    # instructions: valgrind, opt-in
+    machines = ["m1"]                      # empty: every machine
+
+Malformed declarations raise `SuiteError` naming the key, so a broken config
+becomes a failed job with a readable message rather than a crash.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.parsers import FORMATS
+
+KINDS = ("pytest-benchmark", "asv", "command")
+MEASURES = ("time", "instructions")
+ENV_KINDS = ("venv", "none")
+CONFIG_FILE = "benchwarden.toml"
+
+
+class SuiteError(ValueError):
+    """The suite declaration cannot be used as written."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    kind: str
+    target: str = "."
+    config: str = "asv.conf.json"
+    command: str = ""
+    format: str | None = None
+    setup: tuple[str, ...] = ()
+    timeout: float = 600.0
+    repeats: int = 3
+    measures: tuple[str, ...] = ("time",)
+    machines: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+
+    def runs_on(self, machine: str) -> bool:
+        return not self.machines or machine in self.machines
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    kind: str = "venv"
+    install: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectSuites:
+    env: EnvSpec
+    suites: tuple[Suite, ...] = field(default_factory=tuple)
+
+    def select(self, machine: str, names: list[str] | None = None) -> list[Suite]:
+        """Suites for ``machine``; ``names`` (when given) further restricts by name."""
+        chosen = [s for s in self.suites if s.runs_on(machine)]
+        if names:
+            unknown = set(names) - {s.name for s in self.suites}
+            if unknown:
+                raise SuiteError(f"unknown suite(s): {', '.join(sorted(unknown))}")
+            chosen = [s for s in chosen if s.name in names]
+        return chosen
+
+
+def load_suites(tree: Path) -> ProjectSuites:
+    """Read the declaration from ``tree``: ``benchwarden.toml`` first, else pyproject."""
+    doc = _declaration(tree)
+    env = _env(_table(doc.get("env", {}), "env"))
+    suites_doc = _table(doc.get("suites", {}), "suites")
+    if not suites_doc:
+        raise SuiteError(f"no suites declared in {CONFIG_FILE} or [tool.benchwarden]")
+    suites = tuple(_suite(name, _table(raw, f"suites.{name}")) for name, raw in suites_doc.items())
+    return ProjectSuites(env=env, suites=suites)
+
+
+def _declaration(tree: Path) -> dict[str, Any]:
+    own = tree / CONFIG_FILE
+    if own.is_file():
+        return _toml(own)
+    pyproject = tree / "pyproject.toml"
+    if pyproject.is_file():
+        tool = _toml(pyproject).get("tool", {})
+        if isinstance(tool, dict) and isinstance(tool.get("benchwarden"), dict):
+            return dict(tool["benchwarden"])
+    raise SuiteError(f"the commit has no {CONFIG_FILE} and no [tool.benchwarden] in pyproject")
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SuiteError(f"cannot read {path.name}: {exc}") from None
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SuiteError(f"[{where}] must be a table")
+    return value
+
+
+def _env(doc: dict[str, Any]) -> EnvSpec:
+    kind = doc.get("kind", "venv")
+    if kind not in ENV_KINDS:
+        raise SuiteError(f"env.kind must be one of {', '.join(ENV_KINDS)}, got {kind!r}")
+    return EnvSpec(kind=kind, install=_strings(doc.get("install", []), "env.install"))
+
+
+def _suite(name: str, doc: dict[str, Any]) -> Suite:
+    where = f"suites.{name}"
+    kind = doc.get("kind")
+    if kind not in KINDS:
+        raise SuiteError(f"{where}.kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "command" and not isinstance(doc.get("command"), str):
+        raise SuiteError(f"{where}.command is required for kind 'command'")
+    fmt = doc.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise SuiteError(f"{where}.format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    measures = _strings(doc.get("measures", ["time"]), f"{where}.measures")
+    if bad := [m for m in measures if m not in MEASURES]:
+        raise SuiteError(f"{where}.measures: unknown measure(s) {', '.join(bad)}")
+    return Suite(
+        name=name,
+        kind=kind,
+        target=str(doc.get("target", ".")),
+        config=str(doc.get("config", "asv.conf.json")),
+        command=str(doc.get("command", "")),
+        format=fmt,
+        setup=_strings(doc.get("setup", []), f"{where}.setup"),
+        timeout=_positive(doc.get("timeout", 600), f"{where}.timeout"),
+        repeats=int(_positive(doc.get("repeats", 3), f"{where}.repeats")),
+        measures=measures,
+        machines=_strings(doc.get("machines", []), f"{where}.machines"),
+        args=_strings(doc.get("args", []), f"{where}.args"),
+    )
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SuiteError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _positive(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SuiteError(f"{where} must be a positive number, got {value!r}")
+    return float(value)

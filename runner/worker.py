@@ -1,0 +1,138 @@
+"""The runner-side Celery app: one queue per machine, one benchmark at a time.
+
+``benchwarden worker --machine NAME`` consumes ``bench.NAME`` with concurrency 1
+and prefetch 1, so two benchmarks never share the machine (and no second job
+waits in this worker's buffer while another worker could take it). Tasks are
+acknowledged late and rejected when the worker process is lost: a worker killed
+mid-job leaves its job on the broker to be delivered again, and the upload's
+idempotency key makes the run stored once. The service sends jobs by name
+(``benchwarden.run_job``); nothing here imports the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+
+from runner.config import RunnerSettings, RunnerSettingsError
+from runner.job import RunnerContext, run_job
+from runner.preflight import POLICIES
+
+TASK_NAME = "benchwarden.run_job"
+# Longer than any job may run: an unacknowledged job is redelivered after this.
+DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
+
+
+def queue_name(machine: str) -> str:
+    return f"bench.{machine}"
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    settings: RunnerSettings
+    context: RunnerContext
+    visibility_timeout: float
+
+
+def parse_cpus(text: str) -> tuple[int, ...]:
+    """``"1,3-5"`` -> (1, 3, 4, 5); the CPUs suite processes are pinned to."""
+    cpus: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        low, _, high = part.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise RunnerSettingsError(f"BENCHWARDEN_CPUS must look like '1,3-5', got {text!r}")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return tuple(sorted(set(cpus)))
+
+
+def worker_config(
+    machine: str | None = None, environ: Mapping[str, str] | None = None
+) -> WorkerConfig:
+    """Read the worker's settings once, from the environment plus the command line."""
+    env = os.environ if environ is None else environ
+    settings = RunnerSettings.from_env(env)
+    policy = env.get("BENCHWARDEN_PREFLIGHT", "warn")
+    if policy not in POLICIES:
+        raise RunnerSettingsError(f"BENCHWARDEN_PREFLIGHT must be one of {', '.join(POLICIES)}")
+    context = RunnerContext(
+        url=settings.url,
+        token=settings.token,
+        machine=machine or settings.machine,
+        work_dir=settings.work_dir.resolve(),
+        cpus=parse_cpus(env.get("BENCHWARDEN_CPUS", "")),
+        preflight=policy,
+        preflight_max_wait=float(env.get("BENCHWARDEN_PREFLIGHT_MAX_WAIT", "300")),
+        python=env.get("BENCHWARDEN_PYTHON") or None,
+        upload_retries=settings.upload_retries,
+    )
+    timeout = float(env.get("BENCHWARDEN_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT))
+    return WorkerConfig(settings, context, timeout)
+
+
+def make_runner_celery(config: WorkerConfig) -> Celery:
+    """The Celery app of one runner machine, with ``benchwarden.run_job`` registered."""
+    queue = queue_name(config.context.machine)
+    app = Celery("benchwarden-runner", broker=config.settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=1,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": config.visibility_timeout},
+    )
+    context = config.context
+
+    def run(spec: dict[str, Any]) -> str:
+        return run_job(spec, context).state
+
+    run.__name__ = "run_job"
+    # shared=False: the task belongs to this app only (see web/celery_app.py).
+    app.task(name=TASK_NAME, shared=False, acks_late=True, reject_on_worker_lost=True)(run)
+    return app
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    config = worker_config(args.machine)
+    if args.cpus:
+        context = config.context
+        config = WorkerConfig(
+            config.settings,
+            RunnerContext(**{**context.__dict__, "cpus": parse_cpus(args.cpus)}),
+            config.visibility_timeout,
+        )
+    config.context.work_dir.mkdir(parents=True, exist_ok=True)
+    app = make_runner_celery(config)
+    app.worker_main(
+        [
+            "worker",
+            "-Q",
+            queue_name(config.context.machine),
+            "--concurrency=1",
+            "--prefetch-multiplier=1",
+            "--pool=prefork",
+            f"--hostname={config.context.machine}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            f"--loglevel={args.loglevel}",
+        ]
+    )
+    return 0
+
+
+def add_worker_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``worker --machine NAME``: consume ``bench.NAME`` one job at a time."""
+    cmd = subparsers.add_parser("worker", help="run benchmark jobs for one machine")
+    cmd.add_argument("--machine", help="machine name (default: BENCHWARDEN_MACHINE or host name)")
+    cmd.add_argument("--cpus", help="pin suites to these CPUs, e.g. '1' or '2-3'")
+    cmd.add_argument("--loglevel", default="INFO")
+    cmd.set_defaults(func=worker_command)
