@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
+    from web.github.webhooks import create_webhooks_blueprint
     from web.views.routes import register_views
 
     settings = settings or Settings.from_env()
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
     app.register_blueprint(create_blueprint())
+    app.register_blueprint(create_webhooks_blueprint())
     register_views(app)
     return app
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from web.celery_app import Dispatcher
 from web.services.detection import detect_for_run
+from web.tasks.notify import notify_pr_of_run
 
 
 def detect_run(session: Session, dispatcher: Dispatcher, run_id: int) -> list[int]:
@@ -13,4 +14,5 @@ def detect_run(session: Session, dispatcher: Dispatcher, run_id: int) -> list[in
     outcome = detect_for_run(session, run_id)
     for summary_id in outcome.new_summary_ids:
         dispatcher.after_commit(session, "benchwarden.notify_summary", summary_id)
+    notify_pr_of_run(session, dispatcher, run_id)
     return list(outcome.new_summary_ids)

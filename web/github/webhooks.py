@@ -1,0 +1,221 @@
+"""``POST /webhooks/github``: GitHub's deliveries, verified, deduplicated, turned into jobs.
+
+The signature (``X-Hub-Signature-256``, HMAC-SHA256 of the raw body with the
+configured secret) is checked in constant time before anything is parsed; a
+missing or bad one gets 401 and changes nothing. The delivery id is inserted
+first, in the same transaction as the delivery's effects, so a redelivery is
+answered ``duplicate`` and does nothing. No GitHub call happens here: work
+that talks to GitHub is dispatched to the ``notify`` queue after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from web.api.errors import ApiError
+from web.celery_app import Dispatcher
+from web.config import Settings
+from web.db import request_session
+from web.models import Commit, Project, Run, WebhookDelivery
+
+log = logging.getLogger(__name__)
+HANDLED = ("ping", "push", "pull_request", "installation", "installation_repositories")
+PR_ACTIONS = ("opened", "synchronize", "reopened")
+
+
+def create_webhooks_blueprint() -> Blueprint:
+    blueprint = Blueprint("github_webhooks", __name__)
+    blueprint.add_url_rule("/webhooks/github", "receive", receive, methods=["POST"])
+    return blueprint
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """True when ``header`` is ``sha256=`` + the hex HMAC of ``body``; constant time."""
+    if not secret or not header:
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+def receive() -> tuple[Response, int]:
+    settings: Settings = current_app.extensions["benchwarden.settings"]
+    body = request.get_data(cache=True)
+    if not verify_signature(
+        settings.github_webhook_secret, body, request.headers.get("X-Hub-Signature-256")
+    ):
+        raise ApiError(401, "bad_signature", "missing or invalid X-Hub-Signature-256")
+    event = request.headers.get("X-GitHub-Event", "")
+    delivery = request.headers.get("X-GitHub-Delivery", "")
+    if not delivery or len(delivery) > 100:
+        raise ApiError(400, "bad_delivery", "X-GitHub-Delivery header is missing or too long")
+    if event not in HANDLED:
+        return _answer("ignored", 202, event=event)
+    payload = _payload(body)
+    session = request_session()
+    session.add(WebhookDelivery(delivery_id=delivery, event=event))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return _answer("duplicate", 200, event=event)
+    dispatcher = Dispatcher(current_app.extensions["benchwarden.celery"])
+    outcome = HANDLERS[event](session, dispatcher, payload)
+    session.commit()
+    return _answer(outcome.pop("status", "processed"), 202, event=event, **outcome)
+
+
+def _answer(status: str, code: int, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"status": status, **extra}), code
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    """The event JSON, sent as ``application/json`` or as the form field ``payload``."""
+    raw = request.form.get("payload") if request.mimetype.endswith("urlencoded") else body
+    try:
+        payload = json.loads(raw or b"")
+    except (ValueError, TypeError):
+        raise ApiError(400, "bad_payload", "webhook body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_payload", "webhook body is not a JSON object")
+    return payload
+
+
+def projects_for(session: Session, full_name: str) -> list[Project]:
+    """Projects whose ``settings["github"]["repo"]`` is ``full_name`` (case-insensitive)."""
+    wanted = full_name.lower()
+    found = []
+    for project in session.scalars(select(Project).order_by(Project.id)):
+        gh = (project.settings or {}).get("github")
+        if isinstance(gh, dict) and str(gh.get("repo", "")).lower() == wanted:
+            found.append(project)
+    return found
+
+
+def _repo_name(payload: dict[str, Any]) -> str:
+    repo = payload.get("repository")
+    return str(repo.get("full_name", "")) if isinstance(repo, dict) else ""
+
+
+def on_ping(session: Session, dispatcher: Dispatcher, payload: dict[str, Any]) -> dict[str, Any]:
+    names = [p.name for p in projects_for(session, _repo_name(payload))]
+    return {"status": "pong", "projects": names}
+
+
+def on_push(session: Session, dispatcher: Dispatcher, payload: dict[str, Any]) -> dict[str, Any]:
+    """A push to a project's default branch schedules runs of the new head."""
+    ref, after = str(payload.get("ref", "")), str(payload.get("after", ""))
+    if payload.get("deleted") or not ref.startswith("refs/heads/") or set(after) <= {"0"}:
+        return {"status": "ignored", "reason": "not a branch update"}
+    branch = ref.removeprefix("refs/heads/")
+    targets = [p for p in projects_for(session, _repo_name(payload)) if p.default_branch == branch]
+    if not targets:
+        return {"status": "ignored", "reason": "no project follows this branch"}
+    schedule = _jobs("schedule_push")
+    for project in targets:
+        if schedule is not None:
+            schedule(session, dispatcher, project, after, branch)
+    return _scheduled(targets, schedule)
+
+
+def on_pull_request(
+    session: Session, dispatcher: Dispatcher, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """opened/synchronize/reopened schedule the PR comparison; the override label re-posts it."""
+    action = str(payload.get("action", ""))
+    pull = payload.get("pull_request") or {}
+    number = int(payload.get("number") or pull.get("number") or 0)
+    projects = projects_for(session, _repo_name(payload))
+    if not projects or not number:
+        return {"status": "ignored", "reason": "no project for this repository"}
+    if action in ("labeled", "unlabeled"):
+        label = str((payload.get("label") or {}).get("name", ""))
+        return _relabel(session, dispatcher, projects, number, label)
+    if action not in PR_ACTIONS:
+        return {"status": "ignored", "reason": f"action {action!r} needs nothing"}
+    base_sha = str((pull.get("base") or {}).get("sha", ""))
+    head_sha = str((pull.get("head") or {}).get("sha", ""))
+    schedule = _jobs("schedule_pull_request")
+    for project in projects:
+        if schedule is not None:
+            schedule(session, dispatcher, project, number, base_sha, head_sha)
+    return _scheduled(projects, schedule)
+
+
+def _relabel(
+    session: Session, dispatcher: Dispatcher, projects: list[Project], number: int, label: str
+) -> dict[str, Any]:
+    """Adding or removing the override label re-posts the newest report of the PR."""
+    refreshed = []
+    for project in projects:
+        gh = project.settings.get("github") or {}
+        if label != (gh.get("override_label") or "benchwarden-override"):  # type: ignore[union-attr]
+            continue
+        sha = session.scalar(
+            select(Commit.sha)
+            .join(Run, Run.commit_id == Commit.id)
+            .where(Run.project_id == project.id, Run.pr_number == number)
+            .order_by(Run.created_at.desc(), Run.id.desc())
+            .limit(1)
+        )
+        if sha is not None:
+            dispatcher.after_commit(session, "benchwarden.notify_pr", project.id, number, sha)
+            refreshed.append(project.name)
+    return {"status": "refreshed" if refreshed else "ignored", "projects": refreshed}
+
+
+def on_installation(
+    session: Session, dispatcher: Dispatcher, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Remember the App installation id on the projects of the installed repositories."""
+    installation = payload.get("installation") or {}
+    removed = payload.get("action") in ("deleted", "suspend") or False
+    repos = list(payload.get("repositories") or []) + list(payload.get("repositories_added") or [])
+    gone = list(payload.get("repositories_removed") or [])
+    updated = []
+    for repo, drop in [(r, removed) for r in repos] + [(r, True) for r in gone]:
+        for project in projects_for(session, str(repo.get("full_name", ""))):
+            gh = dict(project.settings.get("github") or {})  # type: ignore[call-overload]
+            gh["installation_id"] = None if drop else installation.get("id")
+            project.settings = {**project.settings, "github": gh}
+            updated.append(project.name)
+    return {"status": "recorded", "projects": sorted(set(updated))}
+
+
+def _jobs(name: str) -> Callable[..., Any] | None:
+    """``web.services.jobs.<name>`` when the scheduling service is installed, else None."""
+    try:
+        module = importlib.import_module("web.services.jobs")
+    except ModuleNotFoundError as exc:
+        if exc.name != "web.services.jobs":
+            raise
+        return None
+    found: Callable[..., Any] | None = getattr(module, name, None)
+    return found
+
+
+def _scheduled(projects: list[Project], schedule: Callable[..., Any] | None) -> dict[str, Any]:
+    names = [p.name for p in projects]
+    if schedule is None:
+        log.warning("web.services.jobs is not available: event recorded, nothing scheduled")
+        return {"status": "recorded", "projects": names, "reason": "scheduling unavailable"}
+    return {"status": "scheduled", "projects": names}
+
+
+HANDLERS: dict[str, Callable[[Session, Dispatcher, dict[str, Any]], dict[str, Any]]] = {
+    "ping": on_ping,
+    "push": on_push,
+    "pull_request": on_pull_request,
+    "installation": on_installation,
+    "installation_repositories": on_installation,
+}
