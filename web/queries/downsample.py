@@ -33,7 +33,7 @@ def select_indices(
         return list(range(start, end))
     buckets = max(1, max_points // 2)
     window = np.asarray(values[start:end], dtype=float)
-    edges = np.linspace(0, len(window), buckets + 1).astype(int)
+    edges = np.linspace(0, len(window), buckets + 1).astype(int).tolist()
     chosen = {start, end - 1}
     for lo, hi in itertools.pairwise(edges):
         if hi <= lo:

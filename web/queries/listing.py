@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BigInteger, Select, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from web.models import Benchmark, Branch, Machine, Measure, Result, Series
@@ -151,7 +152,8 @@ def sparklines(
 
 def _sparklines_lateral(session: Session, series_ids: list[int], points: int) -> list:  # type: ignore[type-arg]
     # One index range scan per series on ix_result_series_position (newest first).
-    wanted = select(func.unnest(series_ids).label("sid")).subquery("wanted")
+    ids = bindparam("series_ids", series_ids, type_=ARRAY(BigInteger))
+    wanted = select(func.unnest(ids).label("sid")).subquery("wanted")
     recent = (
         select(Result.position, Result.value)
         .where(
@@ -166,7 +168,7 @@ def _sparklines_lateral(session: Session, series_ids: list[int], points: int) ->
     query = (
         select(wanted.c.sid, recent.c.position, recent.c.value)
         .select_from(wanted)
-        .join(recent, func.true())
+        .join(recent, true())
         .order_by(wanted.c.sid, recent.c.position.desc())
     )
     return list(session.execute(query))
