@@ -63,7 +63,7 @@ class GitHubConfig:
     private_key: str = field(default="", repr=False)
     override_label: str = DEFAULT_OVERRIDE_LABEL
     threshold: float = DEFAULT_THRESHOLD
-    checks: str = "auto"  # "status", "check_run", or "auto": check runs with App auth
+    checks: str = "auto"  # "status", or "auto": check runs when authenticated as an App
 
     @property
     def owner_name(self) -> tuple[str, str]:
@@ -76,7 +76,8 @@ class GitHubConfig:
 
     @property
     def use_check_runs(self) -> bool:
-        return self.checks == "check_run" or (self.checks == "auto" and self.uses_app)
+        # GitHub lets only Apps create check runs; a token gets a commit status.
+        return self.uses_app and self.checks != "status"
 
     @classmethod
     def from_settings(
@@ -231,9 +232,10 @@ class GitHubClient:
             gh.session.base_url = self.config.api_url
             if self.config.uses_app:
                 assert self.config.app_id is not None and self.config.installation_id is not None
+                # PyJWT 2.10+ requires a string issuer; GitHub accepts the id as a string.
                 gh.login_as_app_installation(
                     self.config.private_key.encode(),
-                    self.config.app_id,
+                    str(self.config.app_id),
                     self.config.installation_id,
                     expire_in=60,
                 )

@@ -23,6 +23,14 @@ _MARKDOWN = {"|": "&#124;", "`": "&#96;"}
 _BACKSLASHED = set("\\*_[]~#!")
 
 
+def safe_url(url: str) -> str:
+    """Percent-encode the characters that would end a Markdown link or split a table cell."""
+    return "".join(_URL_UNSAFE.get(char, char) for char in url)
+
+
+_URL_UNSAFE = {c: f"%{ord(c):02X}" for c in '|`<>()[] "\n'}
+
+
 def marker(project: str) -> str:
     """The hidden line that identifies our comment (one per project and PR)."""
     return f"<!-- benchwarden:pr-comment project={escape(project)} -->"
@@ -117,7 +125,7 @@ def _baseline_lines(report: PrReport) -> list[str]:
             continue
         base = f"`{b.baseline_sha[:7]}`"
         if b.compare_url:
-            base = f"[{base}]({b.compare_url})"
+            base = f"[{base}]({safe_url(b.compare_url)})"
         kind = "merge-base" if b.baseline_sha == b.merge_base_sha else "baseline"
         lines.append(f"- `{b.candidate_sha[:7]}` vs {kind} {base}{where}")
         if b.note:
@@ -148,7 +156,7 @@ def _table(report: PrReport, rows: list[ReportRow], budget: list[int]) -> list[s
             break
         budget[0] -= 1
         name = escape(row.name) + (f" <sub>{escape(row.machine)}</sub>" if several else "")
-        link = f"[→]({row.compare_url})" if row.compare_url else ""
+        link = f"[→]({safe_url(row.compare_url)})" if row.compare_url else ""
         lines.append(f"| {name} | {_change(row)} | {_p(row.qvalue)} | {link} |")
     hidden = len(rows) - (len(lines) - 2)
     if hidden > 0:
@@ -188,10 +196,11 @@ def _footer(report: PrReport, complete: bool) -> list[str]:
         " p: false-discovery-rate adjusted p-value (Benjamini–Hochberg)."
     )
     if report.report_url:
-        note += f" [Full report]({report.report_url})."
+        note += f" [Full report]({safe_url(report.report_url)})."
     lines = ["", note + "</sub>"]
     if not complete:
-        where = f": see the [full report]({report.report_url})" if report.report_url else ""
+        url = safe_url(report.report_url)
+        where = f": see the [full report]({url})" if report.report_url else ""
         lines[1:1] = [f"**Shortened to fit GitHub's comment limit{where}.**", ""]
     return lines
 
