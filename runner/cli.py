@@ -58,3 +58,18 @@ def add_parse_command(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "--format", choices=FORMATS, default=None, help="skip detection and use this format"
     )
     parser.set_defaults(func=_run_parse)
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    from runner.worker import worker_command  # imports Celery only when a worker starts
+
+    return worker_command(args)
+
+
+def add_worker_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``worker --machine NAME``: consume ``bench.NAME`` one job at a time."""
+    cmd = subparsers.add_parser("worker", help="run benchmark jobs for one machine")
+    cmd.add_argument("--machine", help="machine name (default: BENCHWARDEN_MACHINE or host name)")
+    cmd.add_argument("--cpus", help="pin suites to these CPUs, e.g. '1' or '2-3'")
+    cmd.add_argument("--loglevel", default="INFO")
+    cmd.set_defaults(func=_run_worker)

@@ -127,12 +127,3 @@ def worker_command(args: argparse.Namespace) -> int:
         ]
     )
     return 0
-
-
-def add_worker_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``worker --machine NAME``: consume ``bench.NAME`` one job at a time."""
-    cmd = subparsers.add_parser("worker", help="run benchmark jobs for one machine")
-    cmd.add_argument("--machine", help="machine name (default: BENCHWARDEN_MACHINE or host name)")
-    cmd.add_argument("--cpus", help="pin suites to these CPUs, e.g. '1' or '2-3'")
-    cmd.add_argument("--loglevel", default="INFO")
-    cmd.set_defaults(func=worker_command)

@@ -139,9 +139,9 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from runner.cli import add_parse_command
-
+    from runner.cli import add_parse_command, add_worker_command
     from runner.submit import add_submit_command
+    from web.jobs_cli import add_job_commands
     from web.up import add_up_command
     from web.views.cli import add_user_commands
 
@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_parse_command(sub)
     add_submit_command(sub)
     add_user_commands(sub)
+    add_worker_command(sub)
+    add_job_commands(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ from runner.parsers import ParseError, parse_bytes
 from web.api import schemas
 from web.api.auth import authorize, current_token, project_or_404
 from web.api.errors import ApiError
+from web.api.jobs import JOB_ROUTES
 from web.api.submission import read_submission
 from web.celery_app import Dispatcher
 from web.config import Settings
@@ -292,6 +293,7 @@ ROUTES: tuple[Route, ...] = (
         auth="write",
         body="submission",
     ),
+    *(Route(*entry) for entry in JOB_ROUTES),
 )
 
 

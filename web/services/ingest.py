@@ -75,7 +75,8 @@ def ingest_run(
         idempotency_key=payload.idempotency_key,
         ci_url=payload.ci_url,
         pr_number=payload.pr_number,
-        environment=parsed.environment,
+        environment=payload.environment or parsed.environment,
+        log=payload.log,
         machine_snapshot=(
             payload.machine or parsed.machine or MachineInfo(name=machine.name)
         ).model_dump(mode="json"),

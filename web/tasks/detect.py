@@ -14,5 +14,8 @@ def detect_run(session: Session, dispatcher: Dispatcher, run_id: int) -> list[in
     outcome = detect_for_run(session, run_id)
     for summary_id in outcome.new_summary_ids:
         dispatcher.after_commit(session, "benchwarden.notify_summary", summary_id)
+    if outcome.new_alert_ids:
+        # Candidate regressions are re-run before they are shown as confirmed.
+        dispatcher.after_commit(session, "benchwarden.confirm_alerts", list(outcome.new_alert_ids))
     notify_pr_of_run(session, dispatcher, run_id)
     return list(outcome.new_summary_ids)

@@ -1,0 +1,143 @@
+"""Job endpoints: runners report state, people and tools read it.
+
+``POST /jobs/<id>/state`` is how a runner machine (which never sees the
+database) tells the service a job started, finished or failed; it needs a
+write token of the job's project. A ``running`` report for a job that already
+finished answers 409 ``job_finished``, which a redelivered job takes as "do
+nothing". Route entries are tuples of `web.api.routes.Route` fields, so this
+module does not import the route table it is listed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from pydantic import BaseModel, Field, ValidationError
+
+from web.api.auth import authorize, project_or_404
+from web.api.errors import ApiError, validation_details
+from web.celery_app import Dispatcher
+from web.db import request_session
+from web.models import Job, Project
+from web.services.jobs import JobError, JobFinishedError, list_jobs, record_state
+
+# Spec keys worth showing; the rest (bisection samples) is bookkeeping.
+_SHOWN_SPEC = ("commits", "run_ids", "comparison", "confirmation", "culprit", "steps", "alert_ids")
+
+
+class JobStateIn(BaseModel):
+    state: str = Field(pattern="^(running|done|failed)$")
+    run_ids: dict[str, int] = Field(default_factory=dict)
+    log_tail: str | None = Field(default=None, max_length=20_000)
+    error: str | None = Field(default=None, max_length=20_000)
+    machine: str | None = None
+
+
+class JobOut(BaseModel):
+    id: int
+    project: str
+    kind: str
+    state: str
+    machine: str
+    commit: str
+    baseline: str | None
+    branch: str | None
+    pr_number: int | None
+    attempts: int
+    run_id: int | None
+    alert_id: int | None
+    parent_job_id: int | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    seconds: float | None = Field(description="wall time from first start to finish")
+    log_tail: str | None
+    error: str | None
+    details: dict[str, Any]
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+
+
+def job_out(job: Job, project: Project) -> JobOut:
+    seconds = None
+    if job.started_at and job.finished_at:
+        seconds = (job.finished_at - job.started_at).total_seconds()
+    return JobOut(
+        id=job.id, project=project.name, kind=job.kind, state=job.state, machine=job.machine,
+        commit=job.commit_sha, baseline=job.baseline_sha, branch=job.branch,
+        pr_number=job.pr_number, attempts=job.attempts, run_id=job.run_id,
+        alert_id=job.alert_id, parent_job_id=job.parent_job_id,
+        created_at=job.created_at.isoformat(),
+        started_at=job.started_at.isoformat() if job.started_at else None,
+        finished_at=job.finished_at.isoformat() if job.finished_at else None,
+        seconds=seconds, log_tail=job.log_tail, error=job.error,
+        details={k: job.spec[k] for k in _SHOWN_SPEC if k in (job.spec or {})},
+    )  # fmt: skip
+
+
+def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
+    return current_app.response_class(model.model_dump_json(), mimetype="application/json"), status
+
+
+def _settings() -> Any:
+    return current_app.extensions["benchwarden.settings"]
+
+
+def report_job_state(job_id: int) -> tuple[Response, int]:
+    session = request_session()
+    job = session.get(Job, job_id)
+    if job is None:
+        raise ApiError(404, "job_not_found", f"job {job_id} does not exist")
+    project = session.get(Project, job.project_id)
+    assert project is not None
+    authorize(session, _settings(), project, "write")
+    try:
+        body = JobStateIn.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        raise ApiError(
+            422, "invalid_state", "the job state is invalid", validation_details(exc)
+        ) from None
+    dispatcher = Dispatcher(current_app.extensions["benchwarden.celery"])
+    try:
+        record_state(session, dispatcher, job, body.state, run_ids=body.run_ids,
+                     log_tail=body.log_tail, error=body.error)  # fmt: skip
+    except JobFinishedError as exc:
+        raise ApiError(409, "job_finished", str(exc), {"state": job.state}) from None
+    except JobError as exc:
+        raise ApiError(422, "invalid_state", str(exc)) from None
+    session.commit()
+    return _json(job_out(job, project))
+
+
+def list_project_jobs(project: str) -> tuple[Response, int]:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    limit = request.args.get("limit", "100")
+    if not limit.isdigit():
+        raise ApiError(400, "invalid_parameter", "limit must be a positive whole number")
+    jobs = list_jobs(session, found, state=request.args.get("state"), limit=int(limit))
+    return _json(JobList(jobs=[job_out(j, found) for j in jobs]))
+
+
+def get_job(project: str, job_id: int) -> tuple[Response, int]:
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    job = session.get(Job, job_id)
+    if job is None or job.project_id != found.id:
+        raise ApiError(404, "job_not_found", f"job {job_id} not found in {project!r}")
+    return _json(job_out(job, found))
+
+
+# (method, path, handler, summary, response, status, auth, query)
+JOB_ROUTES: tuple[tuple[Any, ...], ...] = (
+    ("GET", "/projects/<project>/jobs", list_project_jobs, "Runner jobs, newest first",
+     JobList, 200, "read", ("state", "limit")),
+    ("GET", "/projects/<project>/jobs/<int:job_id>", get_job, "One runner job", JobOut),
+    ("POST", "/jobs/<int:job_id>/state", report_job_state,
+     "A runner reports a job's state (running, done, failed)", JobOut, 200, "write"),
+)  # fmt: skip

@@ -1,0 +1,167 @@
+"""Service-side job commands: ``service-worker``, ``schedule`` and ``jobs``.
+
+Registered into the ``benchwarden`` command by `add_job_commands` (called from
+``web/cli.py``). Each handler returns an exit status; user errors print one
+``error:`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from web.config import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "database_url", None):
+        settings = replace(settings, database_url=args.database_url)
+    if settings.database_url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _celery(settings: Settings):  # type: ignore[no-untyped-def]
+    from web.celery_app import make_celery
+
+    celery = make_celery(settings)
+    celery.conf.benchwarden_data_dir = str(settings.data_dir)
+    return celery
+
+
+def cmd_service_worker(args: argparse.Namespace) -> int:
+    """Consume the service queues (detect, notify, schedule)."""
+    from web.celery_app import SERVICE_QUEUES
+
+    celery = _celery(_settings(args))
+    celery.worker_main(
+        [
+            "worker",
+            "-Q",
+            args.queues or ",".join(SERVICE_QUEUES),
+            f"--concurrency={args.concurrency}",
+            "--hostname=service@%h",
+            "--without-gossip",
+            "--without-mingle",
+            f"--loglevel={args.loglevel}",
+        ]
+    )
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from web.celery_app import Dispatcher
+    from web.db import make_engine, make_sessionmaker, session_scope
+    from web.services.jobs import JobError, schedule_range
+    from web.services.projects import find_project
+    from web.services.repo import History, HistoryError
+
+    settings = _settings(args)
+    celery = _celery(settings)
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    try:
+        with session_scope(factory) as session:
+            project = find_project(session, args.project)
+            if project is None:
+                raise JobError(f"project {args.project!r} does not exist")
+            jobs = schedule_range(
+                session, Dispatcher(celery), project, History(settings.data_dir / "mirrors"),
+                args.commits, branch=args.branch, machines=args.machine or None, every=args.every,
+            )  # fmt: skip
+            ids = [job.id for job in jobs]
+            for job in jobs:
+                print(f"job {job.id}: {job.commit_sha[:12]} on {job.machine}")
+    except (JobError, HistoryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"scheduled {len(ids)} job(s) for {args.project}", file=sys.stderr)
+    return _wait(factory, ids, args.timeout) if args.wait else 0
+
+
+def _wait(factory: Any, ids: list[int], timeout: float) -> int:
+    """Show a progress bar until every job is done or failed; 1 when any failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from sqlalchemy import select
+
+    from web.models import Job
+
+    deadline = time.monotonic() + timeout
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=False) as progress:
+        bar = progress.add_task("jobs", total=len(ids))
+        while True:
+            with factory() as session:
+                states = list(session.scalars(select(Job.state).where(Job.id.in_(ids))))
+            finished = sum(s in ("done", "failed") for s in states)
+            running = sum(s == "running" for s in states)
+            progress.update(bar, completed=finished, description=f"jobs ({running} running)")
+            if finished == len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+    failed = sum(s == "failed" for s in states)
+    if finished < len(ids):
+        print(f"error: {len(ids) - finished} job(s) unfinished after {timeout:g}s", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from web.db import make_engine, make_sessionmaker
+    from web.models import Job, Project
+
+    settings = _settings(args)
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory() as session:
+        query = select(Job, Project.name).join(Project, Project.id == Job.project_id)
+        if args.project:
+            query = query.where(Project.name == args.project)
+        if args.state:
+            query = query.where(Job.state == args.state)
+        rows = session.execute(query.order_by(Job.id.desc()).limit(args.limit)).all()
+    table = Table("id", "project", "kind", "state", "machine", "commit", "attempts", "run",
+                  "seconds", "log tail")  # fmt: skip
+    for job, project in rows:
+        seconds = ""
+        if job.started_at and job.finished_at:
+            seconds = f"{(job.finished_at - job.started_at).total_seconds():.1f}"
+        tail = (job.error or job.log_tail or "").strip().splitlines()[-1:] or [""]
+        table.add_row(str(job.id), project, job.kind, job.state, job.machine,
+                      job.commit_sha[:12], str(job.attempts), str(job.run_id or ""), seconds,
+                      tail[0][:60])  # fmt: skip
+    Console(width=160).print(table)
+    return 0
+
+
+def add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = sub.add_parser("service-worker", help="consume the service queues")
+    worker.add_argument("--queues", help="comma-separated (default: detect,notify,schedule)")
+    worker.add_argument("--concurrency", type=int, default=1)
+    worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--database-url")
+    worker.set_defaults(func=cmd_service_worker)
+
+    schedule = sub.add_parser("schedule", help="queue benchmark jobs for a commit range")
+    schedule.add_argument("--project", required=True)
+    schedule.add_argument("--commits", required=True, help="A..B (first parents) or one commit")
+    schedule.add_argument("--every", type=int, default=1, help="every N-th commit (newest kept)")
+    schedule.add_argument("--machine", action="append", help="machine (default: project's)")
+    schedule.add_argument("--branch")
+    schedule.add_argument("--wait", action="store_true", help="show progress until finished")
+    schedule.add_argument("--timeout", type=float, default=3600.0)
+    schedule.add_argument("--database-url")
+    schedule.set_defaults(func=cmd_schedule)
+
+    jobs = sub.add_parser("jobs", help="list runner jobs and their state")
+    jobs.add_argument("--project")
+    jobs.add_argument("--state", choices=["queued", "running", "done", "failed"])
+    jobs.add_argument("--limit", type=int, default=50)
+    jobs.add_argument("--database-url")
+    jobs.set_defaults(func=cmd_jobs)

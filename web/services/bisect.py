@@ -1,0 +1,150 @@
+"""Bisection of a confirmed regression to the one commit that caused it.
+
+The alert's range (last good commit .. first changed commit) is read along
+first parents; each step measures the midpoint on the alert's machine and
+compares it with both ends using the detector's two-sample test (Mann–Whitney
+on per-process samples). The first step measures the ends too, interleaved
+with the midpoint (A M B A M B ...); later steps reuse the samples gathered so
+far. An inconclusive step is measured again with twice the repeats, as
+Pinpoint does, before falling back to the side with the larger change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from detector import Verdict, compare
+from web.models import Alert, Commit, Job, Project
+from web.models.base import utcnow
+from web.services.confirm import run_samples, series_context
+from web.services.jobs import Sender, create_job, spec_of
+from web.services.repo import History
+
+DEFAULT_BISECT_REPEATS = 10
+MAX_RETRIES = 2
+
+
+def start_bisection(
+    session: Session, dispatcher: Sender, alert_ids: list[int], history: History
+) -> Job | None:
+    """Start bisecting the first alert's range; every alert listed gets the culprit."""
+    alert = session.get(Alert, alert_ids[0])
+    assert alert is not None
+    first = session.get(Commit, alert.first_commit_id)
+    good = session.get(Commit, alert.last_good_commit_id) if alert.last_good_commit_id else None
+    project = session.get(Project, first.project_id) if first else None
+    if first is None or good is None or project is None or not project.repo_url:
+        return None
+    commits = history.first_parent_range(project.repo_url, good.sha, first.sha)
+    if len(commits) <= 2:
+        _set_culprit(session, project, alert_ids, first.sha)
+        return None
+    _, bench, measure, machine, branch = series_context(session, alert)
+    repeats = int(str((project.settings or {}).get("bisect_repeats", DEFAULT_BISECT_REPEATS)))
+    controller = Job(
+        project_id=project.id, kind="bisect", commit_sha=first.sha, baseline_sha=good.sha,
+        machine=machine, branch=branch, alert_id=alert.id, state="running", attempts=0,
+        started_at=utcnow(),
+    )  # fmt: skip
+    session.add(controller)
+    session.flush()
+    controller.spec = {
+        "job_id": controller.id, "commits": commits, "lo": 0, "hi": len(commits) - 1,
+        "steps": 0, "retries": 0, "repeats": repeats, "samples": {}, "alert_ids": alert_ids,
+        "benchmark": bench.name, "benchmark_id": bench.id, "measure_id": measure.id,
+        "lower_is_better": measure.direction != "higher_is_better",
+    }  # fmt: skip
+    spec = spec_of(controller)
+    _step(session, dispatcher, controller, [0, (spec["lo"] + spec["hi"]) // 2, spec["hi"]], repeats)
+    return controller
+
+
+def _step(
+    session: Session, dispatcher: Sender, controller: Job, indices: list[int], repeats: int
+) -> Job:
+    project = session.get(Project, controller.project_id)
+    assert project is not None
+    spec = spec_of(controller)
+    commits = [spec["commits"][i] for i in sorted(set(indices))]
+    controller.spec = {**spec, "steps": spec["steps"] + 1}
+    return create_job(
+        session, dispatcher, project, machine=controller.machine, kind="bisect",
+        commits=commits, branch=controller.branch, parent_job_id=controller.id,
+        benchmarks=[spec["benchmark"]], repeats=repeats,
+    )  # fmt: skip
+
+
+def finish_step(session: Session, dispatcher: Sender, step: Job) -> Job | None:
+    """Fold a finished step into its bisection and send the next step (or blame a commit)."""
+    controller = session.get(Job, step.parent_job_id) if step.parent_job_id else None
+    if controller is None or controller.state in ("done", "failed"):
+        return controller
+    if step.state != "done":
+        controller.state, controller.finished_at = "failed", utcnow()
+        controller.error = f"bisect step job {step.id} failed: {step.error or 'no detail'}"
+        return controller
+    spec = spec_of(controller)
+    samples: dict[str, list[float]] = {k: list(v) for k, v in spec["samples"].items()}
+    for sha, run_id in (spec_of(step).get("run_ids") or {}).items():
+        new = run_samples(session, int(run_id), spec["benchmark_id"], spec["measure_id"])
+        samples.setdefault(sha, []).extend(new)
+    spec["samples"] = samples
+    controller.spec = spec
+    return _advance(session, dispatcher, controller)
+
+
+def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
+    spec = spec_of(controller)
+    commits, lo, hi = spec["commits"], spec["lo"], spec["hi"]
+    mid = (lo + hi) // 2
+    s = spec["samples"]
+    lo_s, mid_s, hi_s = (s.get(commits[i], []) for i in (lo, mid, hi))
+    if not (lo_s and mid_s and hi_s):
+        controller.state, controller.error = "failed", "a step stored no samples"
+        return controller
+    lib = bool(spec["lower_is_better"])
+    left, right = (
+        compare(lo_s, mid_s, lower_is_better=lib),
+        compare(mid_s, hi_s, lower_is_better=lib),
+    )
+    if left.verdict == Verdict.REGRESSION:
+        hi = mid
+    elif right.verdict == Verdict.REGRESSION:
+        lo = mid
+    elif spec["retries"] < MAX_RETRIES:
+        # Inconclusive: measure the same three commits again with twice the repeats.
+        controller.spec = {**spec, "retries": spec["retries"] + 1, "repeats": spec["repeats"] * 2}
+        _step(session, dispatcher, controller, [lo, mid, hi], spec_of(controller)["repeats"])
+        return controller
+    else:
+        worse_left = (left.rel_change if lib else -left.rel_change) >= (
+            right.rel_change if lib else -right.rel_change
+        )
+        hi, lo = (mid, lo) if worse_left else (hi, mid)
+    controller.spec = {**spec, "lo": lo, "hi": hi, "retries": 0}
+    if hi - lo <= 1:
+        return _blame(session, controller, commits[hi])
+    needed = [i for i in (lo, (lo + hi) // 2, hi) if not s.get(commits[i])]
+    if not needed:
+        return _advance(session, dispatcher, controller)
+    _step(session, dispatcher, controller, needed, spec_of(controller)["repeats"])
+    return controller
+
+
+def _blame(session: Session, controller: Job, sha: str) -> Job:
+    project = session.get(Project, controller.project_id)
+    assert project is not None
+    _set_culprit(session, project, list(spec_of(controller)["alert_ids"]), sha)
+    controller.spec = {**spec_of(controller), "culprit": sha}
+    controller.state, controller.finished_at = "done", utcnow()
+    return controller
+
+
+def _set_culprit(session: Session, project: Project, alert_ids: list[int], sha: str) -> None:
+    commit_id = session.scalar(
+        select(Commit.id).where(Commit.project_id == project.id, Commit.sha == sha)
+    )
+    for alert in session.scalars(select(Alert).where(Alert.id.in_(alert_ids))):
+        alert.culprit_commit_id = commit_id
+        alert.updated_at = utcnow()

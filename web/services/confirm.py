@@ -1,0 +1,140 @@
+"""Confirmation re-runs: a candidate regression is shown as confirmed only once it reproduces.
+
+When detection raises regression alerts, the affected benchmarks are run
+again on the first changed commit and its parent, interleaved on the same
+machine (as an A/B job), and the two samples are compared with the detector's
+two-sample test. A regression that does not reproduce is marked
+``not_reproduced`` and kept, never deleted, so its history stays explainable.
+Confirmed alerts whose range holds untested commits go on to bisection.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from detector import Verdict, compare
+from web.models import (
+    Alert,
+    Benchmark,
+    Branch,
+    Commit,
+    Job,
+    Machine,
+    Measure,
+    Project,
+    Result,
+    Series,
+)
+from web.models.base import utcnow
+from web.services.jobs import Sender, create_job, spec_of
+from web.services.repo import History
+
+DEFAULT_CONFIRM_REPEATS = 5
+
+
+def series_context(session: Session, alert: Alert) -> tuple[Series, Benchmark, Measure, str, str]:
+    """The alert's series, benchmark, measure, machine name and branch name."""
+    series = session.get(Series, alert.series_id)
+    assert series is not None
+    bench = session.get(Benchmark, series.benchmark_id)
+    measure = session.get(Measure, series.measure_id)
+    machine = session.get(Machine, series.machine_id)
+    branch = session.get(Branch, series.branch_id)
+    assert bench is not None and measure is not None and machine is not None and branch
+    return series, bench, measure, machine.name, branch.name
+
+
+def run_samples(session: Session, run_id: int, benchmark_id: int, measure_id: int) -> list[float]:
+    """The per-repeat values a run stored for one benchmark and measure."""
+    rows = session.execute(
+        select(Result.samples, Result.value).where(
+            Result.run_id == run_id,
+            Result.benchmark_id == benchmark_id,
+            Result.measure_id == measure_id,
+            Result.status == "ok",
+        )
+    )
+    values: list[float] = []
+    for samples, value in rows:
+        values.extend(samples or ([] if value is None else [value]))
+    return [float(v) for v in values]
+
+
+def confirm_alerts(session: Session, dispatcher: Sender, alert_ids: list[int]) -> list[Job]:
+    """Queue one confirmation job per (commit range, machine) for new candidate regressions."""
+    groups: dict[tuple[int, str], list[Alert]] = defaultdict(list)
+    for alert in session.scalars(select(Alert).where(Alert.id.in_(alert_ids))):
+        if (
+            alert.is_regression
+            and alert.confirmation == "candidate"
+            and not _has_job(session, alert)
+        ):
+            _, _, _, machine, _ = series_context(session, alert)
+            groups[(alert.summary_id, machine)].append(alert)
+    return [_confirm_job(session, dispatcher, machine, alerts) for (_, machine), alerts in
+            sorted(groups.items())]  # fmt: skip
+
+
+def _has_job(session: Session, alert: Alert) -> bool:
+    return session.scalar(select(Job.id).where(Job.alert_id == alert.id).limit(1)) is not None
+
+
+def _confirm_job(session: Session, dispatcher: Sender, machine: str, alerts: list[Alert]) -> Job:
+    first = session.get(Commit, alerts[0].first_commit_id)
+    assert first is not None
+    project = session.get(Project, first.project_id)
+    assert project is not None
+    parent = first.parents[0] if first.parents else _sha(session, alerts[0].last_good_commit_id)
+    if parent is None:
+        raise ValueError(f"alert {alerts[0].id} has no parent commit to compare with")
+    names = sorted({series_context(session, a)[1].name for a in alerts})
+    repeats = int(str((project.settings or {}).get("confirm_repeats", DEFAULT_CONFIRM_REPEATS)))
+    return create_job(
+        session, dispatcher, project, machine=machine, kind="confirm",
+        commits=[parent, first.sha], branch=series_context(session, alerts[0])[4],
+        alert_id=alerts[0].id, alert_ids=[a.id for a in alerts], benchmarks=names,
+        repeats=repeats,
+    )  # fmt: skip
+
+
+def _sha(session: Session, commit_id: int | None) -> str | None:
+    commit = session.get(Commit, commit_id) if commit_id is not None else None
+    return commit.sha if commit else None
+
+
+def finish_confirmation(
+    session: Session, dispatcher: Sender, job: Job, history: History
+) -> dict[int, str]:
+    """Decide each alert of a finished confirmation job; returns alert id -> confirmation."""
+    if job.state != "done":
+        return {}
+    run_ids = dict(spec_of(job).get("run_ids") or {})
+    base_run, cand_run = run_ids.get(str(job.baseline_sha)), run_ids.get(job.commit_sha)
+    decided: dict[int, str] = {}
+    verdicts: dict[str, object] = {}
+    for alert_id in spec_of(job).get("alert_ids") or [job.alert_id]:
+        alert = session.get(Alert, alert_id)
+        if alert is None or base_run is None or cand_run is None:
+            continue
+        _, bench, measure, _, _ = series_context(session, alert)
+        base = run_samples(session, int(base_run), bench.id, measure.id)
+        cand = run_samples(session, int(cand_run), bench.id, measure.id)
+        if not base or not cand:
+            continue
+        result = compare(base, cand, lower_is_better=measure.direction != "higher_is_better")
+        reproduced = result.verdict == Verdict.REGRESSION
+        alert.confirmation = "confirmed" if reproduced else "not_reproduced"
+        alert.updated_at = utcnow()
+        decided[alert.id] = alert.confirmation
+        verdicts[str(alert.id)] = {"verdict": str(result.verdict), "rel_change": result.rel_change,
+                                   "pvalue": result.pvalue}  # fmt: skip
+    job.spec = {**spec_of(job), "confirmation": verdicts}
+    confirmed = [a for a, state in decided.items() if state == "confirmed"]
+    if confirmed:
+        from web.services.bisect import start_bisection
+
+        start_bisection(session, dispatcher, confirmed, history)
+    return decided

@@ -1,0 +1,215 @@
+"""Runner jobs: creating and scheduling them, recording what runners report.
+
+Plain functions over a Session; none commits. A job is sent to its machine's
+queue (``bench.<machine>``) by task name only after the transaction that
+created it commits, so a runner never reports on a job the database does not
+hold yet. Other code schedules work through `schedule_commits`,
+`schedule_push` and `schedule_pull_request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.models import JOB_STATES, Job, Project
+from web.models.base import utcnow
+from web.services.repo import History
+
+RUN_TASK = "benchwarden.run_job"
+FINISHED_TASK = "benchwarden.job_finished"
+DEFAULT_MACHINES = ("default",)
+FINAL_STATES = ("done", "failed")
+
+
+class Sender(Protocol):
+    """What services need of the dispatcher: send a task by name after commit."""
+
+    def after_commit(
+        self, session: Session, name: str, *args: Any, queue: str | None = None
+    ) -> None: ...
+
+
+class JobError(ValueError):
+    """A job request that cannot be honoured as asked."""
+
+
+class JobFinishedError(JobError):
+    """A runner reported on a job that already finished (a redelivered message)."""
+
+
+def spec_of(job: Job) -> dict[str, Any]:
+    """A copy of the job's spec to read and modify; assign it back to persist changes."""
+    return dict(job.spec or {})
+
+
+def machines_for(project: Project) -> list[str]:
+    """The project's benchmark machines: ``settings["machines"]``, else ``["default"]``."""
+    configured = (project.settings or {}).get("machines")
+    if isinstance(configured, list) and configured:
+        return [str(m) for m in configured]
+    return list(DEFAULT_MACHINES)
+
+
+def create_job(
+    session: Session,
+    dispatcher: Sender,
+    project: Project,
+    *,
+    machine: str,
+    commits: Sequence[str],
+    kind: str = "run",
+    **fields: Any,
+) -> Job:
+    """Store one job and send it to ``bench.<machine>`` once the session commits.
+
+    ``commits`` are measured interleaved on the machine, baseline first; the job's
+    ``commit_sha`` is the last one (the candidate). Extra ``fields``: branch,
+    pr_number, alert_id, parent_job_id, suites, benchmarks, repeats, plus any
+    spec keys the finishing step needs (kept in ``spec``).
+    """
+    if not project.repo_url:
+        raise JobError(f"project {project.name!r} has no repository URL to run from")
+    if not commits:
+        raise JobError("a job needs at least one commit")
+    columns = {k: fields.pop(k) for k in ("branch", "pr_number", "alert_id", "parent_job_id")
+               if k in fields}  # fmt: skip
+    job = Job(
+        project_id=project.id,
+        kind=kind,
+        commit_sha=commits[-1],
+        baseline_sha=commits[0] if len(commits) > 1 else None,
+        machine=machine,
+        state="queued",
+        attempts=0,
+        **columns,
+    )
+    session.add(job)
+    session.flush()
+    job.spec = {
+        "job_id": job.id,
+        "kind": kind,
+        "project": project.name,
+        "repo_url": project.repo_url,
+        "commits": list(commits),
+        "branch": job.branch,
+        "pr_number": job.pr_number,
+        **fields,
+    }
+    dispatcher.after_commit(session, RUN_TASK, job.spec, queue=f"bench.{machine}")
+    return job
+
+
+def schedule_commits(
+    session: Session,
+    dispatcher: Sender,
+    project: Project,
+    shas: Sequence[str],
+    *,
+    branch: str | None = None,
+    machines: Sequence[str] | None = None,
+    every: int = 1,
+) -> list[Job]:
+    """One run job per commit (every ``every``-th, always the newest) per machine."""
+    if every < 1:
+        raise JobError("--every must be at least 1")
+    picked = [sha for i, sha in enumerate(shas) if (len(shas) - 1 - i) % every == 0]
+    return [
+        create_job(session, dispatcher, project, machine=machine, commits=[sha],
+                   branch=branch or project.default_branch)
+        for sha in picked
+        for machine in (machines or machines_for(project))
+    ]  # fmt: skip
+
+
+def schedule_range(
+    session: Session,
+    dispatcher: Sender,
+    project: Project,
+    history: History,
+    spec: str,
+    **options: Any,
+) -> list[Job]:
+    """`schedule_commits` over ``A..B`` (or one rev) read from the project's repository."""
+    if not project.repo_url:
+        raise JobError(f"project {project.name!r} has no repository URL")
+    return schedule_commits(
+        session, dispatcher, project, history.commits(project.repo_url, spec), **options
+    )
+
+
+def schedule_push(
+    session: Session, dispatcher: Sender, project: Project, after_sha: str, branch: str
+) -> list[Job]:
+    """A push to ``branch`` ending at ``after_sha``: one run job per configured machine."""
+    return schedule_commits(session, dispatcher, project, [after_sha.lower()], branch=branch)
+
+
+def schedule_pull_request(
+    session: Session,
+    dispatcher: Sender,
+    project: Project,
+    pr_number: int,
+    base_sha: str,
+    head_sha: str,
+    history: History | None = None,
+) -> list[Job]:
+    """An A/B job per machine: the merge base and the head, interleaved (A B A B ...).
+
+    ``base_sha`` may be the base branch's tip; with ``history`` the merge base of it
+    and the head is measured instead, so the comparison shows the PR's own change.
+    """
+    base = base_sha.lower()
+    if history is not None and project.repo_url:
+        base = history.merge_base(project.repo_url, base_sha, head_sha)
+    return [
+        create_job(session, dispatcher, project, machine=machine, kind="ab",
+                   commits=[base, head_sha.lower()], branch=f"pr-{pr_number}",
+                   pr_number=pr_number)
+        for machine in machines_for(project)
+    ]  # fmt: skip
+
+
+def record_state(
+    session: Session,
+    dispatcher: Sender,
+    job: Job,
+    state: str,
+    *,
+    run_ids: dict[str, int] | None = None,
+    log_tail: str | None = None,
+    error: str | None = None,
+) -> Job:
+    """Apply a runner's report; ``running`` counts an attempt, a final state may follow-up.
+
+    Raises JobFinishedError when ``running`` arrives for a finished job: the
+    message was delivered again after the job completed and must not run twice.
+    """
+    if state not in JOB_STATES or state == "queued":
+        raise JobError(f"state must be running, done or failed, got {state!r}")
+    if state == "running":
+        if job.state in FINAL_STATES:
+            raise JobFinishedError(f"job {job.id} is already {job.state}")
+        job.state, job.attempts = "running", job.attempts + 1
+        job.started_at = job.started_at or utcnow()
+        return job
+    job.state, job.finished_at = state, utcnow()
+    job.log_tail, job.error = log_tail, error
+    if run_ids:
+        job.spec = {**job.spec, "run_ids": dict(run_ids)}
+        job.run_id = run_ids.get(job.commit_sha) or next(reversed(run_ids.values()))
+    if job.kind != "run" or job.parent_job_id is not None:
+        dispatcher.after_commit(session, FINISHED_TASK, job.id)
+    return job
+
+
+def list_jobs(
+    session: Session, project: Project, *, state: str | None = None, limit: int = 100
+) -> list[Job]:
+    query = select(Job).where(Job.project_id == project.id)
+    if state:
+        query = query.where(Job.state == state)
+    return list(session.scalars(query.order_by(Job.id.desc()).limit(limit)))
