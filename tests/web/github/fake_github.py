@@ -365,7 +365,8 @@ def route(fake: FakeGitHub, method: str, path: str, auth: str, body: Any) -> tup
     if m := re.fullmatch(r"/repos/([^/]+)/([^/]+)/statuses/([0-9a-f]+)", path):
         fake.statuses.append({"sha": m[3], **body})
         return 201, {"id": len(fake.statuses), "url": path, "creator": _user(base),
-                     "created_at": TIME, "updated_at": TIME, **body}  # fmt: skip
+                     "created_at": TIME, "updated_at": TIME, "target_url": None,
+                     "description": None, **body}  # fmt: skip
     if m := re.fullmatch(r"/repos/([^/]+)/([^/]+)/check-runs", path):
         fake.check_runs.append(body)
         return 201, _check_run(base, len(fake.check_runs), body)
@@ -441,7 +442,9 @@ class FakeGitHubServer:
         self.fake = fake or FakeGitHub()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.fake))
         self.fake.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     def __enter__(self) -> FakeGitHub:
         self._thread.start()
