@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from web.api.errors import register_error_handlers
     from web.api.routes import create_blueprint
+    from web.api.series_cache import SeriesPointsCache
     from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     factory = make_sessionmaker(engine)
     app.extensions["benchwarden.sessionmaker"] = factory
     app.extensions["benchwarden.celery"] = make_celery(settings, factory)
+    app.extensions["benchwarden.series_cache"] = SeriesPointsCache()
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
     app.register_blueprint(create_blueprint())

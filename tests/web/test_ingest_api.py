@@ -200,3 +200,16 @@ def test_unknown_route_gets_the_envelope(client) -> None:  # type: ignore[no-unt
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
+
+
+def test_series_read_revalidates_its_cache(client, token) -> None:  # type: ignore[no-untyped-def]
+    _post(client, token, PYTEST_FILE.read_bytes(), commit="1" * 40)
+    series_id = client.get("/api/v1/projects/proj/series").json["series"][0]["id"]
+    url = f"/api/v1/projects/proj/series/{series_id}"
+    first = client.get(url)
+    assert len(first.json["points"]["sha"]) == 1
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    _post(client, token, PYTEST_FILE.read_bytes(), commit="2" * 40, parents=["1" * 40])
+    second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200
+    assert second.json["points"]["sha"] == ["1" * 40, "2" * 40]

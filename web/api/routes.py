@@ -5,6 +5,7 @@ Handlers validate, call one service or query, and commit once when they write.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from web.api import schemas
 from web.api.auth import authorize, current_token, project_or_404
 from web.api.errors import ApiError
 from web.api.jobs import JOB_ROUTES
+from web.api.series_cache import SeriesPointsCache
 from web.api.submission import read_submission
 from web.celery_app import Dispatcher
 from web.config import Settings
@@ -149,9 +151,17 @@ def get_series(project: str, series_id: int) -> Response:
     info = series_queries.series_info(session, series_id)
     if info is None or info.project_id != found.id:
         raise ApiError(404, "series_not_found", f"series {series_id} not found in {project!r}")
-    points = series_queries.series_points(session, series_id)
-    # Built by hand: pydantic validation of 10,000-point columns would dominate the request.
-    return jsonify({"series": _series_out(info).model_dump(), "points": points})
+    cache: SeriesPointsCache = current_app.extensions["benchwarden.series_cache"]
+    version, points = cache.points_json(session, series_id)
+    meta = _series_out(info).model_dump_json().encode()
+    etag = hashlib.sha256(repr(version).encode() + meta).hexdigest()[:32]
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    # Assembled from bytes: re-encoding 10,000-point columns would dominate the request.
+    body = b'{"series":' + meta + b',"points":' + points + b"}"
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    return response
 
 
 def get_run(project: str, run_id: int) -> tuple[Response, int]:
