@@ -141,6 +141,7 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def build_parser() -> argparse.ArgumentParser:
     from runner.cli import add_parse_command, add_worker_command
     from runner.submit import add_submit_command
+    from web.github.cli import add_github_command
     from web.jobs_cli import add_job_commands
     from web.up import add_up_command
     from web.views.cli import add_user_commands
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_db_commands(sub)
     _add_project_commands(sub)
+    add_github_command(sub)
     _add_token_commands(sub)
     _add_serve_command(sub)
     add_up_command(sub)
