@@ -135,23 +135,38 @@ def make_history(  # type: ignore[no-untyped-def]
         )
     length = max(len(v) for v in values.values())
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    for i in range(length):
-        number = first_commit + i
-        commit = get_or_add(Commit, project_id=project.id, sha=sha(number))
-        commit.author, commit.message = "Ada", f"commit {number}\n\nbody"
-        commit.committed_at = start + timedelta(hours=number)
-        get_or_add(BranchCommit, branch_id=br.id, commit_id=commit.id, position=number * 1024)
-        run = Run(
+    numbers = [first_commit + i for i in range(length)]
+    commits = [
+        Commit(
             project_id=project.id,
-            commit_id=commit.id,
+            sha=sha(n),
+            author="Ada",
+            message=f"commit {n}\n\nbody",
+            committed_at=start + timedelta(hours=n),
+        )
+        for n in numbers
+    ]
+    session.add_all(commits)
+    session.flush()
+    session.add_all(
+        BranchCommit(branch_id=br.id, commit_id=c.id, position=n * 1024)
+        for n, c in zip(numbers, commits, strict=True)
+    )
+    runs = [
+        Run(
+            project_id=project.id,
+            commit_id=c.id,
             branch_id=br.id,
             machine_id=box.id,
             source_format="custom",
             result_count=len(values),
             machine_snapshot={"name": machine, "cpu_model": "TestCPU", "cores": 4},
         )
-        session.add(run)
-        session.flush()
+        for c in commits
+    ]
+    session.add_all(runs)
+    session.flush()
+    for i, (n, commit, run) in enumerate(zip(numbers, commits, runs, strict=True)):
         for name, vals in values.items():
             if i >= len(vals):
                 continue
@@ -164,7 +179,7 @@ def make_history(  # type: ignore[no-untyped-def]
                     benchmark_id=series[name].benchmark_id,
                     measure_id=meas.id,
                     commit_id=commit.id,
-                    position=number * 1024,
+                    position=n * 1024,
                     value=v,
                     mean=v,
                     stddev=stddev,

@@ -151,7 +151,7 @@
   }
 
   function refetch(card, range) {
-    var start = range ? Math.max(0, Math.floor(range[0])) : null;
+    var start = range ? Math.max(0, Math.round(range[0])) : null;
     var end = range ? Math.ceil(range[1]) + 1 : null;
     return load(card, start, end).then(function (data) {
       card._quiet = true;

@@ -1,0 +1,247 @@
+"""The dashboard in headless Chromium (Debian's), over a live server on PostgreSQL.
+
+Screenshots of the trend, compare and alerts pages go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from tests.conftest import REPO, LiveServer
+from tests.factories import make_alert, make_history, make_project, make_user, sha
+from tests.web.views.conftest import XSS
+from web.config import Settings
+from web.db import make_engine
+from web.migrations import upgrade
+from web.models import AlertSummary, Commit
+
+CHROMIUM = os.environ.get("BENCHWARDEN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts"
+EVIL_MESSAGE = "fix <b>it</b> <img src=x onerror=alert(2)>"
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="apt-get install chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+    """Debian's Chromium, never a downloaded browser."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def seed(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        project = make_project(session, "proj")
+        project.repo_url = "https://forge.example/org/proj"
+        steps = [1e-3 * (1 + 0.02 * ((i * 7) % 5) / 5) for i in range(300)]
+        fast = [v * (1.25 if i >= 200 else 1.0) for i, v in enumerate(steps)]
+        series = make_history(
+            session,
+            project,
+            {"fast": fast, "slow": [2.0] * 300, XSS: [5e-6] * 300},
+            stddev=2e-5,
+            samples=5,
+        )
+        alert = make_alert(session, series["fast"], 201, before=1e-3, after=1.25e-3)
+        make_alert(session, series[XSS], 150, before=5e-6, after=4e-6)
+        commit = session.scalar(select(Commit).where(Commit.sha == sha(150)))
+        commit.message = EVIL_MESSAGE
+        make_user(session)
+        session.commit()
+        ids = {
+            "fast": series["fast"].benchmark_id,
+            "xss": series[XSS].benchmark_id,
+            "summary": alert.summary_id,
+        }
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def site(pg_server, tmp_path_factory) -> Iterator[tuple[LiveServer, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    if pg_server is None:
+        pytest.skip("browser tests start their own PostgreSQL database")
+    url = pg_server.create_database("bw_dash_browser")
+    upgrade(url)
+    ids = seed(url)
+    settings = replace(
+        Settings.from_env({}),
+        data_dir=tmp_path_factory.mktemp("dash"),
+        database_url=url,
+        secret_key="browser-test",
+    )
+    with LiveServer(settings) as server:
+        yield server, ids
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, site):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    tab.dialogs = []
+
+    def dismiss(dialog):  # type: ignore[no-untyped-def]
+        tab.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", dismiss)
+    yield tab
+    context.close()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_for_plots(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("body[data-plots-ready='true']", timeout=15000)
+
+
+def test_every_page_loads_without_console_errors(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    urls = [
+        "/",
+        "/p/proj/",
+        f"/p/proj/benchmarks/{ids['fast']}",
+        "/p/proj/alerts",
+        f"/p/proj/compare?baseline={sha(1)}&candidate={sha(250)}",
+        "/p/proj/machines",
+        "/p/proj/runs/1",
+        "/login",
+    ]
+    for path in urls:
+        response = page.goto(server.url + path)
+        assert response.status == 200, path
+        if "/benchmarks/" in path:
+            wait_for_plots(page)
+        assert page.problems == [], (path, page.problems)
+
+
+def test_plot_draws_points_change_points_and_hover(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
+    wait_for_plots(page)
+    drawn = page.evaluate(
+        """() => { const gd = document.querySelector('.plot');
+        return { values: gd.data[2].x.length, alerts: gd.data[3].x.length,
+                 dots: gd.querySelectorAll('.scatterlayer .trace:nth-child(4) path.point').length,
+                 axis: gd.layout.yaxis.title.text } }"""
+    )
+    assert drawn["values"] == 300 and drawn["alerts"] == 1 and drawn["dots"] == 1
+    assert drawn["axis"] == "time (ms)"  # seconds shown in the right unit
+    page.click("[data-log]")
+    assert page.evaluate("document.querySelector('.plot').layout.yaxis.type") == "log"
+    page.click("[data-log]")
+    shot(page, "trend")
+    # Click the change-point marker: the detail panel links the run and the commit.
+    marker = page.locator(".scatterlayer .trace:nth-child(4) path.point").first
+    marker.click(force=True)
+    detail = page.locator(".point-detail")
+    detail.wait_for(state="visible")
+    assert "Open run" in detail.inner_text()
+    assert page.locator(".point-detail a[href*='forge.example/org/proj/commit/']").count() == 1
+
+
+def test_zoom_fetches_full_resolution(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
+    wait_for_plots(page)
+    with page.expect_response(lambda r: "points.json?max=1500&start=" in r.url):
+        page.click("[data-range='100']")
+    page.wait_for_function("document.querySelector('.plot').data[2].x.length === 100")
+
+
+def test_hostile_names_and_messages_stay_text(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(server.url + "/p/proj/")
+    assert page.get_by_role("link", name=XSS).count() == 1
+    page.goto(f"{server.url}/p/proj/benchmarks/{ids['xss']}")
+    wait_for_plots(page)
+    assert page.locator("h1").inner_text() == XSS
+    # Hover the change point whose commit message holds markup.
+    box = page.locator(".scatterlayer .trace:nth-child(4) path.point").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    assert "<img src=x" in (page.locator(".hoverlayer").text_content() or "")
+    page.goto(server.url + "/p/proj/alerts")
+    assert page.locator("img").count() == 0
+    assert page.dialogs == [] and page.problems == []
+
+
+def test_triage_persists_after_reload(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(server.url + "/p/proj/alerts")
+    page.get_by_role("link", name="Log in").first.click()
+    page.fill("input[name=username]", "maintainer")
+    page.fill("input[name=password]", "correct horse")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/p/proj/alerts**")
+    card = page.locator(f"#summary-{ids['summary']}")
+    card.locator("input[name=issue_url]").fill("https://bugs.example/42")
+    card.locator("input[name=note]").fill("allocator change <script>alert(3)</script>")
+    card.get_by_role("button", name="investigating").click()
+    page.wait_for_load_state()
+    page.reload()
+    card = page.locator(f"#summary-{ids['summary']}")
+    assert card.locator("[data-status]").inner_text() == "investigating"
+    assert card.locator("[data-issue]").get_attribute("href") == "https://bugs.example/42"
+    assert "<script>" in card.locator("[data-note]").inner_text()
+    engine = make_engine(server.settings.database_url)
+    with engine.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM alert_summary WHERE id = :id"), {"id": ids["summary"]}
+        ).scalar_one()
+        actors = conn.execute(text("SELECT actor FROM audit_entry")).scalars().all()
+    engine.dispose()
+    assert status == "investigating" and "maintainer" in actors
+    shot(page, "alerts")
+    assert page.dialogs == [] and page.problems == []
+
+
+def test_compare_page_screenshot(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, _ = site
+    page.goto(f"{server.url}/p/proj/compare?baseline={sha(1)}&candidate={sha(250)}")
+    rows = page.locator("table.compare tbody tr")
+    assert rows.count() == 3
+    assert "regression" in rows.first.inner_text()
+    shot(page, "compare")
+
+
+def test_chromium_is_debians() -> None:
+    assert shutil.which("chromium") or Path(CHROMIUM).exists()
+
+
+_ = AlertSummary  # imported for readers: the triage test checks this table
