@@ -49,7 +49,7 @@ def github_command(args: argparse.Namespace) -> int:
         project = find_project(session, args.name)
         if project is None:
             raise ProjectError(f"project {args.name!r} does not exist")
-        settings = dict(project.settings or {})
+        settings: dict[str, Any] = dict(project.settings or {})
         if args.disconnect:
             settings.pop("github", None)
         else:

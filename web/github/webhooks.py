@@ -27,6 +27,7 @@ from web.api.errors import ApiError
 from web.celery_app import Dispatcher
 from web.config import Settings
 from web.db import request_session
+from web.github.report import DEFAULT_OVERRIDE_LABEL
 from web.models import Commit, Project, Run, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -158,8 +159,8 @@ def _relabel(
     """Adding or removing the override label re-posts the newest report of the PR."""
     refreshed = []
     for project in projects:
-        gh = project.settings.get("github") or {}
-        if label != (gh.get("override_label") or "benchwarden-override"):  # type: ignore[union-attr]
+        gh: dict[str, Any] = dict(project.settings.get("github") or {})  # type: ignore[call-overload]
+        if label != (gh.get("override_label") or DEFAULT_OVERRIDE_LABEL):
             continue
         sha = session.scalar(
             select(Commit.sha)
