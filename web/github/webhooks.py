@@ -123,10 +123,8 @@ def on_push(session: Session, dispatcher: Dispatcher, payload: dict[str, Any]) -
     if not targets:
         return {"status": "ignored", "reason": "no project follows this branch"}
     schedule = _jobs("schedule_push")
-    for project in targets:
-        if schedule is not None:
-            schedule(session, dispatcher, project, after, branch)
-    return _scheduled(targets, schedule)
+    problems = [_run(schedule, session, dispatcher, p, after, branch) for p in targets]
+    return _scheduled(targets, schedule, problems)
 
 
 def on_pull_request(
@@ -147,10 +145,10 @@ def on_pull_request(
     base_sha = str((pull.get("base") or {}).get("sha", ""))
     head_sha = str((pull.get("head") or {}).get("sha", ""))
     schedule = _jobs("schedule_pull_request")
-    for project in projects:
-        if schedule is not None:
-            schedule(session, dispatcher, project, number, base_sha, head_sha)
-    return _scheduled(projects, schedule)
+    problems = [
+        _run(schedule, session, dispatcher, p, number, base_sha, head_sha) for p in projects
+    ]
+    return _scheduled(projects, schedule, problems)
 
 
 def _relabel(
@@ -205,11 +203,34 @@ def _jobs(name: str) -> Callable[..., Any] | None:
     return found
 
 
-def _scheduled(projects: list[Project], schedule: Callable[..., Any] | None) -> dict[str, Any]:
+def _run(
+    schedule: Callable[..., Any] | None,
+    session: Session,
+    dispatcher: Dispatcher,
+    project: Project,
+    *args: Any,
+) -> str | None:
+    """Schedule for one project; a project that cannot run jobs yet is reported, not a 500."""
+    if schedule is None:
+        return None
+    try:
+        with session.begin_nested():
+            schedule(session, dispatcher, project, *args)
+    except ValueError as exc:  # JobError: e.g. no repository URL or machines configured
+        return f"{project.name}: {exc}"
+    return None
+
+
+def _scheduled(
+    projects: list[Project], schedule: Callable[..., Any] | None, problems: list[str | None]
+) -> dict[str, Any]:
     names = [p.name for p in projects]
     if schedule is None:
         log.warning("web.services.jobs is not available: event recorded, nothing scheduled")
         return {"status": "recorded", "projects": names, "reason": "scheduling unavailable"}
+    skipped = [p for p in problems if p]
+    if skipped:
+        return {"status": "recorded", "projects": names, "not_scheduled": skipped}
     return {"status": "scheduled", "projects": names}
 
 

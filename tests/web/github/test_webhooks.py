@@ -156,3 +156,12 @@ def test_signature_check_is_constant_time_compare() -> None:
     assert not webhooks.verify_signature("k", body, good.upper())
     assert not webhooks.verify_signature("k", body + b" ", good)
     assert not webhooks.verify_signature("", body, good)
+
+
+def test_project_that_cannot_run_jobs_is_reported(client, project, db_session) -> None:  # type: ignore[no-untyped-def]
+    """The real scheduling service refuses a project without a repository URL: 202, said."""
+    response = _post(client, "push", PUSH, delivery="real-1")
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "recorded"
+    assert "repository URL" in response.json["not_scheduled"][0]
+    assert db_session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
