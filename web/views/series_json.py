@@ -17,7 +17,13 @@ from werkzeug.wrappers import Response
 from web.db import request_session
 from web.models import Benchmark, Branch, Machine, Measure, Series
 from web.queries.downsample import select_indices
-from web.queries.trend import alert_marks, annotation_marks, point_columns, sibling_series_ids
+from web.queries.trend import (
+    alert_marks,
+    annotation_marks,
+    commit_facts,
+    point_columns,
+    sibling_series_ids,
+)
 from web.views.access import readable_project
 
 DEFAULT_MAX = 1500
@@ -78,14 +84,18 @@ def series_points(project: str, series_id: int) -> Response:
         "start": start,
         "end": end,
         "full_resolution": len(chosen) == max(0, end - start),
-        "points": _pick(columns, chosen),
+        "points": _pick(
+            columns, chosen, commit_facts(session, [columns["commit_id"][i] for i in chosen])
+        ),
         "alerts": alerts,
         "annotations": notes,
     }
     return current_app.response_class(current_app.json.dumps(body), mimetype="application/json")
 
 
-def _pick(columns: dict[str, list[Any]], chosen: list[int]) -> dict[str, list[Any]]:
+def _pick(
+    columns: dict[str, list[Any]], chosen: list[int], facts: dict[int, tuple[Any, ...]]
+) -> dict[str, list[Any]]:
     value, stddev = columns["value"], columns["stddev"]
     low, high = columns["min"], columns["max"]
     lo, hi = [], []
@@ -96,16 +106,16 @@ def _pick(columns: dict[str, list[Any]], chosen: list[int]) -> dict[str, list[An
         else:
             lo.append(low[i] if low[i] is not None else value[i])
             hi.append(high[i] if high[i] is not None else value[i])
-    messages = columns["message"]
+    commit = [facts[columns["commit_id"][i]] for i in chosen]
     return {
         "i": chosen,
         "value": [value[i] for i in chosen],
         "lo": lo,
         "hi": hi,
-        "sha": [columns["sha"][i] for i in chosen],
-        "time": [columns["time"][i] for i in chosen],
-        "author": [columns["author"][i] for i in chosen],
-        "message": [(messages[i] or "").split("\n", 1)[0][:MESSAGE_CHARS] for i in chosen],
+        "sha": [c[0] for c in commit],
+        "time": [c[1] for c in commit],
+        "author": [c[2] for c in commit],
+        "message": [(c[3] or "")[:MESSAGE_CHARS] for c in commit],
         "run_id": [columns["run_id"][i] for i in chosen],
     }
 

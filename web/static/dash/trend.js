@@ -166,7 +166,7 @@
 
   function init(card) {
     pending += 1;
-    load(card).then(function (data) { return draw(card, data, null); })
+    (card._first || load(card)).then(function (data) { return draw(card, data, null); })
       .then(function () { wire(card); card.dataset.rendered = "true"; })
       .catch(function (err) { fail(card, err); })
       .then(function () {
@@ -175,6 +175,11 @@
       });
   }
 
+  // Deferred scripts run after parsing, so the cards exist: start the fetches now.
+  document.querySelectorAll("[data-plot-url]").forEach(function (card) {
+    card._first = load(card);
+    card._first.catch(function () {});
+  });
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") {
       document.querySelectorAll(".plot-status").forEach(function (s) {
