@@ -11,12 +11,16 @@ any other unit (ops/s, allocs, instructions, custom counters) is kept as written
 from __future__ import annotations
 
 import math
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Direction = Literal["lower_is_better", "higher_is_better"]
 ResultStatus = Literal["ok", "failed", "skipped"]
+
+# A full or abbreviated git (SHA-1 or SHA-256) object name.
+CommitSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{7,64}$")]
 
 SECONDS = "s"
 BYTES = "B"
@@ -123,15 +127,15 @@ class RunPayload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project: str = Field(min_length=1, max_length=200)
-    commit: str = Field(pattern=r"^[0-9a-fA-F]{7,64}$")
+    commit: CommitSha
     branch: str | None = Field(default=None, max_length=255)
-    parents: list[str] = Field(default_factory=list, max_length=64)
-    commit_time: str | None = None
+    parents: list[CommitSha] = Field(default_factory=list, max_length=64)
+    commit_time: datetime | None = None
     commit_author: str | None = Field(default=None, max_length=500)
     commit_message: str | None = Field(default=None, max_length=20000)
     machine: MachineInfo | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
     ci_url: str | None = Field(default=None, max_length=2000)
     pr_number: int | None = Field(default=None, ge=1)
     idempotency_key: str | None = Field(default=None, max_length=200)
@@ -145,8 +149,5 @@ class RunPayload(BaseModel):
 
     @field_validator("parents")
     @classmethod
-    def _parent_shas(cls, parents: list[str]) -> list[str]:
-        for sha in parents:
-            if not (7 <= len(sha) <= 64) or any(c not in "0123456789abcdefABCDEF" for c in sha):
-                raise ValueError(f"parent {sha!r} is not a commit sha")
+    def _lowercase(cls, parents: list[str]) -> list[str]:
         return [p.lower() for p in parents]

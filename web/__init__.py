@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: read from the environment)."""
     from flask import Flask
 
-    from web.api.errors import register_error_handlers
+    from web.api.errors import BoundedIntConverter, register_error_handlers
     from web.api.routes import create_blueprint
     from web.api.series_cache import SeriesPointsCache
     from web.celery_app import make_celery
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.config["SECRET_KEY"] = settings.secret_key or persistent_secret_key(settings.data_dir)
     app.config["JSON_SORT_KEYS"] = False

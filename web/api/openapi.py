@@ -36,11 +36,17 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for kind, name in _PATH_PARAM.findall(route.path):
         schema: dict[str, Any] = (
-            {"type": "integer", "minimum": 1} if kind == "int" else {"type": "string"}
+            {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+            if kind == "int"
+            else {"type": "string"}
         )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     for name in route.query:
-        schema = {"type": "integer", "minimum": 1} if name.endswith("_id") else {"type": "string"}
+        schema = (
+            {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+            if name.endswith("_id")
+            else {"type": "string"}
+        )
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params
 

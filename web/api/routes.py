@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from runner.parsers import ParseError, parse_bytes
 from web.api import schemas
-from web.api.auth import authorize, current_token, project_or_404
+from web.api.auth import authorize, bearer_secret, current_token, project_or_404
 from web.api.errors import ApiError
 from web.api.jobs import JOB_ROUTES
 from web.api.series_cache import SeriesPointsCache
@@ -218,6 +218,9 @@ def _run_out(
 
 
 def create_run() -> tuple[Response, int]:
+    if bearer_secret() is None:
+        # Writes always need a token; say so before looking at the body.
+        raise ApiError(401, "unauthorized", "a token with 'write' scope is required")
     payload, data, filename = read_submission()
     session = request_session()
     project = project_or_404(session, payload.project)

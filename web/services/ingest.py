@@ -99,9 +99,11 @@ def _run_status(results: list[ResultRecord]) -> str:
     return "failed" if ok == 0 and all(r.status == "failed" for r in results) else "partial"
 
 
-def _timestamp(raw: str | None, field: str) -> datetime | None:
+def _timestamp(raw: str | datetime | None, field: str) -> datetime | None:
     if not raw:
         return None
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
