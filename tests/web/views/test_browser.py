@@ -21,7 +21,7 @@ from tests.web.views.conftest import XSS
 from web.config import Settings
 from web.db import make_engine
 from web.migrations import upgrade
-from web.models import AlertSummary, Commit
+from web.models import Commit
 
 CHROMIUM = os.environ.get("BENCHWARDEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -244,4 +244,3 @@ def test_chromium_is_debians() -> None:
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
 
 
-_ = AlertSummary  # imported for readers: the triage test checks this table
