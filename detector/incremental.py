@@ -34,7 +34,7 @@ class ChangePointState:
         thresholds: Thresholds | None = None,
     ) -> None:
         self.thresholds = thresholds or DEFAULT_THRESHOLDS
-        self._segmenter = Segmenter(self.thresholds)
+        self._segmenter = Segmenter(self.thresholds, incremental=True)
         first = as_series(values)
         self._buffer: FloatArray = np.empty(max(16, 2 * first.shape[0]), dtype=np.float64)
         self._n = 0

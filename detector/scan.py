@@ -58,17 +58,27 @@ class ScanResult:
     m: int
 
     def significant(self, alpha: float, min_segment: int) -> bool:
-        """Whether the scan p-value is below ``alpha`` (cheap bound first)."""
-        bonferroni = 2.0 * (self.m - 2 * min_segment + 1) * float(special.ndtr(-abs(self.z)))
-        return bonferroni < alpha or scan_pvalue(abs(self.z), self.m, min_segment) < alpha
+        """Whether the scan p-value is below ``alpha`` (cheap bounds first). For
+        ``alpha <= 0.3`` this is monotone: true for every larger ``|z|``."""
+        tail = float(special.ndtr(-abs(self.z)))
+        if 2.0 * (self.m - 2 * min_segment + 1) * tail < alpha:
+            return True
+        if 2.0 * tail >= alpha:  # the p-value is at least 2 Phi(-|z|)
+            return False
+        return scan_pvalue(abs(self.z), self.m, min_segment) < alpha
 
 
 def rank_prefix(segment: FloatArray) -> RankPrefix:
     """Mid-rank prefix sums of ``segment`` (1-D, finite)."""
+    return rank_prefix_sorted(segment)[0]
+
+
+def rank_prefix_sorted(segment: FloatArray) -> tuple[RankPrefix, FloatArray]:
+    """Mid-rank prefix sums of ``segment`` and its values in increasing order."""
     m = int(segment.shape[0])
     prefix = np.zeros(m + 1, dtype=np.int64)
     if m == 0:
-        return RankPrefix(prefix, 0.0)
+        return RankPrefix(prefix, 0.0), segment.copy()
     order = np.argsort(segment)
     ordered = segment[order]
     starts_flag = np.empty(m, dtype=bool)
@@ -78,14 +88,14 @@ def rank_prefix(segment: FloatArray) -> RankPrefix:
     if starts_flag.all():  # no ties: doubled rank of the i-th smallest is 2i + 2
         ranks[order] = _positions_int(m)
         np.cumsum(ranks, out=prefix[1:])
-        return RankPrefix(prefix, 0.0)
+        return RankPrefix(prefix, 0.0), ordered
     starts = np.flatnonzero(starts_flag)
     counts = np.diff(np.append(starts, m))
     twice_mid = 2 * starts + counts + 1
     ranks[order] = twice_mid[np.cumsum(starts_flag) - 1]
     np.cumsum(ranks, out=prefix[1:])
     tied = counts[counts > 1].astype(np.float64)
-    return RankPrefix(prefix, float(np.sum(tied**3 - tied)))
+    return RankPrefix(prefix, float(np.sum(tied**3 - tied))), ordered
 
 
 def extend_prefix(segment: FloatArray, old: RankPrefix, value: float) -> RankPrefix:
@@ -118,25 +128,51 @@ def scan(rp: RankPrefix, min_segment: int) -> ScanResult | None:
     Returns ``None`` when the segment is shorter than ``2 * min_segment`` or has
     no variation (all values tied).
     """
+    found = split_scores(rp, min_segment)
+    if found is None:
+        return None
+    centred, score, tie_factor = found
+    best = int(np.argmax(score))
+    return scan_result(float(centred[best]), best + min_segment, rp.size, tie_factor)
+
+
+def split_scores(rp: RankPrefix, min_segment: int) -> tuple[FloatArray, FloatArray, float] | None:
+    """``(centred, score, tie_factor)`` for the splits ``k = min_segment ..
+    m - min_segment``, or None when :func:`scan` would return None.
+
+    ``centred[i]`` is twice the centred rank-sum of the first ``k`` points and
+    ``score[i] = centred[i]**2 / (k (m - k))``, whose argmax is the argmax of
+    ``|Z_k|``; :mod:`detector.tail` reproduces these floats bit for bit.
+    """
     m = rp.size
     if m < 2 * min_segment:
         return None
-    tie_factor = (m + 1.0) - rp.ties / (m * (m - 1.0))
-    if tie_factor <= 1e-12 * (m + 1.0):
+    tie_factor = tie_factor_of(m, rp.ties)
+    if tie_factor is None:
         return None
-    k = _positions(m)[min_segment : m - min_segment + 1]
+    k = float_positions(m)[min_segment : m - min_segment + 1]
     centred = rp.prefix[min_segment : m - min_segment + 1] - k * (m + 1.0)  # 2 x centred sum
     # argmax of |Z_k| = argmax of centred^2 / (k (m - k)); the constant factor and
     # the square root are applied to the winner only.
     score = centred * centred
     score /= k * (m - k)
-    best = int(np.argmax(score))
-    kb = float(best + min_segment)
-    z_best = 0.5 * float(centred[best]) / math.sqrt(kb * (m - kb) / 12.0 * tie_factor)
-    return ScanResult(best + min_segment, z_best, m)
+    return centred, score, tie_factor
 
 
-def _positions(m: int) -> FloatArray:
+def tie_factor_of(m: int, ties: float) -> float | None:
+    """``m + 1`` less the tie correction of the rank-sum variance; None when all
+    ``m`` values are tied (no variation to scan)."""
+    tie_factor = (m + 1.0) - ties / (m * (m - 1.0))
+    return None if tie_factor <= 1e-12 * (m + 1.0) else tie_factor
+
+
+def scan_result(centred: float, split: int, m: int, tie_factor: float) -> ScanResult:
+    """The standardised statistic at ``split`` from twice its centred rank-sum."""
+    kb = float(split)
+    return ScanResult(split, 0.5 * centred / math.sqrt(kb * (m - kb) / 12.0 * tie_factor), m)
+
+
+def float_positions(m: int) -> FloatArray:
     """``arange(m + 1)`` as float64, from a shared read-only cache grown by doubling."""
     global _POSITIONS
     if _POSITIONS.shape[0] <= m:
@@ -180,4 +216,7 @@ def scan_pvalue(z: float, m: int, min_segment: int) -> float:
     nu = np.exp(-0.583 * z * np.sqrt((2.0 + 2.0 * np.cosh(s)) / m))
     integral = float(np.sum(nu[1:] + nu[:-1])) * edge * (_UNIT_GRID[1] - _UNIT_GRID[0]) / 2.0
     siegmund = z * density * integral
-    return float(min(1.0, bonferroni, siegmund))
+    # The maximum is at least any single split's |Z|: never below 2 Phi(-z). (The
+    # continuous approximation alone vanishes as the search range shrinks to one
+    # split, m = 2 d, and at small z; with this floor p is decreasing in z.)
+    return float(min(1.0, bonferroni, max(siegmund, 2.0 * tail)))

@@ -3,9 +3,9 @@
 Every quantity the search uses is a pure function of the values inside one
 segment ``[a, b)`` (or one triple ``(prev, cut, next)``), so results are cached
 by those bounds. Appending points only changes segments that end at the series
-end; their rank prefixes are extended in O(m) without sorting
-(:func:`detector.scan.extend_prefix`). This is what makes incremental detection
-both cheap and identical to a full run.
+end; in incremental mode those are :class:`detector.tail.Tail` objects whose
+scan is proved unchanged or recomputed exactly (see :mod:`detector.tail`).
+This is what makes incremental detection both cheap and identical to a full run.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.scan import FloatArray, RankPrefix, extend_prefix, rank_prefix, scan
+from detector.scan import FloatArray, RankPrefix, ScanResult, rank_prefix, scan
 from detector.scan import scan_pvalue as _scan_pvalue
+from detector.tail import Tail
 from detector.types import Thresholds
 
-# Above this many appended points a rank prefix is rebuilt by sorting instead of
-# being extended point by point (both give identical sums).
-_MAX_EXTEND = 32
 _MAD_TO_SIGMA = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal -> sigma
 
 
@@ -40,16 +38,21 @@ class Segmenter:
 
     ``values`` must be a 1-D finite float64 array; the segmenter keeps a
     reference and the caller must only ever extend it (never modify the prefix
-    already seen).
+    already seen). ``incremental=True`` keeps the segments that end at the series
+    end as :class:`detector.tail.Tail` objects between runs, so that a run after
+    appending a few points does not rescan them; results are identical.
     """
 
-    def __init__(self, thresholds: Thresholds) -> None:
+    def __init__(self, thresholds: Thresholds, *, incremental: bool = False) -> None:
         self.th = thresholds
+        self.incremental = incremental
+        self._live: dict[int, Tail] = {}  # incremental: segments [a, n) of this run
+        self._old_live: dict[int, Tail] = {}
         self.x: FloatArray = np.empty(0, dtype=np.float64)
         self._scans: dict[tuple[int, int], int | None] = {}
         self._cuts: dict[tuple[int, int, int], CutStats] = {}
         self._medians: dict[tuple[int, int], float] = {}
-        self._tails: dict[int, RankPrefix] = {}  # segments [a, previous n)
+        self._tails: dict[int, RankPrefix] = {}  # segments [a, n) of this run
         self._used: set[tuple[int, ...]] = set()
 
     def run(self, x: FloatArray) -> list[tuple[int, CutStats]]:
@@ -57,9 +60,9 @@ class Segmenter:
         old_n = self.x.shape[0]
         self.x = x
         self._used = set()
-        tails, self._tails = self._tails, {}
-        self._old_tails = tails if x.shape[0] >= old_n else {}
-        self._old_n = old_n
+        self._tails = {}
+        live, self._live = self._live, {}
+        self._old_live = live if x.shape[0] >= old_n else {}
         cuts = self._merge(self._split())
         self._forget()
         return cuts
@@ -124,27 +127,41 @@ class Segmenter:
         if b != n:
             return rank_prefix(self.x[a:b])
         cached = self._tails.get(a)
-        if cached is not None:
-            return cached
-        old = self._old_tails.get(a)
-        if old is not None and 0 < n - self._old_n <= _MAX_EXTEND:
-            for end in range(self._old_n, n):
-                old = extend_prefix(self.x[a:end], old, float(self.x[end]))
-            rp = old
-        else:
-            rp = rank_prefix(self.x[a:b])
-        self._tails[a] = rp
-        return rp
+        if cached is None:
+            cached = self._tails[a] = rank_prefix(self.x[a:b])
+        return cached
 
     def _scan(self, a: int, b: int) -> int | None:
         """Offset of the significant best split of ``[a, b)``, or None."""
         key = (a, b)
         self._used.add(key)
         if key not in self._scans:
-            found = scan(self._prefix(a, b), self.th.min_segment)
+            if self.incremental and b == self.x.shape[0]:
+                found = self._tail_scan(a)
+            else:
+                found = scan(self._prefix(a, b), self.th.min_segment)
             keep = found is not None and found.significant(self.th.alpha, self.th.min_segment)
             self._scans[key] = found.split if keep and found is not None else None
         return self._scans[key]
+
+    def _tail(self, a: int) -> Tail:
+        """The live tail ``[a, n)``, carried over from the previous run if possible."""
+        tail = self._live.get(a)
+        if tail is None:
+            old = self._old_live.get(a)
+            n = int(self.x.shape[0])
+            tail = old if old is not None and old.base <= n - a else Tail.build(a, self.x[a:n])
+            self._live[a] = tail
+        return tail
+
+    def _tail_scan(self, a: int) -> ScanResult | None:
+        tail = self._tail(a)
+        xs = self.x[a:]
+        proved, found = tail.try_scan(xs, self.th.min_segment, self.th.alpha)
+        if not proved:
+            tail = self._live[a] = tail.rebuilt(xs)
+            found = tail.scan_base(self.th.min_segment)
+        return found
 
     def _median(self, a: int, b: int) -> float:
         key = (a, b)
@@ -163,12 +180,17 @@ class Segmenter:
         return found
 
     def _cut_stats(self, prev: int, cut: int, nxt: int) -> CutStats:
-        rp = self._prefix(prev, nxt)
         m, k = nxt - prev, cut - prev
-        tie_factor = (m + 1.0) - rp.ties / (m * (m - 1.0))
+        if self.incremental and nxt == self.x.shape[0]:
+            tail, xs = self._tail(prev), self.x[prev:nxt]
+            ties, centred = tail.ties(xs), tail.centred_at(xs, k)
+        else:
+            rp = self._prefix(prev, nxt)
+            ties, centred = rp.ties, float(rp.prefix[k] - k * (m + 1.0))
+        tie_factor = (m + 1.0) - ties / (m * (m - 1.0))
         z = 0.0
         if tie_factor > 1e-12 * (m + 1.0):
-            z = 0.5 * (rp.prefix[k] - k * (m + 1.0)) / math.sqrt(k * (m - k) / 12.0 * tie_factor)
+            z = 0.5 * centred / math.sqrt(k * (m - k) / 12.0 * tie_factor)
         before, after = self._median(prev, cut), self._median(cut, nxt)
         resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
         sigma = _robust_sigma(resid)
@@ -184,7 +206,7 @@ class Segmenter:
         self._scans = {k: v for k, v in self._scans.items() if k in used}
         self._cuts = {k: v for k, v in self._cuts.items() if k in used}
         self._medians = {k: v for k, v in self._medians.items() if k in used}
-        self._old_tails = {}
+        self._old_live = {}
 
 
 def _robust_sigma(resid: FloatArray) -> float:
