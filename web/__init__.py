@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from web.api.errors import BoundedIntConverter, register_error_handlers
+    from web.api.ratelimit import FailedAuthLimiter
     from web.api.routes import create_blueprint
     from web.api.series_cache import SeriesPointsCache
     from web.celery_app import make_celery
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["benchwarden.sessionmaker"] = factory
     app.extensions["benchwarden.celery"] = make_celery(settings, factory)
     app.extensions["benchwarden.series_cache"] = SeriesPointsCache()
+    app.extensions["benchwarden.auth_limiter"] = FailedAuthLimiter()
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
     app.register_blueprint(create_blueprint())

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from web.config import Settings, SettingsError
+from web.services import audit
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -31,6 +32,16 @@ def _sessionmaker(settings: Settings):  # type: ignore[no-untyped-def]
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _actor() -> str:
+    """Who runs a CLI admin command: the operating-system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -56,6 +67,7 @@ def cmd_project_create(args: argparse.Namespace) -> int:
             default_branch=args.default_branch,
             repo_url=args.repo_url,
         )
+        audit.record(session, _actor(), "project.create", project.name, project_id=project.id)
         print(f"created project {project.name} ({'private' if args.private else 'public'})")
     return 0
 
@@ -70,6 +82,14 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         if project is None:
             raise ProjectError(f"project {args.project!r} does not exist")
         issued = create_token(session, project, args.scope, args.name or "")
+        audit.record(
+            session,
+            _actor(),
+            "token.create",
+            f"token {issued.id}",
+            project_id=project.id,
+            details={"scope": issued.scope, "name": args.name or ""},
+        )
     # The secret is printed once and never stored.
     print(issued.secret)
     print(f"token {issued.id}: {issued.scope} scope on {issued.project}", file=sys.stderr)
@@ -82,6 +102,9 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
     with session_scope(_sessionmaker(_settings(args))) as session:
         token = revoke_token(session, args.id)
+        audit.record(
+            session, _actor(), "token.revoke", f"token {token.id}", project_id=token.project_id
+        )
         print(f"token {token.id} revoked")
     return 0
 
@@ -163,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
     from web.services.projects import ProjectError
     from web.services.tokens import TokenError
 
@@ -174,6 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except DBAPIError as exc:
+        # Unreachable server or a schema that was never migrated: say which, no traceback.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(
+            f"error: database error ({reason}); is the server reachable and did"
+            " `benchwarden db upgrade` run?",
+            file=sys.stderr,
+        )
+        return 2
     return code
 
 

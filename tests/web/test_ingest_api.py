@@ -213,3 +213,30 @@ def test_series_read_revalidates_its_cache(client, token) -> None:  # type: igno
     second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200
     assert second.json["points"]["sha"] == ["1" * 40, "2" * 40]
+
+
+def test_failed_authentication_is_throttled(app, client, token) -> None:  # type: ignore[no-untyped-def]
+    from web.api.ratelimit import FailedAuthLimiter
+
+    app.extensions["benchwarden.auth_limiter"] = FailedAuthLimiter(limit=3, window=60)
+    bad = {"Authorization": "Bearer bw_guess"}
+    statuses = [client.get("/api/v1/projects/proj", headers=bad).status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    throttled = client.get("/api/v1/projects/proj", headers=bad)
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.json["error"]["code"] == "too_many_failures"
+    # The owner of a real token is not locked out by someone else's guessing.
+    good = client.get("/api/v1/projects/proj", headers={"Authorization": f"Bearer {token}"})
+    assert good.status_code == 200
+
+
+def test_limiter_forgets_old_failures() -> None:
+    from web.api.ratelimit import FailedAuthLimiter
+
+    now = [0.0]
+    limiter = FailedAuthLimiter(limit=2, window=10, clock=lambda: now[0])
+    limiter.failed("a")
+    limiter.failed("a")
+    assert limiter.retry_after("a") > 0 and limiter.retry_after("b") == 0
+    now[0] = 11.0
+    assert limiter.retry_after("a") == 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy.orm import Session
 
 from web.api.errors import ApiError
+from web.api.ratelimit import FailedAuthLimiter
 from web.config import Settings
 from web.models import ApiToken, Project
 from web.services.projects import find_project
@@ -23,14 +24,36 @@ def bearer_secret() -> str | None:
 
 
 def current_token(session: Session) -> ApiToken | None:
-    """The request's token, None when none was sent; 401 when it is unknown or revoked."""
-    secret = bearer_secret()
+    """The request's token, None when none was sent; 401 when it is unknown or revoked.
+
+    A valid token always passes. A client whose recent failures exceed the
+    limit gets 429 instead of 401, so guessing slows down to the limit's pace.
+    """
+    try:
+        secret = bearer_secret()
+    except ApiError as exc:
+        raise _failure(exc) from None
     if secret is None:
         return None
     token = find_token(session, secret)
     if token is None:
-        raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
+        raise _failure(ApiError(401, "unauthorized", "the API token is unknown or revoked"))
     return token
+
+
+def _failure(error: ApiError) -> ApiError:
+    limiter: FailedAuthLimiter = current_app.extensions["benchwarden.auth_limiter"]
+    client = request.remote_addr or "unknown"
+    wait = limiter.retry_after(client)
+    limiter.failed(client)
+    if wait:
+        return ApiError(
+            429,
+            "too_many_failures",
+            f"too many failed authentications; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    return error
 
 
 def project_or_404(session: Session, name: str) -> Project:

@@ -21,6 +21,7 @@ _ERRORS = {
     "404": "no such resource",
     "413": "request body over the size limit",
     "422": "well-formed but invalid submission",
+    "429": "too many failed authentications from this client",
 }
 
 
