@@ -170,7 +170,7 @@ def _sparklines_lateral(session: Session, series_ids: list[int], points: int) ->
     newest_first = aggregate_order_by(recent.c.value, recent.c.position.desc())
     folded = select(func.array_agg(newest_first)).scalar_subquery()
     query = select(wanted.c.sid, folded)
-    out = []
+    out: list[tuple[int, None, float]] = []
     for sid, values in session.connection().execute(query):
         out.extend((sid, None, v) for v in values or ())
     return out

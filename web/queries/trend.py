@@ -89,7 +89,7 @@ def _raw_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
     )
     params = compiled.params
     if compiled.positiontup is not None:  # qmark/format styles take a sequence
-        params = tuple(compiled.params[name] for name in compiled.positiontup)  # type: ignore[assignment]
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), params)

@@ -222,15 +222,12 @@ def _missing(keys: set[Key], meta: dict[Key, _Meta]) -> list[MissingBenchmark]:
 
 def _survivors(session: Session, project_id: int) -> dict[int, int]:
     """benchmark id -> the id it was (transitively) merged into, for merged ones."""
-    parent: dict[int, int] = dict(
-        list(
-            session.execute(
-                select(Benchmark.id, Benchmark.merged_into_id).where(
-                    Benchmark.project_id == project_id, Benchmark.merged_into_id.is_not(None)
-                )
-            ).tuples()
-        )  # type: ignore[arg-type]
+    rows = session.execute(
+        select(Benchmark.id, Benchmark.merged_into_id).where(
+            Benchmark.project_id == project_id, Benchmark.merged_into_id.is_not(None)
+        )
     )
+    parent: dict[int, int] = {row[0]: int(row[1]) for row in rows}
     out: dict[int, int] = {}
     for bench_id in parent:
         seen, current = {bench_id}, parent[bench_id]

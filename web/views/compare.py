@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from detector.types import Verdict
 from web.db import request_session
@@ -58,8 +59,8 @@ def compare_page(project: str) -> str:
 
 
 def _run(
-    session, project_id: int, kind: str, baseline: str, candidate: str, machine: str
-) -> CommitComparison:  # type: ignore[no-untyped-def]
+    session: Session, project_id: int, kind: str, baseline: str, candidate: str, machine: str
+) -> CommitComparison:
     if kind == "runs":
         if not (baseline.isdigit() and candidate.isdigit()):
             raise CompareError("run ids are whole numbers")

@@ -26,7 +26,7 @@ def _benchmark(project: Project, benchmark_id: int) -> Benchmark:
 
 def _to_trend(project: Project, benchmark_id: int) -> Response:
     args = {k: request.form[k] for k in ("measure", "branch") if request.form.get(k)}
-    target = url_for("dash.trend", project=project.name, benchmark_id=benchmark_id, **args)
+    target = url_for("dash.trend", project=project.name, benchmark_id=benchmark_id, **args)  # type: ignore[arg-type]
     return redirect(target, code=303)
 
 

@@ -93,7 +93,7 @@ def create_blueprint() -> Blueprint:
         lambda: {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD, "current_user": current_user}
     )
     for name, function in FILTERS.items():
-        blueprint.add_app_template_filter(function, name)
+        blueprint.add_app_template_filter(function, name)  # type: ignore[arg-type]
     return blueprint
 
 

@@ -76,7 +76,7 @@ def series_points(project: str, series_id: int) -> Response:
         for n in annotation_marks(session, ids)
         if n.commit_id in index_of
     ]
-    keep = [a["i"] for a in alerts] + [n["i"] for n in notes]
+    keep = [int(str(m["i"])) for m in (*alerts, *notes)]
     chosen = select_indices(columns["value"], start, end, budget, keep)
     body = {
         "series": _describe(session, series),
