@@ -1,8 +1,10 @@
 """Cost of appending one point to a 10,000-point series vs a full detection run.
 
 Run: ``pytest bench_suites/test_detector_incremental.py -s``. Target: the append
-costs at least 20x less than a full run, with identical change points (the
-ratio test is marked xfail while the target is not met; it prints the ratio).
+costs at least 20x less than a full run, with identical change points. The
+append benchmark asserts the ratio of the fastest append to the fastest of 30
+full runs in the same process (fastest calls: the least noisy estimate on a
+shared machine) and records it as ``extra_info["ratio"]``.
 """
 
 from __future__ import annotations
@@ -39,24 +41,15 @@ def test_append_one_point(benchmark, series: np.ndarray) -> None:  # type: ignor
         lambda state: state.append(series[N:]), setup=setup, rounds=60, iterations=1
     )
     assert result == detect_change_points(series)
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="target not met yet: measured 8-10x; each append still rescans the O(n) spine "
-    "of segments that end at the series end (see bench_suites/README.md)",
-)
-def test_append_is_20x_cheaper_than_full_run(series: np.ndarray) -> None:
-    full, append = [], []
+    full = []
     for _ in range(30):
         start = time.perf_counter()
-        expected = detect_change_points(series)
+        detect_change_points(series)
         full.append(time.perf_counter() - start)
-        state = ChangePointState(series[:N])
-        start = time.perf_counter()
-        got = state.append(series[N:])
-        append.append(time.perf_counter() - start)
-        assert got == expected
-    ratio = min(full) / min(append)
-    print(f"\nfull {1e3 * min(full):.2f} ms, append {1e3 * min(append):.3f} ms, ratio {ratio:.1f}x")
-    assert ratio >= 20
+    ratio = min(full) / benchmark.stats.stats.min
+    benchmark.extra_info["ratio"] = ratio
+    print(
+        f"\nfull {1e3 * min(full):.2f} ms, append {1e3 * benchmark.stats.stats.min:.3f} ms,"
+        f" ratio {ratio:.1f}x"
+    )
+    assert ratio >= 20, f"append only {ratio:.1f}x cheaper than a full run (target 20x)"

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from detector.changepoint import DEFAULT_THRESHOLDS, to_change_points
 from detector.scan import FloatArray
-from detector.segmentation import Segmenter
+from detector.segmentation import CutStats, Segmenter
 from detector.types import ChangePoint, Thresholds
 from detector.validation import as_series
 
@@ -39,6 +39,7 @@ class ChangePointState:
         self._buffer: FloatArray = np.empty(max(16, 2 * first.shape[0]), dtype=np.float64)
         self._n = 0
         self._change_points: list[ChangePoint] = []
+        self._records: dict[tuple[int, CutStats], ChangePoint] = {}
         self.append(first)
 
     @property
@@ -68,5 +69,11 @@ class ChangePointState:
             self._buffer = grown
         self._buffer[self._n : end] = new
         self._n = end
-        self._change_points = to_change_points(self._segmenter.run(self._buffer[:end]))
+        cuts = self._segmenter.run(self._buffer[:end])
+        # Records are values of (index, stats): reuse the unchanged ones.
+        old, self._records = self._records, {}
+        for cut in cuts:
+            found = old.get(cut)
+            self._records[cut] = found if found is not None else to_change_points([cut])[0]
+        self._change_points = list(self._records.values())
         return self.change_points

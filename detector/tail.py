@@ -64,7 +64,9 @@ class _Summary:
     far: splits ``k < far`` are bounded, ``k >= far`` (the end zone) exact.
     lo, hi: the focus window ``[lo, hi]`` around the best split below ``far``.
     rest: largest base score below ``far`` outside the window; top: largest below ``far``.
-    window, end: base ``C_k`` over ``[lo, hi]`` and over ``[far, m0]``.
+    k, base_c, den1: the splits ``[lo, hi]`` then ``[far, m0 - d + min(d, 32)]``
+    (floats), their base ``C_k`` and ``k (m0 + 1 - k)`` (the denominator after
+    one appended point).
     """
 
     far: int
@@ -72,8 +74,9 @@ class _Summary:
     hi: int
     rest: float
     top: float
-    window: FloatArray
-    end: FloatArray
+    base_c: FloatArray
+    k: FloatArray
+    den1: FloatArray
 
 
 class Tail:
@@ -139,40 +142,46 @@ class Tail:
         if sm is None or j > min(_MAX_PENDING, d):
             return False, None
         pending = xs[m0:]
-        left = np.searchsorted(self.ordered, pending, "left")
-        right = np.searchsorted(self.ordered, pending, "right")
-        tie_factor = tie_factor_of(m, self.ties(xs, right - left))
+        if j == 1:  # scalar searches: the common case of one appended point
+            v = float(pending[0])
+            lo_v = int(np.searchsorted(self.ordered, v, "left"))
+            hi_v = int(np.searchsorted(self.ordered, v, "right"))
+            equal: IntArray | int = hi_v - lo_v
+            total = float(m0 - hi_v - lo_v)
+        else:
+            left = np.searchsorted(self.ordered, pending, "left")
+            right = np.searchsorted(self.ordered, pending, "right")
+            equal = right - left
+            total = float(np.sum((m0 - right) - left))
+        tie_factor = tie_factor_of(m, self.ties(xs, equal))
         if tie_factor is None:
             return True, None
-        # Every pending point moves C_k by sum over i < k of sign(x_i - v); over
+        # Every pending point v moves C_k by sum over i < k of sign(x_i - v); over
         # all base points that is `total`. Since j <= d, every split k <= m0.
-        total = float(np.sum((m0 - right) - left))
-        pos = float_positions(m)
-        moves = _moves(xs[sm.far : m0], pending)
-        after = np.zeros(m0 - sm.far + 1)
-        np.cumsum(moves[::-1], out=after[-2::-1])  # after[i]: moves over [far + i, m0)
-        k_end = pos[sm.far : m - d + 1]
-        c_end = sm.end[: k_end.shape[0]] + (total - after[: k_end.shape[0]])
-        s_end = c_end * c_end
-        s_end /= k_end * (m - k_end)
-        best_end = int(np.argmax(s_end))
+        n_win, n_end = sm.hi - sm.lo + 1, m - d + 1 - sm.far
+        delta = np.empty(n_win + n_end)
+        self._window_moves(xs, pending, sm, total, delta[:n_win])
+        moves = _moves(xs[sm.far : m0], pending)  # the end zone: k = far .. m - d
+        delta[n_win] = total - float(moves.sum())
+        np.cumsum(moves[: m - d - sm.far], out=delta[n_win + 1 :])
+        delta[n_win + 1 :] += delta[n_win]
+        centred = sm.base_c[: n_win + n_end] + delta
+        score = centred * centred
+        if j == 1:
+            score /= sm.den1[: n_win + n_end]
+        else:
+            k = sm.k[: n_win + n_end]
+            score /= k * (m - k)
+        best_end = n_win + int(np.argmax(score[n_win:]))
         reach = math.sqrt(sm.far / (m0 - sm.far)) * j  # bound on the growth of sqrt(score)
-        top = max((math.sqrt(sm.top) + reach) ** 2 * _SAFETY, float(s_end[best_end]))
+        top = max((math.sqrt(sm.top) + reach) ** 2 * _SAFETY, float(score[best_end]))
         z_top = math.sqrt(3.0 * top / tie_factor) * _SAFETY
         if alpha <= 0.3 and not ScanResult(0, z_top, m).significant(alpha, d):
             return True, None
-        c_win = self._centred_window(xs, pending, sm, total)
-        k_win = pos[sm.lo : sm.hi + 1]
-        s_win = c_win * c_win
-        s_win /= k_win * (m - k_win)
-        best_win = int(np.argmax(s_win))
-        if s_win[best_win] >= s_end[best_end]:  # the first of equal maxima wins
-            best, c_best, k_best = float(s_win[best_win]), c_win[best_win], sm.lo + best_win
-        else:
-            best, c_best, k_best = float(s_end[best_end]), c_end[best_end], sm.far + best_end
-        if (math.sqrt(sm.rest) + reach) ** 2 * _SAFETY >= best:
+        best = int(np.argmax(score))  # the first of equal maxima, as in a full scan
+        if (math.sqrt(sm.rest) + reach) ** 2 * _SAFETY >= float(score[best]):
             return False, None
-        return True, scan_result(float(c_best), k_best, m, tie_factor)
+        return True, scan_result(float(centred[best]), int(sm.k[best]), m, tie_factor)
 
     def _summarise(self, centred: FloatArray, score: FloatArray, d: int) -> None:
         m0 = self.base
@@ -184,17 +193,18 @@ class Tail:
         lo, hi = max(d, kf - _FOCUS), min(far - 1, kf + _FOCUS)
         left = float(body[: lo - d].max()) if lo > d else 0.0
         right = float(body[hi + 1 - d :].max()) if hi < far - 1 else 0.0
-        end = np.zeros(m0 - far + 1)  # C_k for k = far .. m0 (C_m0 = 0)
-        end[: m0 - d - far + 1] = centred[far - d :]
-        end[m0 - d - far + 1 :] = self.prefix.prefix[m0 - d + 1 :] - float_positions(m0)[
-            m0 - d + 1 :
-        ] * (m0 + 1.0)
-        window = centred[lo - d : hi - d + 1].copy()
-        self._summary = _Summary(far, lo, hi, max(left, right), float(body[kf - d]), window, end)
+        # window [lo, hi] then end zone [far, m0 - d + min(d, 32)]: C_k, k, k (m0 + 1 - k)
+        pos = float_positions(m0)
+        top_k = m0 - d + min(_MAX_PENDING, d)
+        k = np.concatenate((pos[lo : hi + 1], float_positions(top_k)[far:]))
+        base_c = self.prefix.prefix[k.astype(np.int64)] - k * (m0 + 1.0)
+        den1 = k * (m0 + 1 - k)
+        rest, top = max(left, right), float(body[kf - d])
+        self._summary = _Summary(far, lo, hi, rest, top, base_c, k, den1)
 
     # -- exact statistics at the current length ---------------------------------
 
-    def ties(self, xs: FloatArray, equal: IntArray | None = None) -> float:
+    def ties(self, xs: FloatArray, equal: IntArray | int | None = None) -> float:
         """``sum(t**3 - t)`` over tie groups of ``xs`` (exact integer in a float);
         ``equal``: counts of each pending value among the base, if known."""
         m = int(xs.shape[0])
@@ -206,8 +216,8 @@ class Tail:
                 self.ordered, pending, "left"
             )
         # a group of t growing to t + 1 adds 3t^2 + 3t
-        if pending.shape[0] == 1:
-            t1 = float(equal[0])
+        if isinstance(equal, int) or pending.shape[0] == 1:
+            t1 = float(equal if isinstance(equal, int) else equal[0])
             total = self.prefix.ties + (3.0 * t1 * t1 + 3.0 * t1)
         else:
             earlier = np.tril(pending[:, None] == pending[None, :], -1).sum(axis=1)
@@ -232,24 +242,21 @@ class Tail:
             delta = float(np.sum(above - below)) - float(_moves(xs[k:m0], pending).sum())
         return float(self.prefix.prefix[k] - k * (m0 + 1.0)) + delta
 
-    def _centred_window(
-        self, xs: FloatArray, pending: FloatArray, sm: _Summary, total: float
-    ) -> FloatArray:
-        """``C_k`` for the focus window: base value plus the pending points' moves."""
+    def _window_moves(
+        self, xs: FloatArray, pending: FloatArray, sm: _Summary, total: float, out: FloatArray
+    ) -> None:
+        """The pending points' moves of ``C_k`` over the focus window, into ``out``."""
         lo, hi, m0 = sm.lo, sm.hi, self.base
-        moves = _moves(xs[:hi], pending) if hi <= m0 - lo else None
-        if moves is not None:
-            start = float(moves[:lo].sum())
+        if hi <= m0 - lo:
+            moves = _moves(xs[:hi], pending)
+            out[0] = float(moves[:lo].sum())
             inside = moves[lo:hi]
         else:  # cheaper from the other side: all base points less [lo, m0)
             rest = _moves(xs[lo:m0], pending)
-            start = total - float(rest.sum())
+            out[0] = total - float(rest.sum())
             inside = rest[: hi - lo]
-        delta = np.empty(hi - lo + 1)
-        delta[0] = start
-        np.cumsum(inside, out=delta[1:])
-        delta[1:] += start
-        return sm.window + delta
+        np.cumsum(inside, out=out[1:])
+        out[1:] += out[0]
 
     def _centred_end(
         self, xs: FloatArray, pending: FloatArray, first: int, m: int, d: int

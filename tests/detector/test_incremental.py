@@ -48,3 +48,36 @@ def test_bad_append_leaves_state_unchanged() -> None:
     assert state.values.tolist() == [1.0, 2.0, 3.0]
     with pytest.raises(ValueError):
         state.values[0] = 5.0
+
+
+@pytest.mark.parametrize("kind", ["steps", "noise", "ties", "late_step"])
+def test_tail_proofs_equal_a_full_scan(kind: str) -> None:
+    """Every scan a Tail proves without rebuilding equals the full scan, bit for bit."""
+    from detector.scan import rank_prefix, scan
+    from detector.tail import Tail
+
+    rng = np.random.default_rng(11)
+    n = 1500
+    x = rng.standard_normal(n)
+    if kind == "steps":
+        x += np.repeat([0.0, 3.0, 1.0], n // 3)
+    elif kind == "ties":
+        x = np.round(x + np.repeat([0.0, 2.0, 1.0], n // 3))
+    elif kind == "late_step":
+        x[-120:] += 2.5
+    tail = Tail.build(0, x[:1000])
+    tail.scan_base(5)
+    proved = 0
+    for end in range(1001, n + 1):
+        ok, found = tail.try_scan(x[:end], 5, 0.01)
+        full = scan(rank_prefix(x[:end]), 5)
+        if ok:
+            proved += 1
+            if found is not None:
+                assert found == full
+            else:  # proved not significant
+                assert full is None or not full.significant(0.01, 5)
+        else:
+            tail = tail.rebuilt(x[:end])
+            assert tail.scan_base(5) == full
+    assert proved > 0
