@@ -59,6 +59,7 @@ class Plan:
 
 def measure(sides: Sequence[Side], plan: Plan, log: JobLog, work: Path) -> None:
     """Run every suite of ``plan`` on every side, interleaved; results land on the sides."""
+    work.mkdir(parents=True, exist_ok=True)
     for suite in plan.suites:
         repeats = plan.repeats or suite.repeats
         failed: set[str] = set()

@@ -37,6 +37,7 @@ class WorkerConfig:
     settings: RunnerSettings
     context: RunnerContext
     visibility_timeout: float
+    restore_interval: float = 30.0
 
 
 def parse_cpus(text: str) -> tuple[int, ...]:
@@ -71,7 +72,8 @@ def worker_config(
         upload_retries=settings.upload_retries,
     )
     timeout = float(env.get("BENCHWARDEN_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT))
-    return WorkerConfig(settings, context, timeout)
+    restore = float(env.get("BENCHWARDEN_RESTORE_INTERVAL", "30"))
+    return WorkerConfig(settings, context, timeout, restore)
 
 
 def make_runner_celery(config: WorkerConfig) -> Celery:
@@ -88,7 +90,13 @@ def make_runner_celery(config: WorkerConfig) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": config.visibility_timeout},
+        # Redis: jobs of a lost worker return to the queue once unacknowledged for
+        # visibility_timeout, checked every restore_interval (kombu's default is ~100 s).
+        broker_transport_options={
+            "visibility_timeout": config.visibility_timeout,
+            "unacked_restore_interval": config.restore_interval,
+            "unacked_restore_throttle": 1,
+        },
     )
     context = config.context
 
@@ -109,6 +117,7 @@ def worker_command(args: argparse.Namespace) -> int:
             config.settings,
             RunnerContext(**{**context.__dict__, "cpus": parse_cpus(args.cpus)}),
             config.visibility_timeout,
+            config.restore_interval,
         )
     config.context.work_dir.mkdir(parents=True, exist_ok=True)
     app = make_runner_celery(config)

@@ -1,0 +1,1 @@
+"""The demo project: two small workloads whose speed the demo history changes."""
