@@ -194,7 +194,7 @@ class Segmenter:
         before, after = self._median(prev, cut), self._median(cut, nxt)
         resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
         sigma = _robust_sigma(resid)
-        z *= _autocorrelation_deflation(resid, sigma)
+        z *= _autocorrelation_deflation(resid, sigma, self.th.max_autocorrelation)
         pvalue = _scan_pvalue(abs(z), m, self.th.min_segment)
         shift = abs(after - before)
         effect = shift / sigma if sigma > 0 else (math.inf if shift > 0 else 0.0)
@@ -222,7 +222,7 @@ def _robust_sigma(resid: FloatArray) -> float:
     return float(np.mean(dev)) * math.sqrt(math.pi / 2.0)
 
 
-def _autocorrelation_deflation(resid: FloatArray, sigma: float) -> float:
+def _autocorrelation_deflation(resid: FloatArray, sigma: float, max_rho: float) -> float:
     """Factor ``sqrt((1 - rho) / (1 + rho))`` for lag-1 autocorrelation ``rho > 0``.
 
     Positively autocorrelated residuals (trends, seasonality, slow drift) carry
@@ -230,7 +230,10 @@ def _autocorrelation_deflation(resid: FloatArray, sigma: float) -> float:
     AR(1) long-run variance ratio keeps the test honest on such series (e.g.
     Antoch, Hušková & Prášková 1997). Residuals are winsorised at 3 sigma so that
     outliers neither create nor hide correlation. Independent benchmark noise
-    gives rho near 0 and a factor near 1.
+    gives rho near 0 and a factor near 1. ``rho`` is capped at ``max_rho``
+    (``Thresholds.max_autocorrelation``): a further, unmodelled change inside
+    the two segments also shows up as lag-1 correlation of the residuals, and
+    an uncapped estimate let such segments deflate away their own evidence.
     """
     if resid.shape[0] < 3 or sigma <= 0:
         return 1.0
@@ -242,7 +245,7 @@ def _autocorrelation_deflation(resid: FloatArray, sigma: float) -> float:
     rho = float(np.dot(w[1:], w[:-1])) / denom
     if rho <= 0:
         return 1.0
-    rho = min(rho, 0.99)
+    rho = min(rho, max_rho)
     return math.sqrt((1.0 - rho) / (1.0 + rho))
 
 

@@ -26,6 +26,9 @@ class Thresholds:
             deviations of the two adjacent segments, that is reported.
         min_rel_change: smallest relative level shift reported (0 disables it,
             which keeps the result invariant under shifting the series).
+        max_autocorrelation: cap on the lag-1 autocorrelation used to deflate a
+            cut's statistic (the deflation factor is at least
+            sqrt((1 - cap) / (1 + cap)), 0.42 at 0.7).
 
     Noise profile:
         bimodal_explained: share of the residual variance explained by the best
@@ -50,6 +53,7 @@ class Thresholds:
     min_segment: int = 5
     min_effect_sigma: float = 1.0
     min_rel_change: float = 0.0
+    max_autocorrelation: float = 0.7
     bimodal_explained: float = 0.8
     bimodal_min_fraction: float = 0.1
     drift_sigma: float = 1.0
@@ -71,6 +75,8 @@ class Thresholds:
         for name in ("min_effect_sigma", "min_rel_change", "compare_min_rel_change"):
             if getattr(self, name) < 0.0:
                 raise ValueError(f"Thresholds.{name} must be >= 0")
+        if not 0.0 <= self.max_autocorrelation < 1.0:
+            raise ValueError("Thresholds.max_autocorrelation must be in [0, 1)")
         if self.bootstrap_resamples < 100:
             raise ValueError("Thresholds.bootstrap_resamples must be >= 100")
 
