@@ -15,6 +15,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +218,7 @@ def _upload(
         commit=side.commit,
         branch=spec.branch,
         parents=facts.parents,
-        commit_time=facts.time,
+        commit_time=datetime.fromisoformat(facts.time) if facts.time else None,
         commit_author=facts.author,
         commit_message=facts.message,
         machine=machine,
