@@ -85,9 +85,13 @@ class Reader:
         number = self.num(value, where)
         return number if math.isfinite(number) else None
 
+    def opt_finite(self, value: object, where: str) -> float | None:
+        """`value` as a finite number, None when absent/null; NaN or infinite is an error."""
+        return None if value is None else self.finite(value, where)
+
     def opt_int(self, value: object, where: str) -> int | None:
-        """`value` as a non-negative integer, or None when absent/null."""
-        number = self.opt_num(value, where)
+        """`value` as a non-negative integer, or None when absent/null (NaN is an error)."""
+        number = self.opt_finite(value, where)
         if number is None:
             return None
         if number < 0 or not number.is_integer():

@@ -69,7 +69,10 @@ def _benchmark(bench: dict[str, Any], index: int) -> ResultRecord:
     if params and "[" in name:
         name = name[: name.index("[")]
     raw = _read.obj(bench.get("stats"), f"{where}.stats")
-    numbers = {key: _read.opt_num(raw.get(key), f"{where}.stats.{key}") for key in _STAT_KEYS}
+    # pytest-benchmark never writes NaN or infinities: one in the file means it is corrupt.
+    numbers = {key: _read.opt_finite(raw.get(key), f"{where}.stats.{key}") for key in _STAT_KEYS}
+    for key in ("ops", "iqr", "total"):
+        _read.opt_finite(raw.get(key), f"{where}.stats.{key}")
     rounds = _read.opt_int(raw.get("rounds"), f"{where}.stats.rounds")
     samples = _samples(raw.get("data"), f"{where}.stats.data")
     return record(

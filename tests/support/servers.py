@@ -143,14 +143,23 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def _postmaster_pid(self) -> int | None:
+        """The server's own PID (our child may be the runuser wrapper around it)."""
+        try:
+            return int((self.root / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            # SIGINT is PostgreSQL's "fast shutdown".
-            os.kill(self.process.pid, signal.SIGINT)
+            # SIGINT is PostgreSQL's "fast shutdown"; send it to the postmaster itself.
+            pid = self._postmaster_pid() or self.process.pid
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
