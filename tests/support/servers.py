@@ -69,6 +69,15 @@ class PostgresServer:
         if prefix:
             uid = pwd.getpwnam("postgres").pw_uid
             os.chown(self.root, uid, -1)
+        if not data.exists():
+            self._initdb(prefix, data)
+        with open(self.root / "server.log", "ab") as log:
+            self.process = self._spawn(prefix, data, log)
+        _wait_for_port(self.port, 30)
+        self._wait_ready()
+        return self
+
+    def _initdb(self, prefix: list[str], data: Path) -> None:
         subprocess.run(
             [
                 *prefix,
@@ -85,11 +94,6 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        with open(self.root / "server.log", "wb") as log:
-            self.process = self._spawn(prefix, data, log)
-        _wait_for_port(self.port, 30)
-        self._wait_ready()
-        return self
 
     def _spawn(self, prefix: list[str], data: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -150,7 +154,17 @@ class PostgresServer:
         except (OSError, ValueError):
             return None
 
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Fast shutdown (open connections are cut), optional downtime, start on the same port."""
+        self._shutdown()
+        time.sleep(down_seconds)
+        self.start()
+
     def stop(self) -> None:
+        self._shutdown()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _shutdown(self) -> None:
         if self.process is not None and self.process.poll() is None:
             # SIGINT is PostgreSQL's "fast shutdown"; send it to the postmaster itself.
             pid = self._postmaster_pid() or self.process.pid
@@ -161,7 +175,6 @@ class PostgresServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class RedisServer:
@@ -220,3 +233,58 @@ def running_postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+class GunicornServer:
+    """The production web server (gunicorn, gthread workers) over the app factory."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 4) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.workers = workers
+        self.threads = threads
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> GunicornServer:
+        import sys
+
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(self.threads),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+                "web:create_app()",
+            ],
+            env=os.environ | self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        _wait_for_port(self.port, 30)
+        return self
+
+    def stop(self) -> str:
+        """Stop the server; return what it wrote to stderr (for assertions on logs)."""
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            _, err = self.process.communicate()
+        return err.decode("utf-8", "replace")

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -91,6 +92,28 @@ def register_error_handlers(app: Flask) -> None:
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
+        return response
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Response:
+        # The database is down, restarting or full: nothing was stored, and a retry
+        # may succeed, so say so instead of a bare 500.
+        text = str(exc.orig).lower()
+        if "disk is full" in text or "no space left" in text or "could not extend" in text:
+            log.error("storage full on %s %s", request.method, request.path)
+            return error_response(
+                507, "storage_full", "the database has no space left; nothing was stored"
+            )
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            type(exc.orig).__name__,
+        )
+        response = error_response(
+            503, "database_unavailable", "the database is unavailable; retry later"
+        )
+        response.headers["Retry-After"] = "2"
         return response
 
     @app.errorhandler(Exception)

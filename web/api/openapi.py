@@ -22,6 +22,8 @@ _ERRORS = {
     "413": "request body over the size limit",
     "422": "well-formed but invalid submission",
     "429": "too many failed authentications from this client",
+    "503": "the database is unavailable; nothing was stored, retry later",
+    "507": "the database has no space left; nothing was stored",
 }
 
 
