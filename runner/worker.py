@@ -76,6 +76,16 @@ def worker_config(
     return WorkerConfig(settings, context, timeout, restore)
 
 
+def _transport_options(config: WorkerConfig) -> dict[str, float]:
+    if not config.settings.broker_url.startswith("redis"):
+        return {}
+    return {
+        "visibility_timeout": config.visibility_timeout,
+        "unacked_restore_interval": config.restore_interval,
+        "unacked_restore_throttle": 1,
+    }
+
+
 def make_runner_celery(config: WorkerConfig) -> Celery:
     """The Celery app of one runner machine, with ``benchwarden.run_job`` registered."""
     queue = queue_name(config.context.machine)
@@ -92,11 +102,8 @@ def make_runner_celery(config: WorkerConfig) -> Celery:
         broker_connection_retry_on_startup=True,
         # Redis: jobs of a lost worker return to the queue once unacknowledged for
         # visibility_timeout, checked every restore_interval (kombu's default is ~100 s).
-        broker_transport_options={
-            "visibility_timeout": config.visibility_timeout,
-            "unacked_restore_interval": config.restore_interval,
-            "unacked_restore_throttle": 1,
-        },
+        # The SQLAlchemy transport would pass these to create_engine(): Redis only.
+        broker_transport_options=_transport_options(config),
     )
     context = config.context
 

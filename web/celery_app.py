@@ -88,7 +88,10 @@ def make_celery(settings: Settings, factory: sessionmaker[Session] | None = None
         broker_connection_retry_on_startup=True,
         task_always_eager=settings.eager_tasks,
         task_eager_propagates=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        # kombu's SQLAlchemy transport passes its options to create_engine(); Redis only.
+        broker_transport_options=(
+            {"visibility_timeout": 3600} if settings.broker_url.startswith("redis") else {}
+        ),
     )
     if factory is None:
         from web.db import make_engine, make_sessionmaker

@@ -1,0 +1,226 @@
+"""Service-side jobs: scheduling, the state API, confirmation and bisection.
+
+Runner work is played by the test: the jobs the services send are "executed"
+by ingesting runs with known samples, as a runner's upload would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from runner.schema import ParsedRun, ResultRecord, RunPayload
+from tests.factories import make_project, make_token
+from tests.integration.gitrepo import Repo
+from web.models import Alert, AlertSummary, Commit, Job, Project, Series
+from web.services.bisect import finish_step, start_bisection
+from web.services.confirm import confirm_alerts, finish_confirmation
+from web.services.ingest import ingest_run
+from web.services.jobs import (
+    FINISHED_TASK,
+    RUN_TASK,
+    JobFinishedError,
+    create_job,
+    record_state,
+    schedule_pull_request,
+    schedule_range,
+)
+from web.services.repo import History
+
+
+class FakeDispatcher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, tuple[Any, ...], str | None]] = []
+
+    def after_commit(
+        self, session: Session, name: str, *args: Any, queue: str | None = None
+    ) -> None:
+        self.sent.append((name, args, queue))
+
+    def take(self, name: str) -> list[tuple[Any, ...]]:
+        taken = [args for n, args, _ in self.sent if n == name]
+        self.sent = [s for s in self.sent if s[0] != name]
+        return taken
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo(tmp_path / "repo")
+    for i in range(32):
+        repo.commit({"f.txt": str(i)}, f"commit {i}")
+    return repo
+
+
+@pytest.fixture()
+def project(db_session: Session, repo: Repo) -> Project:
+    project = make_project(db_session, "proj")
+    project.repo_url = str(repo.path)
+    project.settings = {"machines": ["m1", "m2"]}
+    db_session.flush()
+    return project
+
+
+def test_schedule_range_every_nth_commit_per_machine(
+    db_session: Session, project: Project, repo: Repo, tmp_path: Path
+) -> None:
+    sender = FakeDispatcher()
+    spec = f"{repo.shas[0]}..{repo.shas[8]}"
+    jobs = schedule_range(db_session, sender, project, History(tmp_path), spec, every=4)
+    assert [(j.commit_sha, j.machine) for j in jobs] == [
+        (repo.shas[i], m) for i in (4, 8) for m in ("m1", "m2")
+    ]
+    sent = sender.sent
+    assert [(n, q) for n, _, q in sent] == [(RUN_TASK, "bench.m1"), (RUN_TASK, "bench.m2")] * 2
+    spec_sent = sent[0][1][0]
+    assert spec_sent["job_id"] == jobs[0].id and spec_sent["repo_url"] == str(repo.path)
+    assert spec_sent["commits"] == [repo.shas[4]]
+
+
+def test_pull_request_is_one_ab_job_per_machine_from_the_merge_base(
+    db_session: Session, project: Project, repo: Repo, tmp_path: Path
+) -> None:
+    sender = FakeDispatcher()
+    jobs = schedule_pull_request(
+        db_session, sender, project, 7, repo.shas[5], repo.shas[9], History(tmp_path)
+    )
+    assert [(j.kind, j.baseline_sha, j.commit_sha, j.pr_number) for j in jobs] == [
+        ("ab", repo.shas[5], repo.shas[9], 7)
+    ] * 2
+    assert sender.sent[0][1][0]["commits"] == [repo.shas[5], repo.shas[9]]
+
+
+def test_state_api_counts_attempts_and_refuses_a_finished_job(
+    client: Any, db_session: Session, project: Project, repo: Repo
+) -> None:
+    token = make_token(db_session, project)
+    job = create_job(db_session, FakeDispatcher(), project, machine="m1", commits=[repo.shas[3]])
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/jobs/{job.id}/state"
+    assert client.post(url, json={"state": "running"}).status_code == 401
+    for _ in range(2):  # a redelivered job that had not finished starts again
+        answer = client.post(url, json={"state": "running"}, headers=headers)
+        assert answer.status_code == 200, answer.json
+    assert answer.json["attempts"] == 2 and answer.json["state"] == "running"
+    done = client.post(url, json={"state": "done", "log_tail": "ok"}, headers=headers)
+    assert done.json["state"] == "done" and done.json["seconds"] is not None
+    again = client.post(url, json={"state": "running"}, headers=headers)
+    assert again.status_code == 409 and again.json["error"]["code"] == "job_finished"
+    listing = client.get("/api/v1/projects/proj/jobs").json["jobs"]
+    assert [(j["id"], j["state"], j["log_tail"]) for j in listing] == [(job.id, "done", "ok")]
+    bad = client.post(url, json={"state": "queued"}, headers=headers)
+    assert bad.status_code == 422
+
+
+def _ingest(session: Session, project: Project, sha: str, parent: str | None, samples: list[float],
+            key: str) -> int:  # fmt: skip
+    record = ResultRecord(
+        suite="s", name="bench", measure="time", unit="s",
+        value=float(np.median(samples)), samples=samples,
+    )  # fmt: skip
+    payload = RunPayload(
+        project=project.name, commit=sha, branch="main", parents=[parent] if parent else [],
+        machine={"name": "m1"}, idempotency_key=key,
+    )  # fmt: skip
+    return ingest_run(session, project, payload, ParsedRun(results=[record]), "custom").run.id
+
+
+def _alert(session: Session, project: Project, good: str, first: str) -> Alert:
+    ids = {c.sha: c for c in session.query(Commit).filter(Commit.project_id == project.id)}
+    series = session.query(Series).filter(Series.project_id == project.id).one()
+    summary = AlertSummary(
+        project_id=project.id, branch_id=series.branch_id,
+        last_good_commit_id=ids[good].id, first_commit_id=ids[first].id,
+    )  # fmt: skip
+    session.add(summary)
+    session.flush()
+    alert = Alert(
+        series_id=series.id, summary_id=summary.id, last_good_commit_id=ids[good].id,
+        first_commit_id=ids[first].id, before=1.0, after=1.1, rel_change=0.1, pvalue=0.001,
+        is_regression=True, detector_version="test", thresholds={}, confirmation="candidate",
+    )  # fmt: skip
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+class PlantedRunner:
+    """Plays the runner: times are 1.0 s (2% noise), 10% slower from ``planted`` on."""
+
+    def __init__(self, session: Session, project: Project, repo: Repo, planted: int) -> None:
+        self.session, self.project, self.repo, self.planted = session, project, repo, planted
+        self.rng = np.random.default_rng(7)
+
+    def run(self, spec: dict[str, Any]) -> dict[str, int]:
+        run_ids = {}
+        for sha in spec["commits"]:
+            index = self.repo.shas.index(sha)
+            level = 1.1 if index >= self.planted else 1.0
+            samples = list(self.rng.normal(level, 0.02, spec.get("repeats") or 5))
+            parent = self.repo.shas[index - 1] if index else None
+            key = f"job-{spec['job_id']}-{sha}"
+            run_ids[sha] = _ingest(self.session, self.project, sha, parent, samples, key)
+        return run_ids
+
+
+def test_bisection_names_the_planted_commit_in_at_most_six_steps(
+    db_session: Session, project: Project, repo: Repo, tmp_path: Path
+) -> None:
+    planted = 19
+    runner = PlantedRunner(db_session, project, repo, planted)
+    for i in (0, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    alert = _alert(db_session, project, repo.shas[0], repo.shas[31])
+    sender = FakeDispatcher()
+    controller = start_bisection(db_session, sender, [alert.id], History(tmp_path))
+    assert controller is not None
+    for _ in range(12):
+        (sent,) = sender.take(RUN_TASK)
+        step = db_session.get(Job, sent[0]["job_id"])
+        assert step is not None and step.parent_job_id == controller.id
+        record_state(db_session, sender, step, "running")
+        record_state(db_session, sender, step, "done", run_ids=runner.run(sent[0]))
+        assert sender.take(FINISHED_TASK) == [(step.id,)]
+        finish_step(db_session, sender, step)
+        if controller.state == "done":
+            break
+    culprit = db_session.get(Commit, alert.culprit_commit_id)
+    assert culprit is not None and culprit.sha == repo.shas[planted]
+    assert controller.spec["culprit"] == repo.shas[planted]
+    assert controller.spec["steps"] <= 6
+
+
+@pytest.mark.parametrize(("planted", "expected"), [(31, "confirmed"), (99, "not_reproduced")])
+def test_confirmation_reruns_the_first_changed_commit_and_its_parent(
+    db_session: Session, project: Project, repo: Repo, tmp_path: Path, planted: int, expected: str
+) -> None:
+    runner = PlantedRunner(db_session, project, repo, planted)
+    for i in (30, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    alert = _alert(db_session, project, repo.shas[30], repo.shas[31])
+    sender = FakeDispatcher()
+    (job,) = confirm_alerts(db_session, sender, [alert.id])
+    (sent,) = sender.take(RUN_TASK)
+    assert (job.kind, sent[0]["commits"], sent[0]["benchmarks"]) == (
+        "confirm", [repo.shas[30], repo.shas[31]], ["bench"],
+    )  # fmt: skip
+    assert confirm_alerts(db_session, sender, [alert.id]) == []  # never twice
+    record_state(db_session, sender, job, "done", run_ids=runner.run(sent[0]))
+    finish_confirmation(db_session, sender, job, History(tmp_path))
+    assert alert.confirmation == expected
+    # Adjacent commits need no bisection: the first changed commit is the culprit.
+    assert (alert.culprit_commit_id is not None) == (expected == "confirmed")
+    assert db_session.get(Alert, alert.id) is not None
+
+
+def test_a_finished_job_refuses_to_run_again(
+    db_session: Session, project: Project, repo: Repo
+) -> None:
+    job = create_job(db_session, FakeDispatcher(), project, machine="m1", commits=[repo.shas[1]])
+    record_state(db_session, FakeDispatcher(), job, "failed", error="boom")
+    with pytest.raises(JobFinishedError):
+        record_state(db_session, FakeDispatcher(), job, "running")
