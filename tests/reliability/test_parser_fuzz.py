@@ -1,0 +1,126 @@
+"""Every parser over mutated corpus files: only its own clear ParseError, never a hang.
+
+For each format, hypothesis mutates that format's corpus files (bytes replaced,
+inserted, cut, duplicated; JSON-significant tokens planted) and parses them with
+the format forced and with auto-detection. Each input has a wall-clock limit
+enforced by SIGALRM, so a pathological input fails the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runner.parsers import FORMATS, ParseError, parse_bytes
+from tests.conftest import CORPUS
+
+SECONDS_PER_INPUT = 5
+MAX_FILE = 64 * 1024
+EXAMPLES = 400
+
+# Which corpus directories hold files of each format (small files only, to keep mutation fast).
+FORMAT_DIRS = {
+    "pytest-benchmark": ["pytest-benchmark"],
+    "asv": ["asv"],
+    "google-benchmark": ["google-benchmark"],
+    "hyperfine": ["hyperfine"],
+    "pyperf": ["pyperf"],
+    "criterion": ["criterion"],
+    "go-bench": ["go-test-bench"],
+    "bmf": ["bmf"],
+    "customSmallerIsBetter": ["github-action-benchmark-custom"],
+    "customBiggerIsBetter": ["github-action-benchmark-custom"],
+    "jmh": ["jmh"],
+    "benchwarden": [],
+}
+TOKENS = [
+    b"null",
+    b"NaN",
+    b"-Infinity",
+    b"1e999",
+    b"-1",
+    b'"x"',
+    b"[]",
+    b"{}",
+    b"[[[[",
+    b"\x00",
+    b"\xff",
+    b"\\u0000",
+    b"0" * 400,
+    b'{"a":1,"a":2}',
+]
+
+
+class Hang(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    def _alarm(_signum: int, _frame: object) -> None:
+        raise Hang(f"parser ran longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _seed_files(fmt: str) -> list[bytes]:
+    files = [
+        path.read_bytes()
+        for directory in FORMAT_DIRS[fmt]
+        for path in sorted((CORPUS / directory).rglob("*"))
+        if path.is_file() and path.stat().st_size <= MAX_FILE and path.suffix != ".tsv"
+    ]
+    if fmt == "benchwarden":
+        files.append(
+            b'{"format": "x", "runs": [{"commit": null, "results": [{"name": "a", "measure": '
+            b'"time", "unit": "s", "value": 1.5, "samples": [1.0, 2.0]}]}]}'
+        )
+    return files
+
+
+@st.composite
+def mutation(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
+    data = bytearray(draw(st.sampled_from(seeds)))
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(data)))
+        op = draw(st.sampled_from(["replace", "insert", "cut", "duplicate"]))
+        chunk = draw(st.sampled_from(TOKENS) | st.binary(min_size=1, max_size=8))
+        if op == "replace":
+            data[at : at + len(chunk)] = chunk
+        elif op == "insert":
+            data[at:at] = chunk
+        elif op == "cut":
+            del data[at : at + draw(st.integers(1, 256))]
+        else:
+            data[at:at] = data[at : at + draw(st.integers(1, 512))]
+    return bytes(data)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_mutated_files_of_every_format(fmt: str) -> None:
+    seeds = _seed_files(fmt)
+    assert seeds, f"no corpus seed for {fmt}"
+
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(mutation(seeds), st.booleans())
+    def check(data: bytes, forced: bool) -> None:
+        with time_limit(SECONDS_PER_INPUT):
+            try:
+                parse_bytes(data, format=fmt if forced else None)
+            except ParseError as exc:
+                assert str(exc).strip(), "a ParseError must say what is wrong"
+
+    check()
