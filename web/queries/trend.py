@@ -11,10 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from web.models import Alert, Annotation, Benchmark, BranchCommit, Commit, Result, Series
+from web.models import (
+    Alert,
+    Annotation,
+    Benchmark,
+    Branch,
+    BranchCommit,
+    Commit,
+    Machine,
+    Measure,
+    Result,
+    Series,
+)
 
 POINT_COLUMNS = ("position", "commit_id", "run_id", "value", "stddev", "min", "max")
 
@@ -42,7 +53,80 @@ def benchmark_series(session: Session, benchmark_id: int) -> list[Series]:
     )
 
 
-def sibling_series_ids(session: Session, series: Series) -> list[int]:
+@dataclass(frozen=True)
+class SeriesHeader:
+    """What the plot says about a series, read in one joined Core query."""
+
+    id: int
+    project_id: int
+    benchmark_id: int
+    measure_id: int
+    machine_id: int
+    branch_id: int
+    benchmark: str
+    measure: str
+    unit: str
+    direction: str
+    machine: str
+    branch: str
+    noise: float | None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "benchmark": self.benchmark,
+            "measure": self.measure,
+            "unit": self.unit,
+            "direction": self.direction,
+            "machine": self.machine,
+            "branch": self.branch,
+            "noise": self.noise,
+        }
+
+
+def series_header(session: Session, series_id: int) -> SeriesHeader | None:
+    """The series with its benchmark, measure, machine and branch names, or None."""
+    row = session.execute(
+        select(
+            Series.id,
+            Series.project_id,
+            Series.benchmark_id,
+            Series.measure_id,
+            Series.machine_id,
+            Series.branch_id,
+            func.coalesce(Benchmark.display_name, Benchmark.name),
+            Measure.name,
+            Measure.unit,
+            Measure.direction,
+            Machine.name,
+            Branch.name,
+            Series.noise,
+        )
+        .join(Benchmark, Benchmark.id == Series.benchmark_id)
+        .join(Measure, Measure.id == Series.measure_id)
+        .join(Machine, Machine.id == Series.machine_id)
+        .join(Branch, Branch.id == Series.branch_id)
+        .where(Series.id == series_id)
+    ).first()
+    return SeriesHeader(*row) if row is not None else None
+
+
+def series_version(session: Session, series_ids: list[int]) -> tuple[int, int, int]:
+    """(count, max, sum) of the series' result ids: changes whenever a result comes or goes.
+
+    Results are only ever inserted or deleted, never edited in place, so this
+    one aggregate tells whether anything cached from these series is stale
+    (the same idea as ``web.api.series_cache``).
+    """
+    count, top, total = session.execute(
+        select(func.count(Result.id), func.max(Result.id), func.sum(Result.id)).where(
+            Result.series_id.in_(series_ids)
+        )
+    ).one()
+    return int(count), int(top or 0), int(total or 0)
+
+
+def sibling_series_ids(session: Session, series: Series | SeriesHeader) -> list[int]:
     """``series`` plus the same measure/machine/branch series of benchmarks merged into it."""
     benchmark_ids = merged_benchmark_ids(session, series.benchmark_id)
     ids = session.scalars(

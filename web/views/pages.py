@@ -16,8 +16,12 @@ from web.queries.trend import (
     annotation_marks,
     benchmark_series,
     merged_benchmark_ids,
+    sibling_series_ids,
 )
 from web.views.access import may_read, readable_project, require_site_read
+from web.views.format import commit_url
+from web.views.point_table import latest_table
+from web.views.vendor import PLOTLY_VERSION, plotly_path
 
 ROW_LIMIT = 2500
 
@@ -77,7 +81,10 @@ def trend(project: str, benchmark_id: int) -> str | Response:
         "dash/trend.html",
         project=found,
         bench=bench,
-        plots=[(s, machines[s.machine_id]) for s in shown],
+        plots=[(s, machines[s.machine_id], latest_table(session, _ids(session, s))) for s in shown],
+        plotly_version=PLOTLY_VERSION,
+        plotly_missing=plotly_path() is None,
+        commit_url=commit_url,
         measure=unit_row,
         measures=sorted(set(measures.values())),
         branches=sorted(set(branches.values())),
@@ -87,6 +94,11 @@ def trend(project: str, benchmark_id: int) -> str | Response:
         merged=_merged(session, bench.id),
         merge_candidates=_merge_candidates(session, found, bench),
     )
+
+
+def _ids(session, series: Series) -> list[int]:  # type: ignore[no-untyped-def]
+    """The series first, then the series of benchmarks merged into it (one table)."""
+    return [series.id, *(i for i in sibling_series_ids(session, series) if i != series.id)]
 
 
 def _names(session, model, ids: set[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]

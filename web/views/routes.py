@@ -10,7 +10,16 @@ from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from web.views import alerts, compare, identity, login, pages, series_json, vendor
+from web.views import (
+    alerts,
+    compare,
+    identity,
+    login,
+    pages,
+    point_table,
+    series_json,
+    vendor,
+)
 from web.views.access import (
     CSRF_FIELD,
     LoginRequired,
@@ -37,12 +46,13 @@ ROUTES: tuple[Page, ...] = (
     Page("/login", "login_post", login.login, ("POST",)),
     Page("/logout", "logout", login.logout, ("POST",)),
     Page("/runs/<int:run_id>", "run_redirect", pages.run_redirect),
-    Page("/vendor/plotly.min.js", "plotly_js", vendor.plotly_js),
+    Page("/vendor/plotly/<version>/plotly-basic.min.js", "plotly_js", vendor.plotly_js),
     Page(f"{P}/", "benchmarks", pages.benchmarks),
     Page(f"{P}/benchmarks/<int:benchmark_id>", "trend", pages.trend),
     Page(f"{P}/benchmarks/<int:benchmark_id>/rename", "rename", identity.rename, ("POST",)),
     Page(f"{P}/benchmarks/<int:benchmark_id>/merge", "merge", identity.merge, ("POST",)),
     Page(f"{P}/series/<int:series_id>/points.json", "series_points", series_json.series_points),
+    Page(f"{P}/series/<int:series_id>/points", "series_table", point_table.series_table),
     Page(
         f"{P}/series/<int:series_id>/annotations",
         "add_annotation",

@@ -1,7 +1,11 @@
-"""Serving the plotting library from where pip installed it (no CDN, works offline).
+"""Serving the plotting library that ``scripts/install-assets`` put in place (offline, no CDN).
 
-The bundle ships inside the ``plotly`` Python package; it is not copied into
-this repository. Install with ``pip install plotly`` (see the report / README).
+The bundle is Plotly's basic distribution (scatter traces only, ~1.2 MB
+instead of the 4.8 MB full bundle: parsing the full one in a fresh browser
+context was most of the trend page's 2.6 s). It comes from the npm registry
+at install time into the git-ignored ``web/static/vendor/``; it is never
+copied into this repository. The URL carries the pinned version, so the
+browser may cache it for a year without ever revalidating.
 """
 
 from __future__ import annotations
@@ -11,24 +15,40 @@ from pathlib import Path
 from flask import abort, send_file
 from werkzeug.wrappers import Response
 
+PLOTLY_PACKAGE = "plotly.js-basic-dist-min"
+PLOTLY_VERSION = "4.1.1"  # keep in step with scripts/install-assets
+VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+YEAR = 365 * 24 * 3600
+
 MISSING = (
-    "The plotting library is not installed: run `pip install plotly` on the web server "
-    "(the dashboard serves plotly/package_data/plotly.min.js from that package)."
+    f"The plotting library is not installed: run `scripts/install-assets` in the "
+    f"benchwarden checkout on the web server (it installs {PLOTLY_PACKAGE}@{PLOTLY_VERSION} "
+    f"from npm into web/static/vendor/), then reload this page."
 )
 
 
 def plotly_path() -> Path | None:
+    """The installed bundle when it is the pinned version, else None."""
+    path = VENDOR_DIR / "plotly-basic.min.js"
+    stamp = VENDOR_DIR / "plotly-basic.version"
     try:
-        import plotly
-    except ImportError:
+        installed = stamp.read_text().strip()
+    except OSError:
         return None
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    return path if path.is_file() else None
+    if installed != f"{PLOTLY_PACKAGE}@{PLOTLY_VERSION}" or not path.is_file():
+        return None
+    return path
 
 
-def plotly_js() -> Response:
+def plotly_js(version: str) -> Response:
+    """The bundle at a versioned URL: immutable, so cached for a year."""
+    if version != PLOTLY_VERSION:
+        abort(404, description=f"This server serves {PLOTLY_PACKAGE} {PLOTLY_VERSION}.")
     path = plotly_path()
     if path is None:
-        abort(503, description=MISSING)
-    response = send_file(path, mimetype="text/javascript", max_age=86400, conditional=True)
+        response = Response(MISSING, status=503, mimetype="text/plain")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response = send_file(path, mimetype="text/javascript", max_age=YEAR, conditional=True)
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return response

@@ -133,12 +133,16 @@
       var lo = ev["xaxis.range[0]"], hi = ev["xaxis.range[1]"];
       if (ev["xaxis.autorange"]) { refetch(card, null); return; }
       if (lo == null || hi == null) return;
+      // A drag-zoom is no preset range: no range button is pressed any more.
+      card.querySelectorAll("[data-range]").forEach(function (o) { o.setAttribute("aria-pressed", "false"); });
       clearTimeout(busy);
       busy = setTimeout(function () { refetch(card, [lo, hi]); }, 150);
     });
-    card.querySelectorAll("[data-range]").forEach(function (b) {
+    var ranges = card.querySelectorAll("[data-range]");
+    ranges.forEach(function (b) {
       b.addEventListener("click", function () {
         var total = card._data.total, n = b.dataset.range;
+        ranges.forEach(function (o) { o.setAttribute("aria-pressed", String(o === b)); });
         refetch(card, n === "all" ? null : [Math.max(0, total - Number(n)) - 0.5, total - 0.5]);
       });
     });
@@ -160,6 +164,7 @@
   }
 
   function fail(card, err) {
+    card.querySelector(".plot-tools").hidden = false;  // shows the status line
     card.querySelector(".plot-status").textContent = "Could not load the series: " + err.message;
     card.dataset.rendered = "error";
   }
@@ -167,7 +172,11 @@
   function init(card) {
     pending += 1;
     (card._first || load(card)).then(function (data) { return draw(card, data, null); })
-      .then(function () { wire(card); card.dataset.rendered = "true"; })
+      .then(function () {
+        wire(card);
+        card.querySelector(".plot-tools").hidden = false;  // the buttons need this script
+        card.dataset.rendered = "true";
+      })
       .catch(function (err) { fail(card, err); })
       .then(function () {
         pending -= 1;
@@ -183,7 +192,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") {
       document.querySelectorAll(".plot-status").forEach(function (s) {
-        s.textContent = "The plotting library did not load (is plotly installed on the server?).";
+        s.closest(".plot-tools").hidden = false;
+        s.textContent = "The plotting library did not load (run scripts/install-assets on the server).";
       });
       return;
     }
