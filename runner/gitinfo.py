@@ -10,6 +10,7 @@ import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 
@@ -22,7 +23,7 @@ class CommitContext:
     ci_url: str | None = None
     author: str | None = None
     message: str | None = None
-    time: str | None = None
+    time: datetime | None = None
 
 
 def _git(repo: Path, *args: str) -> str | None:
@@ -67,6 +68,16 @@ def _split_details(details: str | None) -> tuple[str | None, str | None, str | N
     return parts[0], parts[1], parts[2]
 
 
+def _iso_time(raw: str | None) -> datetime | None:
+    """git's ``%cI`` (strict ISO 8601); None when missing or unreadable."""
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
 def detect_context(repo: Path, environ: Mapping[str, str] | None = None) -> CommitContext:
     """Read the commit context of ``repo``; missing facts stay None."""
     env = os.environ if environ is None else environ
@@ -87,5 +98,5 @@ def detect_context(repo: Path, environ: Mapping[str, str] | None = None) -> Comm
         ci_url=_ci_url(env),
         author=author or None,
         message=(message or "").strip() or None,
-        time=when or None,
+        time=_iso_time(when),
     )

@@ -15,7 +15,6 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +217,7 @@ def _upload(
         commit=side.commit,
         branch=spec.branch,
         parents=facts.parents,
-        commit_time=datetime.fromisoformat(facts.time) if facts.time else None,
+        commit_time=facts.time,
         commit_author=facts.author,
         commit_message=facts.message,
         machine=machine,
