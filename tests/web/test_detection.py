@@ -118,3 +118,17 @@ def test_redetection_is_idempotent(client, token, db_session) -> None:  # type: 
     series = db_session.scalars(select(Series)).one()
     assert detect_series(db_session, series.id) == []
     assert len(_alerts(db_session)) == 1
+
+
+def test_project_thresholds_override_the_defaults(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    from web.services.projects import find_project
+
+    _history(client, token, 11, lambda i: {"a": 1.0 if i < 4 else 1.5})
+    assert _alerts(db_session) == []  # 4 points before the step: shorter than 5-point segments
+    project = find_project(db_session, "proj")
+    settings = {"detector": {"min_segment": 3, "alpha": 0.05, "no_such_threshold": 1}}
+    project.settings = settings  # type: ignore[union-attr]
+    db_session.commit()
+    _history(client, token, 1, lambda i: {"a": 1.5}, start=11, seed=3)
+    ((alert, first, _),) = _alerts(db_session)
+    assert first == sha(4) and alert.thresholds["min_segment"] == 3

@@ -24,7 +24,7 @@ from detector import (
     Thresholds,
     noise_profile,
 )
-from web.models import Alert, AlertSummary, Annotation, Measure, Result, Run, Series
+from web.models import Alert, AlertSummary, Annotation, Measure, Project, Result, Run, Series
 from web.models.base import utcnow
 from web.queries.series import series_values
 
@@ -60,12 +60,18 @@ class _StateCache:
         self._size = size
         self._states: OrderedDict[int, ChangePointState] = OrderedDict()
 
-    def change_points(self, series_id: int, values: np.ndarray) -> list[ChangePoint]:
+    def change_points(
+        self, series_id: int, values: np.ndarray, thresholds: Thresholds
+    ) -> list[ChangePoint]:
         state = self._states.pop(series_id, None)
-        if state is not None and _is_prefix(state.values, values):
+        if (
+            state is not None
+            and state.thresholds == thresholds
+            and _is_prefix(state.values, values)
+        ):
             state.append(values[state.values.shape[0] :])
         else:
-            state = ChangePointState(values, thresholds=THRESHOLDS)
+            state = ChangePointState(values, thresholds=thresholds)
         self._states[series_id] = state
         while len(self._states) > self._size:
             self._states.popitem(last=False)
@@ -116,19 +122,40 @@ def detect_series(session: Session, series_id: int) -> list[Alert]:
         return []
     points = _points(session, series_id)
     series.detected_at = utcnow()
-    if points.values.shape[0] < 2 * THRESHOLDS.min_segment:
+    thresholds = project_thresholds(session.get(Project, series.project_id))
+    if points.values.shape[0] < 2 * thresholds.min_segment:
         return []
-    change_points = STATES.change_points(series_id, points.values)
-    profile = noise_profile(points.values, change_points, thresholds=THRESHOLDS)
+    change_points = STATES.change_points(series_id, points.values, thresholds)
+    profile = noise_profile(points.values, change_points, thresholds=thresholds)
     series.noise = profile.rel_noise if np.isfinite(profile.rel_noise) else None
     series.unstable = profile.unstable
     meaningful = [c for c in change_points if abs(c.rel_change) >= profile.min_rel_change]
     series.latest_change = meaningful[-1].rel_change if meaningful else None
-    return _reconcile(session, series, points, meaningful)
+    return _reconcile(session, series, points, meaningful, thresholds)
+
+
+def project_thresholds(project: Project | None) -> Thresholds:
+    """Defaults, overridden by ``project.settings["detector"]`` (e.g. ``{"min_segment": 3}``).
+
+    Unknown names or invalid values fall back to the defaults: a bad setting must
+    never stop detection for the whole project.
+    """
+    overrides = (project.settings or {}).get("detector") if project is not None else None
+    if not isinstance(overrides, dict):
+        return THRESHOLDS
+    known = {f.name for f in dataclasses.fields(Thresholds)}
+    try:
+        return dataclasses.replace(THRESHOLDS, **{k: v for k, v in overrides.items() if k in known})
+    except (TypeError, ValueError):
+        return THRESHOLDS
 
 
 def _reconcile(
-    session: Session, series: Series, points: _Point, change_points: list[ChangePoint]
+    session: Session,
+    series: Series,
+    points: _Point,
+    change_points: list[ChangePoint],
+    thresholds: Thresholds,
 ) -> list[Alert]:
     lower_is_better = (
         session.scalar(select(Measure.direction).where(Measure.id == series.measure_id))
@@ -156,7 +183,7 @@ def _reconcile(
         is_regression = (cp.direction == "increase") == lower_is_better
         alert = existing.get(first)
         if alert is None:
-            alert = _new_alert(session, series, points, cp, is_regression)
+            alert = _new_alert(session, series, points, cp, is_regression, thresholds)
             raised.append(alert)
         elif alert.status == "untriaged":
             _refresh(alert, cp, is_regression)
@@ -182,7 +209,12 @@ def _near(position: int, triaged: list[int]) -> bool:
 
 
 def _new_alert(
-    session: Session, series: Series, points: _Point, cp: ChangePoint, is_regression: bool
+    session: Session,
+    series: Series,
+    points: _Point,
+    cp: ChangePoint,
+    is_regression: bool,
+    thresholds: Thresholds,
 ) -> Alert:
     first = points.commit_ids[cp.index]
     last_good = points.commit_ids[cp.index - 1] if cp.index > 0 else None
@@ -193,7 +225,7 @@ def _new_alert(
         last_good_commit_id=last_good,
         first_commit_id=first,
         detector_version=DETECTOR_VERSION,
-        thresholds=dataclasses.asdict(THRESHOLDS),
+        thresholds=dataclasses.asdict(thresholds),
         status="untriaged",
         confirmation="candidate",
         active=True,
