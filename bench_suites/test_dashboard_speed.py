@@ -191,21 +191,42 @@ def _p95(benchmark) -> float:  # type: ignore[no-untyped-def]
     return float(np.percentile(benchmark.stats.stats.data, 95))
 
 
-def test_series_json_10k_points(benchmark, dataset) -> None:  # type: ignore[no-untyped-def]
-    server, ids = dataset
-    client = server.app.test_client()
-    url = f"/p/perf/series/{ids['long_series']}/points.json"
-
+def _fetcher(client, url: str):  # type: ignore[no-untyped-def]
     def fetch() -> dict:  # type: ignore[type-arg]
         response = client.get(url)
         assert response.status_code == 200
         return response.json  # type: ignore[no-any-return]
 
-    body = benchmark.pedantic(fetch, rounds=40, warmup_rounds=3)
-    assert body["total"] == LONG
+    return fetch
+
+
+def test_series_json_10k_points(benchmark, dataset) -> None:  # type: ignore[no-untyped-def]
+    """Warm: the answer is cached; each request still checks the version and reads marks."""
+    server, ids = dataset
+    url = f"/p/perf/series/{ids['long_series']}/points.json?max=1500"
+    fetch = _fetcher(server.app.test_client(), url)
+    body = benchmark.pedantic(fetch, rounds=60, warmup_rounds=3)
+    assert body["total"] == LONG and len(body["points"]["i"]) <= 1502
     p95 = _p95(benchmark)
-    print(f"\nseries JSON, 10,000 points (overview): p95 {p95 * 1000:.1f} ms")
+    print(f"\nseries JSON, 10,000 points (overview, warm): p95 {p95 * 1000:.1f} ms")
     assert p95 <= 0.050
+
+
+def test_series_json_10k_points_cold(benchmark, dataset) -> None:  # type: ignore[no-untyped-def]
+    """Cold: the cache is emptied before every round (first view after a restart or ingest)."""
+    from web.views.series_json import points_cache
+
+    server, ids = dataset
+    url = f"/p/perf/series/{ids['long_series']}/points.json?max=1500"
+    fetch = _fetcher(server.app.test_client(), url)
+
+    def empty() -> None:
+        with server.app.app_context():
+            points_cache().clear()
+
+    body = benchmark.pedantic(fetch, setup=empty, rounds=20, warmup_rounds=1)
+    assert body["total"] == LONG
+    print(f"\nseries JSON, 10,000 points (overview, cold): p95 {_p95(benchmark) * 1000:.1f} ms")
 
 
 def test_series_json_full_resolution_10k(benchmark, dataset) -> None:  # type: ignore[no-untyped-def]
@@ -214,7 +235,8 @@ def test_series_json_full_resolution_10k(benchmark, dataset) -> None:  # type: i
     url = f"/p/perf/series/{ids['long_series']}/points.json?max=20000"
     body = benchmark.pedantic(lambda: client.get(url).json, rounds=20, warmup_rounds=2)
     assert len(body["points"]["i"]) == LONG
-    print(f"\nseries JSON, 10,000 points (full resolution): p95 {_p95(benchmark) * 1000:.1f} ms")
+    p95 = _p95(benchmark)
+    print(f"\nseries JSON, 10,000 points (full resolution, warm): p95 {p95 * 1000:.1f} ms")
 
 
 def test_benchmarks_page_2000(benchmark, dataset) -> None:  # type: ignore[no-untyped-def]
@@ -251,7 +273,7 @@ def test_trend_page_interactive_10k(benchmark, dataset) -> None:  # type: ignore
             page.goto(url)
             page.wait_for_selector("body[data-plots-ready='true']", timeout=10_000)
             elapsed = time.perf_counter() - started
-            assert page.evaluate("document.querySelector('.plot').data[2].x.length") > 1000
+            assert int(page.get_attribute(".plot", "data-points") or 0) > 1000
             context.close()
             return elapsed
 

@@ -21,7 +21,7 @@ from web.queries.trend import (
 from web.views.access import may_read, readable_project, require_site_read
 from web.views.format import commit_url
 from web.views.point_table import latest_table
-from web.views.vendor import PLOTLY_VERSION, plotly_path
+from web.views.vendor import PLOT_VERSION, plot_library_installed
 
 ROW_LIMIT = 2500
 
@@ -82,8 +82,8 @@ def trend(project: str, benchmark_id: int) -> str | Response:
         project=found,
         bench=bench,
         plots=[(s, machines[s.machine_id], latest_table(session, _ids(session, s))) for s in shown],
-        plotly_version=PLOTLY_VERSION,
-        plotly_missing=plotly_path() is None,
+        plot_version=PLOT_VERSION,
+        plot_missing=not plot_library_installed(),
         commit_url=commit_url,
         measure=unit_row,
         measures=sorted(set(measures.values())),

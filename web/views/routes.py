@@ -46,7 +46,7 @@ ROUTES: tuple[Page, ...] = (
     Page("/login", "login_post", login.login, ("POST",)),
     Page("/logout", "logout", login.logout, ("POST",)),
     Page("/runs/<int:run_id>", "run_redirect", pages.run_redirect),
-    Page("/vendor/plotly/<version>/plotly-basic.min.js", "plotly_js", vendor.plotly_js),
+    Page("/vendor/uplot/<version>/<name>", "plot_asset", vendor.plot_asset),
     Page(f"{P}/", "benchmarks", pages.benchmarks),
     Page(f"{P}/benchmarks/<int:benchmark_id>", "trend", pages.trend),
     Page(f"{P}/benchmarks/<int:benchmark_id>/rename", "rename", identity.rename, ("POST",)),

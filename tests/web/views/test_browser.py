@@ -150,38 +150,96 @@ def test_every_page_loads_without_console_errors(page, site) -> None:  # type: i
         assert page.problems == [], (path, page.problems)
 
 
+MARKER = """() => {
+  const card = document.querySelector('[data-plot-url]'), u = card._plot, d = card._data;
+  const n = d.points.i.indexOf(d.alerts[0].i), box = u.over.getBoundingClientRect();
+  const x = u.valToPos(u.data[0][n], 'x'), y = u.valToPos(u.data[3][n], 'y');
+  const ctx = u.ctx, px = ctx.getImageData(
+    Math.round((x + u.bbox.left / devicePixelRatio) * devicePixelRatio),
+    Math.round((y + u.bbox.top / devicePixelRatio) * devicePixelRatio), 1, 1).data;
+  return { x: box.left + x, y: box.top + y, rgb: [px[0], px[1], px[2]] };
+}"""
+
+
 def test_plot_draws_points_change_points_and_hover(page, site) -> None:  # type: ignore[no-untyped-def]
     server, ids = site
     page.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
     wait_for_plots(page)
-    drawn = page.evaluate(
-        """() => { const gd = document.querySelector('.plot');
-        return { values: gd.data[2].x.length, alerts: gd.data[3].x.length,
-                 dots: gd.querySelectorAll('.scatterlayer .trace:nth-child(4) path.point').length,
-                 axis: gd.layout.yaxis.title.text } }"""
-    )
-    assert drawn["values"] == 300 and drawn["alerts"] == 1 and drawn["dots"] == 1
-    assert drawn["axis"] == "time (ms)"  # seconds shown in the right unit
+    plot = page.locator(".plot").first
+    assert plot.get_attribute("data-points") == "300"
+    assert plot.get_attribute("data-alerts") == "1"
+    assert plot.get_attribute("data-y-label") == "time (ms)"  # seconds shown in the right unit
+    mark = page.evaluate(MARKER)
+    assert mark["rgb"][0] > 150 and mark["rgb"][1] < 100, mark  # the red regression triangle
     page.click("[data-log]")
-    assert page.evaluate("document.querySelector('.plot').layout.yaxis.type") == "log"
+    assert plot.get_attribute("data-scale") == "log"
+    assert page.locator("[data-log]").get_attribute("aria-pressed") == "true"
     page.click("[data-log]")
+    assert plot.get_attribute("data-scale") == "linear"
+    mark = page.evaluate(MARKER)
+    page.mouse.move(mark["x"], mark["y"])
+    tip = page.locator(".plot-tip")
+    tip.wait_for(state="visible")
+    assert "regression +25.0%" in tip.inner_text() and "sha" not in tip.inner_text()
     shot(page, "trend")
-    # Click the change-point marker: the detail panel links the run and the commit.
-    marker = page.locator(".scatterlayer .trace:nth-child(4) path.point").first
-    marker.click(force=True)
+    # Click the change point: the detail panel links the run and the commit.
+    page.mouse.click(mark["x"], mark["y"])
     detail = page.locator(".point-detail")
     detail.wait_for(state="visible")
     assert "Open run" in detail.inner_text()
     assert page.locator(".point-detail a[href*='forge.example/org/proj/commit/']").count() == 1
+    assert page.problems == []
 
 
 def test_zoom_fetches_full_resolution(page, site) -> None:  # type: ignore[no-untyped-def]
     server, ids = site
     page.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
     wait_for_plots(page)
-    with page.expect_response(lambda r: "points.json?max=1500&start=" in r.url):
+    with page.expect_response(lambda r: "points.json?max=1500&start=200&end=300" in r.url):
         page.click("[data-range='100']")
-    page.wait_for_function("document.querySelector('.plot').data[2].x.length === 100")
+    page.wait_for_function("document.querySelector('.plot').dataset.points === '100'")
+    assert page.locator("[data-range='100']").get_attribute("aria-pressed") == "true"
+    box = page.locator(".u-over").first.bounding_box()
+    with page.expect_response(lambda r: "&start=" in r.url and "end=" in r.url):
+        page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + 50)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 60, steps=5)
+        page.mouse.up()
+    page.wait_for_function("Number(document.querySelector('.plot').dataset.points) < 100")
+    assert page.locator("[data-range='100']").get_attribute("aria-pressed") == "false"
+
+
+def test_keyboard_reaches_points_and_controls(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
+    wait_for_plots(page)
+    page.locator(".plot").first.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Enter")
+    detail = page.locator(".point-detail")
+    detail.wait_for(state="visible")
+    assert "Open run" in detail.inner_text()
+    page.locator("[data-range='100']").focus()
+    with page.expect_response(lambda r: "start=200" in r.url):
+        page.keyboard.press("Enter")
+
+
+def test_trend_reads_without_javascript(browser, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
+    table = tab.locator("table.points").first
+    assert table.locator("tbody tr").count() == 20
+    assert tab.locator(".plot-tools").first.is_hidden()  # no dead buttons without JS
+    tab.get_by_role("link", name="All 300 points as a table").first.click()
+    assert tab.locator("table.points tbody tr").count() == 100
+    marked = tab.locator("table.points tr.marked")
+    assert marked.count() == 1 and "regression +25.0% (untriaged)" in marked.inner_text()
+    tab.get_by_role("link", name="Older →").click()
+    assert "Page 2 of 3" in tab.locator(".pager").inner_text()
+    context.close()
 
 
 def test_hostile_names_and_messages_stay_text(page, site) -> None:  # type: ignore[no-untyped-def]
@@ -192,10 +250,11 @@ def test_hostile_names_and_messages_stay_text(page, site) -> None:  # type: igno
     wait_for_plots(page)
     assert page.locator("h1").inner_text() == XSS
     # Hover the change point whose commit message holds markup.
-    box = page.locator(".scatterlayer .trace:nth-child(4) path.point").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
-    assert "<img src=x" in (page.locator(".hoverlayer").text_content() or "")
+    mark = page.evaluate(MARKER)
+    page.mouse.move(mark["x"], mark["y"])
+    page.locator(".plot-tip").wait_for(state="visible")
+    assert "<img src=x" in (page.locator(".plot-tip").text_content() or "")
+    assert page.locator("main img").count() == 0
     page.goto(server.url + "/p/proj/alerts")
     assert page.locator("img").count() == 0
     assert page.dialogs == [] and page.problems == []
@@ -242,5 +301,3 @@ def test_compare_page_screenshot(page, site) -> None:  # type: ignore[no-untyped
 
 def test_chromium_is_debians() -> None:
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
-
-
