@@ -71,22 +71,11 @@ def recent_points(
         .offset(offset)
         .limit(limit)
     )
-    out = []
-    for n, (cid, sha, when, author, message, value, stddev, low, high, run_id) in enumerate(rows):
-        first_line = (message or "").split("\n", 1)[0][:MESSAGE_CHARS]
-        out.append(
-            PointRow(
-                total - 1 - offset - n,
-                cid,
-                sha,
-                when,
-                author,
-                first_line,
-                value,
-                stddev,
-                low,
-                high,
-                run_id,
-            )
-        )
-    return out
+    return [
+        PointRow(total - 1 - offset - n, cid, sha, when, author, _first_line(msg), *numbers)
+        for n, (cid, sha, when, author, msg, *numbers) in enumerate(rows)
+    ]
+
+
+def _first_line(message: str | None) -> str:
+    return (message or "").split("\n", 1)[0][:MESSAGE_CHARS]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_token, sha
 from tests.web.views.conftest import XSS, login
-from web.models import AlertSummary, Annotation, AuditEntry, Benchmark
+from web.models import AlertSummary, Annotation, AuditEntry, Benchmark, Run
 
 
 def _get(client, url: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -32,11 +32,15 @@ def _pages(history) -> list[str]:  # type: ignore[no-untyped-def]
         f"/p/proj/compare?baseline={sha(1)}&candidate={sha(30)}",
         "/p/proj/compare?kind=runs&baseline=1&candidate=30&verdict=regression",
         "/p/proj/machines",
-        "/p/proj/runs/1",
+        f"/p/proj/runs/{history['run_id']}",
     ]
 
 
-def test_every_page_renders_and_escapes_user_text(writer_client, history) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_renders_and_escapes_user_text(writer_client, history, db_session) -> None:  # type: ignore[no-untyped-def]
+    # Run ids depend on the order tests ran in (PostgreSQL sequences are not rolled back).
+    history["run_id"] = db_session.scalar(
+        select(func.min(Run.id)).where(Run.project_id == history["project"].id)
+    )
     for url in _pages(history):
         status, body = _get(writer_client, url)
         assert status == 200, (url, body[:500])
