@@ -259,6 +259,9 @@ def test_benchmarks_page_2000(benchmark, dataset) -> None:  # type: ignore[no-un
 def test_trend_page_interactive_10k(benchmark, dataset) -> None:  # type: ignore[no-untyped-def]
     sync_api = pytest.importorskip("playwright.sync_api")
     from tests.web.views.test_browser import launch_chromium
+    from web.views.vendor import MISSING, plot_library_installed
+
+    assert plot_library_installed(), MISSING
 
     server, ids = dataset
     url = f"{server.url}/p/perf/benchmarks/{ids['long_benchmark']}"

@@ -82,6 +82,9 @@ def seed(url: str) -> dict[str, int]:
 def site(pg_server, tmp_path_factory) -> Iterator[tuple[LiveServer, dict[str, int]]]:  # type: ignore[no-untyped-def]
     if pg_server is None:
         pytest.skip("browser tests start their own PostgreSQL database")
+    from web.views.vendor import MISSING, plot_library_installed
+
+    assert plot_library_installed(), MISSING
     url = pg_server.create_database("bw_dash_browser")
     upgrade(url)
     ids = seed(url)
