@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
 import re
@@ -159,6 +160,23 @@ def shell(command: str) -> list[str]:
 _I_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
+@functools.cache
+def no_aslr_prefix() -> list[str]:
+    """``setarch <arch> -R``: run with address-space randomisation off, where allowed.
+
+    CPython's speed depends on memory layout: with ASLR on, the same benchmark
+    lands in one of a few layouts per process (here 1.5 ms or 2.4 ms for the
+    demo's checksum, a 25 % CV over processes); with ASLR off and a fixed hash
+    seed the per-process CV drops to a few percent. Every commit is measured
+    under the same rule, so a change of layout caused by the code still shows.
+    """
+    setarch = shutil.which("setarch")
+    if setarch is None:
+        return []
+    probe = subprocess.run([setarch, platform.machine(), "-R", "true"], capture_output=True)
+    return [setarch, platform.machine(), "-R"] if probe.returncode == 0 else []
+
+
 def valgrind_prefix(log_file: Path) -> list[str]:
     """Prefix counting instructions with cachegrind; ASLR off where setarch allows it.
 
@@ -169,12 +187,8 @@ def valgrind_prefix(log_file: Path) -> list[str]:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise FileNotFoundError("valgrind is not installed (apt-get install valgrind)")
-    prefix: list[str] = []
-    setarch = shutil.which("setarch")
-    if setarch is not None:
-        prefix = [setarch, platform.machine(), "-R"]
     return [
-        *prefix,
+        *no_aslr_prefix(),
         valgrind,
         "--tool=cachegrind",
         "--cache-sim=no",

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.execute import JobLog, read_instructions, run_command, shell, valgrind_prefix
+from runner.execute import (
+    JobLog,
+    no_aslr_prefix,
+    read_instructions,
+    run_command,
+    shell,
+    valgrind_prefix,
+)
 from runner.parsers import ParseError, parse_bytes, parse_path
 from runner.schema import ResultRecord, Stats
 from runner.suites import Suite
@@ -84,7 +91,7 @@ def measure(sides: Sequence[Side], plan: Plan, log: JobLog, work: Path) -> None:
 
 
 def _one_process(suite: Suite, side: Side, plan: Plan, log: JobLog, out: Path) -> str | None:
-    argv = suite_argv(suite, side, plan, out)
+    argv = [*no_aslr_prefix(), *suite_argv(suite, side, plan, out)]
     env = {**side.env, "BENCHWARDEN_OUTPUT": str(out)}
     done = run_command(argv, cwd=side.tree, log=log, timeout=suite.timeout, env=env, cpus=plan.cpus)
     if done.timed_out:

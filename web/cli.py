@@ -164,6 +164,7 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def build_parser() -> argparse.ArgumentParser:
     from runner.cli import add_parse_command, add_worker_command
     from runner.submit import add_submit_command
+    from web.demo import add_demo_command
     from web.github.cli import add_github_command
     from web.jobs_cli import add_job_commands
     from web.up import add_up_command
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token_commands(sub)
     _add_serve_command(sub)
     add_up_command(sub)
+    add_demo_command(sub)
     add_parse_command(sub)
     add_submit_command(sub)
     add_user_commands(sub)

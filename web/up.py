@@ -1,38 +1,54 @@
-"""`benchwarden up`: the service on the embedded default, from one command.
+"""`benchwarden up`: the whole service on the embedded default, from one command.
 
-Migrates the database, makes sure the project and a write token exist, serves
-the web app on loopback and, with ``--samples DIR``, submits every supported
-result file under DIR over HTTP so there is something to look at.
+Migrates the database, makes sure the project and a write token exist, then
+runs the web app, a service worker and one local runner worker (see
+web/stack.py) until Ctrl-C or SIGTERM. With ``--samples DIR`` it first submits
+every supported result file under DIR over HTTP, so there is something to see.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import signal
 import sys
-import threading
+from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 
 from runner.parsers import ParseError, parse_path
 from runner.schema import RunPayload
 from runner.upload import UploadError, post_run
 from web.config import Settings
+from web.stack import Stack, StackError, wait_for_signal
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--database-url", help="e.g. postgresql+psycopg://... (default: SQLite)")
+    parser.add_argument("--broker-url", help="e.g. redis://127.0.0.1:6379/0 (default: SQLite)")
+    parser.add_argument("--machine", default="local", help="name of the local runner machine")
 
 
 def add_up_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    up = sub.add_parser("up", help="run the service on the embedded default")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=8080)
+    up = sub.add_parser("up", help="run web app, service worker and a local runner together")
+    add_stack_arguments(up)
     up.add_argument("--project", default="samples")
     up.add_argument("--samples", type=Path, help="submit the result files under this directory")
-    up.add_argument("--database-url")
     up.add_argument("--exit-after-samples", action="store_true", help="stop once loaded")
     up.set_defaults(func=cmd_up)
 
 
-def _prepare(settings: Settings, project_name: str) -> str:
+def stack_settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if args.database_url:
+        settings = replace(settings, database_url=args.database_url)
+    if args.broker_url:
+        settings = replace(settings, broker_url=args.broker_url)
+    return settings
+
+
+def prepare(settings: Settings, project_name: str, **project_fields: object) -> str:
+    """Migrate, ensure the project exists; return a new write token for it."""
     from web.db import make_engine, make_sessionmaker, session_scope
     from web.migrations import upgrade
     from web.services.projects import ensure_project
@@ -40,9 +56,13 @@ def _prepare(settings: Settings, project_name: str) -> str:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    with session_scope(make_sessionmaker(make_engine(settings.database_url))) as session:
-        project = ensure_project(session, project_name)
-        return create_token(session, project, "write", "benchwarden up").secret
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            project = ensure_project(session, project_name, **project_fields)
+            return create_token(session, project, "write", "benchwarden up").secret
+    finally:
+        engine.dispose()
 
 
 def _sample_files(root: Path) -> list[Path]:
@@ -87,38 +107,26 @@ def submit_samples(url: str, token: str, project: str, root: Path) -> tuple[int,
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from werkzeug.serving import make_server
-
-    from web import create_app
-
-    settings = Settings.from_env()
-    if args.database_url:
-        settings = replace(settings, database_url=args.database_url)
-    base_url = f"http://{args.host}:{args.port}"
-    settings = replace(settings, base_url=base_url)
-    token = _prepare(settings, args.project)
-    server = make_server(args.host, args.port, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    print(f"benchwarden is up: {base_url}/  (API: {base_url}/api/v1/openapi.json)")
+    settings = stack_settings(args)
+    token = prepare(settings, args.project)
+    stack = Stack(settings, host=args.host, port=args.port, machine=args.machine)
+    try:
+        stack.start(token)
+    except (OSError, StackError) as exc:
+        print(f"error: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        stack.stop()
+        return 2
+    print(f"benchwarden is up: {stack.url}/  (API: {stack.url}/api/v1/openapi.json)")
     print(f"write token for project {args.project!r}: {token}")
+    print(f"workers: service + runner {args.machine!r}; logs in {settings.data_dir / 'logs'}")
     if args.samples:
-        stored, skipped = submit_samples(base_url, token, args.project, args.samples)
+        stored, skipped = submit_samples(stack.url, token, args.project, args.samples)
         print(f"submitted {stored} runs from {args.samples} ({skipped} files not supported)")
-        print(f"benchmarks: {base_url}/api/v1/projects/{args.project}/benchmarks")
+        print(f"benchmarks: {stack.url}/p/{args.project}/")
     if args.exit_after_samples:
-        server.shutdown()
+        stack.stop()
         return 0
-    stop = threading.Event()
-
-    def _on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    stop.wait()
-    server.shutdown()
+    print("Ctrl-C stops everything.")
+    wait_for_signal(stack)
     print("benchwarden stopped")
     return 0

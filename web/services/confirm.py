@@ -87,7 +87,11 @@ def _confirm_job(session: Session, dispatcher: Sender, machine: str, alerts: lis
     assert first is not None
     project = session.get(Project, first.project_id)
     assert project is not None
-    parent = first.parents[0] if first.parents else _sha(session, alerts[0].last_good_commit_id)
+    # The last good commit is the tested one before the change: the parent itself when
+    # every commit is measured, else the start of the range bisection will narrow down.
+    parent = _sha(session, alerts[0].last_good_commit_id) or (
+        first.parents[0] if first.parents else None
+    )
     if parent is None:
         raise ValueError(f"alert {alerts[0].id} has no parent commit to compare with")
     names = sorted({series_context(session, a)[1].name for a in alerts})

@@ -8,5 +8,10 @@ import platform
 
 
 def pytest_benchmark_generate_machine_info(config):
-    return {"node": platform.node(), "python_version": platform.python_version(),
-            "system": platform.system(), "release": platform.release(), "cpu": {}}
+    return {
+        "node": platform.node(),
+        "python_version": platform.python_version(),
+        "system": platform.system(),
+        "release": platform.release(),
+        "cpu": {},
+    }

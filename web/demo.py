@@ -1,0 +1,296 @@
+"""`benchwarden demo`: the whole mission on one machine, from one command.
+
+It grows bench_suites/demo/ into a git history with a planted slowdown and a
+planted improvement, registers the project, benchmarks every 4th commit through
+the real workers, lets detection flag both changes, confirms the slowdown,
+bisects it to the exact commit, renders the pull-request comment that commit
+would get, and leaves the dashboard running on the alerts page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from web.config import Settings
+from web.demo_repo import DemoHistory, build
+from web.models import Alert
+from web.stack import Stack, StackError, wait_for_signal
+from web.up import add_stack_arguments, prepare, stack_settings
+
+PROJECT = "demo"
+BENCHMARK = "test_checksum"
+# Sparse history (every 4th commit): shorter segments and a looser level are
+# needed to see two changes in ten points; bisection then pins the exact commit.
+DEMO_SETTINGS: dict[str, object] = {
+    "detector": {"min_segment": 3, "alpha": 0.05},
+    "confirm_repeats": 5,
+    "bisect_repeats": 5,
+}
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    slowdown_flagged: bool
+    improvement_flagged: bool
+    culprit: str | None
+    preview: Path | None
+
+
+def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="run the end-to-end demo on the embedded default")
+    add_stack_arguments(demo)
+    demo.add_argument("--commits", type=int, default=40, help="length of the demo history")
+    demo.add_argument("--every", type=int, default=4, help="benchmark every N-th commit")
+    demo.add_argument("--timeout", type=float, default=600, help="seconds to wait for results")
+    demo.add_argument("--exit", action="store_true", help="stop when done instead of serving")
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    console = Console()
+    settings = stack_settings(args)
+    history = build(settings.data_dir.resolve() / "demo" / "repo", args.commits)
+    settings_for_project = DEMO_SETTINGS | {"machines": [args.machine]}
+    token = prepare(settings, PROJECT, repo_url=str(history.path))
+    stack = Stack(settings, host=args.host, port=args.port, machine=args.machine)
+    try:
+        stack.start(token)
+        outcome = run_demo(stack, history, settings_for_project, args, console)
+    except (OSError, StackError, DemoError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        stack.stop()
+        return 1
+    _report(console, stack, history, outcome)
+    if args.exit:
+        stack.stop()
+    else:
+        console.print("The dashboard stays up; Ctrl-C stops everything.")
+        wait_for_signal(stack)
+    ok = outcome.slowdown_flagged and outcome.improvement_flagged
+    return 0 if ok and outcome.culprit == history.slowdown_sha else 1
+
+
+class DemoError(RuntimeError):
+    """The demo could not finish: a job failed or results did not arrive in time."""
+
+
+def run_demo(
+    stack: Stack,
+    history: DemoHistory,
+    project_settings: dict[str, object],
+    args: argparse.Namespace,
+    console: Console,
+) -> DemoOutcome:
+    from web.celery_app import Dispatcher, make_celery
+    from web.db import make_engine, make_sessionmaker
+
+    engine = make_engine(stack.settings.database_url)
+    factory = make_sessionmaker(engine)
+    try:
+        job_ids = _schedule(factory, Dispatcher(make_celery(stack.settings, factory)),
+                            history, project_settings, args.every)  # fmt: skip
+        watcher = _Watcher(factory, history, job_ids)
+        _wait_with_progress(watcher, args.timeout, console)
+        preview = _write_preview(factory, stack.settings, history, watcher.culprit())
+        return DemoOutcome(
+            watcher.flagged(regression=True), watcher.flagged(regression=False),
+            watcher.culprit(), preview,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _schedule(
+    factory: sessionmaker[Session],
+    dispatcher: object,
+    history: DemoHistory,
+    project_settings: dict[str, object],
+    every: int,
+) -> list[int]:
+    """Schedule the run jobs that have not run yet (a re-run schedules none)."""
+    from web.db import session_scope
+    from web.models import Job
+    from web.services.jobs import schedule_commits
+    from web.services.projects import find_project
+
+    with session_scope(factory) as session:
+        project = find_project(session, PROJECT)
+        assert project is not None
+        project.settings = dict(project.settings or {}) | project_settings
+        project.repo_url = str(history.path)
+        done = set(
+            session.scalars(
+                select(Job.commit_sha).where(
+                    Job.project_id == project.id, Job.kind == "run", Job.state != "failed"
+                )
+            )
+        )
+        todo = [sha for sha in _every(history.shas, every) if sha not in done]
+        jobs = schedule_commits(session, dispatcher, project, todo)  # type: ignore[arg-type]
+        session.flush()
+        ids = [j.id for j in jobs]
+        ids += list(
+            session.scalars(select(Job.id).where(Job.project_id == project.id, Job.kind == "run"))
+        )
+    return sorted(set(ids))
+
+
+def _every(shas: tuple[str, ...], every: int) -> list[str]:
+    return [sha for i, sha in enumerate(shas) if (len(shas) - 1 - i) % every == 0]
+
+
+class _Watcher:
+    """Reads progress from the database with a fresh session per look."""
+
+    def __init__(self, factory: sessionmaker[Session], history: DemoHistory, jobs: list[int]):
+        self.factory = factory
+        self.history = history
+        self.jobs = jobs
+
+    def _alerts(self, session: Session) -> list[tuple[Alert, str]]:
+        from web.models import Benchmark, Commit, Series
+
+        rows = session.execute(
+            select(Alert, Commit.sha)
+            .join(Series, Series.id == Alert.series_id)
+            .join(Benchmark, Benchmark.id == Series.benchmark_id)
+            .join(Commit, Commit.id == Alert.first_commit_id)
+            .where(Benchmark.name == BENCHMARK, Alert.active)
+        ).all()
+        return [(alert, sha) for alert, sha in rows]
+
+    def jobs_done(self) -> tuple[int, int]:
+        from web.models import Job
+
+        with self.factory() as session:
+            states = list(session.scalars(select(Job.state).where(Job.id.in_(self.jobs))))
+        failed = sum(1 for s in states if s == "failed")
+        if failed:
+            raise DemoError(f"{failed} benchmark job(s) failed; see `benchwarden jobs`")
+        return sum(1 for s in states if s == "done"), len(self.jobs)
+
+    def flagged(self, *, regression: bool) -> bool:
+        with self.factory() as session:
+            return any(a.is_regression == regression for a, _ in self._alerts(session))
+
+    def _slowdown(self, session: Session) -> Alert | None:
+        """The largest active regression alert of the demo benchmark."""
+        found = [a for a, _ in self._alerts(session) if a.is_regression]
+        return max(found, key=lambda a: abs(a.rel_change)) if found else None
+
+    def confirmation(self) -> str | None:
+        with self.factory() as session:
+            alert = self._slowdown(session)
+            return alert.confirmation if alert else None
+
+    def culprit(self) -> str | None:
+        from web.models import Commit
+
+        with self.factory() as session:
+            alert = self._slowdown(session)
+            if alert is None or alert.culprit_commit_id is None:
+                return None
+            commit = session.get(Commit, alert.culprit_commit_id)
+            return commit.sha if commit else None
+
+
+def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console) -> None:
+    columns = (TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[note]}"),
+               TimeElapsedColumn())  # fmt: skip
+    steps: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+        ("benchmark every 4th commit", lambda: _jobs_step(watcher)),
+        ("detect the changes", lambda: _detect_step(watcher)),
+        ("confirm the slowdown", lambda: _confirm_step(watcher)),
+        ("bisect to one commit", lambda: _bisect_step(watcher)),
+    ]
+    deadline = time.monotonic() + timeout
+    with Progress(*columns, console=console) as progress:
+        for description, step in steps:
+            task = progress.add_task(description, total=1, note="")
+            while True:
+                finished, note = step()
+                progress.update(task, note=note)
+                if finished:
+                    progress.update(task, completed=1)
+                    break
+                if time.monotonic() > deadline:
+                    raise DemoError(f"timed out while waiting to {description}")
+                time.sleep(1.0)
+
+
+def _jobs_step(watcher: _Watcher) -> tuple[bool, str]:
+    done, total = watcher.jobs_done()
+    return done == total, f"{done}/{total} runs"
+
+
+def _detect_step(watcher: _Watcher) -> tuple[bool, str]:
+    slow, fast = watcher.flagged(regression=True), watcher.flagged(regression=False)
+    return (
+        slow and fast,
+        f"slowdown {'found' if slow else '…'}, improvement {'found' if fast else '…'}",
+    )
+
+
+def _confirm_step(watcher: _Watcher) -> tuple[bool, str]:
+    state = watcher.confirmation()
+    if state == "not_reproduced":
+        raise DemoError("the slowdown did not reproduce on re-runs (a very noisy machine?)")
+    return state == "confirmed", state or "waiting"
+
+
+def _bisect_step(watcher: _Watcher) -> tuple[bool, str]:
+    culprit = watcher.culprit()
+    return culprit is not None, culprit[:12] if culprit else "bisecting"
+
+
+def _write_preview(
+    factory: sessionmaker[Session], settings: Settings, history: DemoHistory, culprit: str | None
+) -> Path | None:
+    """The PR comment the culprit commit would get, compared with its parent."""
+    if culprit is None:
+        return None
+    from web.github.client import GitHubConfig, PullInfo
+    from web.github.notify import build_report
+    from web.github.render import render_comment
+    from web.services.compare import compare_commits
+    from web.services.pr_compare import Baseline, MachineComparison
+    from web.services.projects import find_project
+
+    parent = history.shas[history.shas.index(culprit) - 1]
+    with factory() as session:
+        project = find_project(session, PROJECT)
+        assert project is not None
+        machine = str((project.settings or {}).get("machines", ["local"])[0])  # type: ignore[index]
+        comparison = compare_commits(session, project.id, parent, culprit, machine)
+        mc = MachineComparison(Baseline(machine, parent, parent, None), culprit, comparison)
+        config = GitHubConfig(repo="example/demo")
+        report = build_report(project, 1, culprit, [mc], config,
+                              PullInfo(1, culprit, "main", ()), settings.base_url)  # fmt: skip
+    path = settings.data_dir / "demo" / "pr-comment.md"
+    path.write_text(render_comment(report), encoding="utf-8")
+    return path
+
+
+def _report(console: Console, stack: Stack, history: DemoHistory, outcome: DemoOutcome) -> None:
+    expected = history.slowdown_sha
+    verdict = (
+        "[green]exact commit[/green]" if outcome.culprit == expected else "[red]wrong commit[/red]"
+    )
+    console.print(f"slowdown planted at commit {history.slowdown_index} ({expected[:12]}): "
+                  f"bisected to {(outcome.culprit or 'nothing')[:12]} — {verdict}")  # fmt: skip
+    found = "reported as an improvement" if outcome.improvement_flagged else "not found"
+    console.print(f"improvement planted at commit {history.improvement_index} "
+                  f"({history.improvement_sha[:12]}): {found}")  # fmt: skip
+    if outcome.preview is not None:
+        console.print(f"PR comment preview: {outcome.preview}")
+        console.print(outcome.preview.read_text(encoding="utf-8"), markup=False, highlight=False)
+    console.print(f"alerts: {stack.url}/p/{PROJECT}/alerts")
