@@ -145,7 +145,7 @@ def _prepare(
 ) -> None:
     """Build the side's environment and run install and setup commands once."""
     log.note(f"building {declared.env.kind} environment for {side.commit[:12]}")
-    side.env = build_env(side.tree, declared.env.kind, ctx.python)
+    side.env = build_env(side.tree, declared.env.kind, ctx.python) | dict(declared.env.variables)
     commands = [*declared.env.install, *(c for s in suites for c in s.setup)]
     timeout = max((s.timeout for s in suites), default=600.0)
     for command in commands:

@@ -6,6 +6,7 @@ travels with the code it measures::
     [env]                                  # optional; how the job's venv is built
     kind = "venv"                          # "venv" (isolated, default) or "none"
     install = ["python -m pip install --no-deps --no-build-isolation -e ."]
+    variables = { PYTHONWARNINGS = "ignore" }  # set for every suite process
 
     [suites.core]
     kind = "pytest-benchmark"              # or "asv" or "command"
@@ -65,6 +66,9 @@ class Suite:
 class EnvSpec:
     kind: str = "venv"
     install: tuple[str, ...] = ()
+    # Extra environment variables for every suite process, e.g.
+    # PYTEST_DISABLE_PLUGIN_AUTOLOAD = "1" to skip unrelated plugins' start-up.
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,14 @@ def _env(doc: dict[str, Any]) -> EnvSpec:
     kind = doc.get("kind", "venv")
     if kind not in ENV_KINDS:
         raise SuiteError(f"env.kind must be one of {', '.join(ENV_KINDS)}, got {kind!r}")
-    return EnvSpec(kind=kind, install=_strings(doc.get("install", []), "env.install"))
+    variables = _table(doc.get("variables", {}), "env.variables")
+    if not all(isinstance(v, str) for v in variables.values()):
+        raise SuiteError("env.variables values must be strings")
+    return EnvSpec(
+        kind=kind,
+        install=_strings(doc.get("install", []), "env.install"),
+        variables=tuple(sorted(variables.items())),
+    )
 
 
 def _suite(name: str, doc: dict[str, Any]) -> Suite:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web.config import Settings
 from web.demo_repo import DemoHistory, build
 from web.models import Alert
-from web.stack import Stack, StackError, wait_for_signal
+from web.stack import Stack, StackError, terminate_as_interrupt, wait_for_signal
 from web.up import add_stack_arguments, prepare, stack_settings
 
 PROJECT = "demo"
@@ -62,19 +62,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings_for_project = DEMO_SETTINGS | {"machines": [args.machine]}
     token = prepare(settings, PROJECT, repo_url=str(history.path))
     stack = Stack(settings, host=args.host, port=args.port, machine=args.machine)
+    terminate_as_interrupt()
     try:
         stack.start(token)
         outcome = run_demo(stack, history, settings_for_project, args, console)
+        _report(console, stack, history, outcome)
+        if not args.exit:
+            console.print("The dashboard stays up; Ctrl-C stops everything.")
+            wait_for_signal(stack)
     except (OSError, StackError, DemoError) as exc:
         console.print(f"[red]error:[/red] {exc}")
-        stack.stop()
         return 1
-    _report(console, stack, history, outcome)
-    if args.exit:
+    except KeyboardInterrupt:
+        return 130
+    finally:
         stack.stop()
-    else:
-        console.print("The dashboard stays up; Ctrl-C stops everything.")
-        wait_for_signal(stack)
     ok = outcome.slowdown_flagged and outcome.improvement_flagged
     return 0 if ok and outcome.culprit == history.slowdown_sha else 1
 

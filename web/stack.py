@@ -124,6 +124,10 @@ class Stack:
         return [c for c in self.children if c.process.poll() is not None]
 
     def stop(self) -> None:
+        # A second Ctrl-C while stopping must not leave half the children running.
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
         for child in self.children:
             if child.process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -144,21 +148,26 @@ class Stack:
             self._server = None
 
 
+def terminate_as_interrupt() -> None:
+    """Make SIGTERM behave like Ctrl-C, so ``finally`` blocks stop the stack either way."""
+
+    def _raise(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
 def wait_for_signal(stack: Stack) -> None:
-    """Block until SIGINT/SIGTERM or until a worker dies; then stop everything."""
-    stop = threading.Event()
-
-    def _on_signal(_signum: int, _frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    """Block until Ctrl-C/SIGTERM or until a worker dies; then stop everything."""
+    terminate_as_interrupt()
     try:
-        while not stop.wait(1.0):
+        while True:
+            time.sleep(1.0)
             dead = stack.dead_children()
             if dead:
                 print(f"the {dead[0].name} worker stopped:\n{dead[0].tail()}", file=sys.stderr)
                 break
+    except KeyboardInterrupt:
+        pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         stack.stop()

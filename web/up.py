@@ -18,7 +18,7 @@ from runner.parsers import ParseError, parse_path
 from runner.schema import RunPayload
 from runner.upload import UploadError, post_run
 from web.config import Settings
-from web.stack import Stack, StackError, wait_for_signal
+from web.stack import Stack, StackError, terminate_as_interrupt, wait_for_signal
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,12 +110,21 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = stack_settings(args)
     token = prepare(settings, args.project)
     stack = Stack(settings, host=args.host, port=args.port, machine=args.machine)
+    terminate_as_interrupt()
     try:
         stack.start(token)
+        return _serve(stack, args, token)
     except (OSError, StackError) as exc:
         print(f"error: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        stack.stop()
         return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stack.stop()
+
+
+def _serve(stack: Stack, args: argparse.Namespace, token: str) -> int:
+    settings = stack.settings
     print(f"benchwarden is up: {stack.url}/  (API: {stack.url}/api/v1/openapi.json)")
     print(f"write token for project {args.project!r}: {token}")
     print(f"workers: service + runner {args.machine!r}; logs in {settings.data_dir / 'logs'}")
@@ -124,7 +133,6 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"submitted {stored} runs from {args.samples} ({skipped} files not supported)")
         print(f"benchmarks: {stack.url}/p/{args.project}/")
     if args.exit_after_samples:
-        stack.stop()
         return 0
     print("Ctrl-C stops everything.")
     wait_for_signal(stack)

@@ -53,10 +53,11 @@ def demo_repo(path: Path, work_size: int = 20_000, repeats: int = 1) -> Repo:
     repo = Repo(path)
     shutil.copytree(DEMO, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     toml = (path / "benchwarden.toml").read_text(encoding="utf-8")
-    toml = toml.replace("repeats = 3", f"repeats = {repeats}")
+    toml = toml.replace("repeats = 5", f"repeats = {repeats}")
+    toml = toml.replace('"--benchmark-min-rounds=20"', '"--benchmark-min-rounds=5"')
     toml = toml.replace(
-        '"--benchmark-min-rounds=20", "--benchmark-max-time=0.1", "--benchmark-warmup=on"',
-        '"--benchmark-min-rounds=5", "--benchmark-max-time=0.02", "--benchmark-warmup=off"',
+        '"--benchmark-max-time=0.1", "--benchmark-warmup=on"',
+        '"--benchmark-max-time=0.02", "--benchmark-warmup=off"',
     )
     work = (path / "demo_pkg/work.py").read_text(encoding="utf-8")
     repo.commit(

@@ -28,7 +28,9 @@ from web.models import Alert, AlertSummary, Annotation, Measure, Project, Result
 from web.models.base import utcnow
 from web.queries.series import series_values
 
-THRESHOLDS = Thresholds()
+# A change must also be at least 2% to raise an alert (Perfherder's floor): on
+# quiet benchmarks the detector alone would flag sub-percent shifts nobody acts on.
+THRESHOLDS = Thresholds(min_rel_change=0.02)
 _CACHE_SIZE = 256
 # Re-detection with more data can move a change point by a point or two.
 _SAME_CHANGE_RADIUS = 2
