@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +30,18 @@ GRACE_SECONDS = 15
 
 class StackError(RuntimeError):
     """A part of the stack could not start; the message says which and shows its log."""
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with a clear message before anything starts (werkzeug would exit the process)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise StackError(
+                f"{host}:{port} is not free ({exc.strerror}); pass --port to use another"
+            ) from None
 
 
 @dataclass
@@ -65,6 +78,7 @@ class Stack:
 
         from web import create_app
 
+        _check_port_free(self.host, self.port)
         self.settings = replace(self.settings, base_url=self.url)
         # One line per request would bury what the command prints.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

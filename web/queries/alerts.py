@@ -29,6 +29,7 @@ class AlertRow:
     status: str
     confirmation: str
     active: bool
+    culprit_sha: str | None = None
 
 
 @dataclass
@@ -72,6 +73,7 @@ def alert_summaries(
 
 
 def _alert_rows(session: Session, summary_ids: list[int]) -> list[tuple[int, AlertRow]]:
+    culprit = aliased(Commit)
     rows = session.execute(
         select(
             Alert.summary_id,
@@ -92,8 +94,10 @@ def _alert_rows(session: Session, summary_ids: list[int]) -> list[tuple[int, Ale
             Alert.status,
             Alert.confirmation,
             Alert.active,
+            culprit.sha,
         )
         .join(Series, Series.id == Alert.series_id)
+        .outerjoin(culprit, culprit.id == Alert.culprit_commit_id)
         .join(Benchmark, Benchmark.id == Series.benchmark_id)
         .join(Measure, Measure.id == Series.measure_id)
         .join(Machine, Machine.id == Series.machine_id)

@@ -1,0 +1,86 @@
+"""`benchwarden demo` end to end, in a fresh directory, as a newcomer runs it.
+
+The real command runs as a child process: its own web server, service worker
+and runner worker on the embedded default. The test waits for the printed
+alerts URL, checks over HTTP that the alerts page lists the planted slowdown
+(confirmed and bisected to the exact commit) and the planted improvement, then
+sends SIGTERM and checks that everything the demo started is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.servers import free_port
+from web.demo_repo import build
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def _children_of(pid: int) -> list[int]:
+    done = subprocess.run(["ps", "-eo", "pid=,ppid=,pgid=,args="], capture_output=True, text=True)
+    ours = []
+    for line in done.stdout.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) == 4 and "web.cli" in fields[3] and fields[1] == str(pid):
+            ours.append(int(fields[0]))
+    return ours
+
+
+def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = re.search(pattern, text)
+        if found:
+            return found.group(0)
+        if process.poll() is not None:
+            break
+        time.sleep(2)
+    raise AssertionError(f"{pattern!r} never appeared:\n{path.read_text()[-4000:]}")
+
+
+def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "demo.out"
+    env = os.environ | {"BENCHWARDEN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120"}
+    with log.open("wb") as out:
+        demo = subprocess.Popen(
+            ["benchwarden", "demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    workers: list[int] = []
+    try:
+        alerts_url = _wait_for(log, rf"http://127\.0\.0\.1:{port}/p/demo/alerts", demo, 600)
+        workers = _children_of(demo.pid)
+        assert len(workers) == 2, "a service worker and a runner worker"
+        history = build(tmp_path / "data" / "demo" / "repo")  # the same repository, found again
+        output = log.read_text(encoding="utf-8")
+        assert f"bisected to {history.slowdown_sha[:12]}" in output and "exact commit" in output
+        assert "reported as an improvement" in output
+        assert "<!-- benchwarden:pr-comment" in output  # the PR comment preview
+        page = requests.get(alerts_url, timeout=30)
+        assert page.status_code == 200
+        assert f"culprit <code data-culprit>{history.slowdown_sha[:10]}</code>" in page.text
+        assert "confirmed" in page.text
+        rows = re.findall(r'class="num (bad|good)">([+−-]?[\d.]+%)', page.text)
+        assert any(kind == "bad" for kind, _ in rows) and any(kind == "good" for kind, _ in rows)
+    finally:
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGTERM)
+        code = demo.wait(timeout=60)
+    assert code == 0, log.read_text()[-3000:]
+    time.sleep(1)
+    leftovers = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    assert leftovers == [], "the demo left worker processes behind"
