@@ -10,6 +10,7 @@ is the median of those per-process values, robust to one disturbed process.
 from __future__ import annotations
 
 import json
+import shlex
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -115,10 +116,15 @@ def suite_argv(suite: Suite, side: Side, plan: Plan, out: Path) -> list[str]:
             argv += ["-k", " or ".join(plan.benchmarks)]
         return argv
     if suite.kind == "asv":
-        return [
+        # asv refuses to run on a machine it has no description of; `asv machine
+        # --yes` records one (idempotent) so a fresh runner needs no console step.
+        machine = ["python", "-m", "asv", "machine", "--yes", f"--machine={plan.machine}",
+                   f"--config={suite.config}"]  # fmt: skip
+        run = [
             "python", "-m", "asv", "run", "--python=same", f"--set-commit-hash={side.commit}",
             f"--config={suite.config}", f"--machine={plan.machine}", *suite.args,
         ]  # fmt: skip
+        return shell(f"{shlex.join(machine)} >/dev/null && {shlex.join(run)}")
     return shell(suite.command)
 
 
