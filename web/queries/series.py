@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from web.models import Benchmark, Branch, Commit, Machine, Measure, Result, Series
@@ -47,8 +47,9 @@ POINT_FIELDS = (
 )
 
 
-def series_info(session: Session, series_id: int) -> SeriesInfo | None:
-    row = session.execute(
+def _series_select() -> Select[Any]:
+    """The columns of :class:`SeriesInfo`, with the joins that name a series."""
+    return (
         select(
             Series.id,
             Series.project_id,
@@ -67,8 +68,11 @@ def series_info(session: Session, series_id: int) -> SeriesInfo | None:
         .join(Measure, Measure.id == Series.measure_id)
         .join(Machine, Machine.id == Series.machine_id)
         .join(Branch, Branch.id == Series.branch_id)
-        .where(Series.id == series_id)
-    ).first()
+    )
+
+
+def series_info(session: Session, series_id: int) -> SeriesInfo | None:
+    row = session.execute(_series_select().where(Series.id == series_id)).first()
     return None if row is None else SeriesInfo(*row)
 
 
@@ -83,24 +87,7 @@ def list_series(
     limit: int = 1000,
 ) -> list[SeriesInfo]:
     query = (
-        select(
-            Series.id,
-            Series.project_id,
-            Benchmark.id,
-            Benchmark.name,
-            Benchmark.suite,
-            Benchmark.params,
-            Benchmark.display_name,
-            Measure.name,
-            Measure.unit,
-            Measure.direction,
-            Machine.name,
-            Branch.name,
-        )
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
+        _series_select()
         .where(Series.project_id == project_id)
         .order_by(Benchmark.suite, Benchmark.name, Series.id)
         .limit(limit)
