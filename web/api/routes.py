@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from runner.parsers import ParseError, parse_bytes
 from web.api import schemas
@@ -57,6 +58,14 @@ def run_url(run_id: int) -> str:
     return f"{_settings().base_url}/runs/{run_id}"
 
 
+def _readable(project: str) -> tuple[Session, Project]:
+    """The request's session and ``project``, once the caller may read it (404/401/403)."""
+    session = request_session()
+    found = project_or_404(session, project)
+    authorize(session, _settings(), found, "read")
+    return session, found
+
+
 def list_projects() -> tuple[Response, int]:
     session = request_session()
     token = current_token(session)
@@ -70,43 +79,26 @@ def list_projects() -> tuple[Response, int]:
 
 
 def _project_out(project: Project) -> schemas.ProjectOut:
-    return schemas.ProjectOut(
-        name=project.name,
-        public=project.public,
-        default_branch=project.default_branch,
-        repo_url=project.repo_url,
-    )
+    return schemas.ProjectOut.model_validate(project, from_attributes=True)
 
 
 def get_project(project: str) -> tuple[Response, int]:
-    session = request_session()
-    found = project_or_404(session, project)
-    authorize(session, _settings(), found, "read")
+    _, found = _readable(project)
     return _json(_project_out(found))
 
 
 def list_benchmarks(project: str) -> tuple[Response, int]:
-    session = request_session()
-    found = project_or_404(session, project)
-    authorize(session, _settings(), found, "read")
+    session, found = _readable(project)
     rows = catalog.list_benchmarks(session, found.id)
     return _json(schemas.BenchmarkList(benchmarks=[_benchmark_out(b) for b in rows]))
 
 
 def _benchmark_out(bench: Benchmark) -> schemas.BenchmarkOut:
-    return schemas.BenchmarkOut(
-        id=bench.id,
-        suite=bench.suite,
-        name=bench.name,
-        params=bench.params,
-        display_name=bench.display_name,
-    )
+    return schemas.BenchmarkOut.model_validate(bench, from_attributes=True)
 
 
 def list_series(project: str) -> tuple[Response, int]:
-    session = request_session()
-    found = project_or_404(session, project)
-    authorize(session, _settings(), found, "read")
+    session, found = _readable(project)
     benchmark_id = _optional_int("benchmark_id")
     rows = series_queries.list_series(
         session,
@@ -129,25 +121,11 @@ def _optional_int(name: str) -> int | None:
 
 
 def _series_out(info: series_queries.SeriesInfo) -> schemas.SeriesOut:
-    return schemas.SeriesOut(
-        id=info.id,
-        benchmark_id=info.benchmark_id,
-        benchmark=info.benchmark,
-        suite=info.suite,
-        params=info.params,
-        display_name=info.display_name,
-        measure=info.measure,
-        unit=info.unit,
-        direction=info.direction,
-        machine=info.machine,
-        branch=info.branch,
-    )
+    return schemas.SeriesOut.model_validate(info, from_attributes=True)
 
 
 def get_series(project: str, series_id: int) -> Response:
-    session = request_session()
-    found = project_or_404(session, project)
-    authorize(session, _settings(), found, "read")
+    session, found = _readable(project)
     info = series_queries.series_info(session, series_id)
     if info is None or info.project_id != found.id:
         raise ApiError(404, "series_not_found", f"series {series_id} not found in {project!r}")
@@ -165,9 +143,7 @@ def get_series(project: str, series_id: int) -> Response:
 
 
 def get_run(project: str, run_id: int) -> tuple[Response, int]:
-    session = request_session()
-    found = project_or_404(session, project)
-    authorize(session, _settings(), found, "read")
+    session, found = _readable(project)
     detail = catalog.run_detail(session, run_id)
     if detail is None or detail[0].project_id != found.id:
         raise ApiError(404, "run_not_found", f"run {run_id} not found in {project!r}")
