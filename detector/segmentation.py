@@ -52,20 +52,66 @@ class Segmenter:
         self._scans: dict[tuple[int, int], int | None] = {}
         self._cuts: dict[tuple[int, int, int], CutStats] = {}
         self._medians: dict[tuple[int, int], float] = {}
+        self._sorted_segments: dict[tuple[int, int, int], FloatArray] = {}
         self._tails: dict[int, RankPrefix] = {}  # segments [a, n) of this run
         self._used: set[tuple[int, ...]] = set()
+        # incremental: the last run's scans of segments [a, n) (start -> cut or
+        # None), and its result when its merge pass removed no cut
+        self._chain: dict[int, int | None] = {}
+        self._kept: list[tuple[int, CutStats]] | None = None
 
     def run(self, x: FloatArray) -> list[tuple[int, CutStats]]:
         """Change points of ``x`` (which extends the previous ``x``) with their stats."""
-        old_n = self.x.shape[0]
+        old_n = int(self.x.shape[0])
         self.x = x
-        self._used = set()
-        self._tails = {}
         live, self._live = self._live, {}
         self._old_live = live if x.shape[0] >= old_n else {}
-        cuts = self._merge(self._split())
+        if self.incremental and x.shape[0] > old_n and self._kept is not None:
+            unchanged = self._rerun_tails(old_n)
+            if unchanged is not None:
+                return unchanged
+        self._used = set()
+        self._tails = {}
+        self._chain = {}
+        found = self._split()
+        cuts = self._merge(found)
+        self._kept = cuts if len(cuts) == len(found) else None
         self._forget()
         return cuts
+
+    def _rerun_tails(self, old_n: int) -> list[tuple[int, CutStats]] | None:
+        """The result after appending, when only the segments ending at the end
+        need a look; None when a full search is needed.
+
+        Segments that do not end at the series end are unchanged, and so are
+        their cached scans. If every segment ``[a, n)`` of the last search still
+        splits at the same point (or still does not split), the search visits
+        the same segments and finds the same cuts. If the last merge pass
+        removed nothing, every cut but the last keeps its (cached, passing)
+        evidence; when the last cut's new evidence passes too, nothing is
+        removed now either. Both shortcuts give exactly the full run's result.
+        """
+        n = int(self.x.shape[0])
+        for a, cut in self._chain.items():
+            split = self._scan(a, n)
+            if (None if split is None else a + split) != cut:
+                return None
+        kept = self._kept
+        assert kept is not None
+        if kept:
+            last = kept[-1][0]
+            prev = kept[-2][0] if len(kept) > 1 else 0
+            stats = self._cut(prev, last, n)
+            if self._badness(stats) > 0.0:
+                return None
+            self._cuts.pop((prev, last, old_n), None)
+            self._medians.pop((last, old_n), None)
+            kept = [*kept[:-1], (last, stats)]
+        for a in self._chain:
+            self._scans.pop((a, old_n), None)
+        self._kept = kept
+        self._old_live = {}
+        return list(kept)
 
     # -- search ----------------------------------------------------------------
 
@@ -77,6 +123,8 @@ class Segmenter:
         while stack:
             a, b = stack.pop()
             split = self._scan(a, b)
+            if b == n:
+                self._chain[a] = None if split is None else a + split
             if split is None:
                 continue
             cut = a + split
@@ -150,7 +198,8 @@ class Segmenter:
         if tail is None:
             old = self._old_live.get(a)
             n = int(self.x.shape[0])
-            tail = old if old is not None and old.base <= n - a else Tail.build(a, self.x[a:n])
+            xs = self.x[a:n]
+            tail = old.current(xs) if old is not None and old.base <= n - a else Tail.build(a, xs)
             self._live[a] = tail
         return tail
 
@@ -183,7 +232,7 @@ class Segmenter:
         m, k = nxt - prev, cut - prev
         if self.incremental and nxt == self.x.shape[0]:
             tail, xs = self._tail(prev), self.x[prev:nxt]
-            ties, centred = tail.ties(xs), tail.centred_at(xs, k)
+            ties, centred = tail.ties(xs), tail.centred_at(xs, k, self._sorted(prev, cut))
         else:
             rp = self._prefix(prev, nxt)
             ties, centred = rp.ties, float(rp.prefix[k] - k * (m + 1.0))
@@ -191,14 +240,31 @@ class Segmenter:
         z = 0.0
         if tie_factor > 1e-12 * (m + 1.0):
             z = 0.5 * centred / math.sqrt(k * (m - k) / 12.0 * tie_factor)
-        before, after = self._median(prev, cut), self._median(cut, nxt)
-        resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
-        sigma = _robust_sigma(resid)
+        before = self._median(prev, cut)
+        right = self._live.get(cut) if self.incremental and nxt == self.x.shape[0] else None
+        if right is None:
+            after = self._median(cut, nxt)
+            resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
+            sigma = _robust_sigma(resid)
+        else:  # the same numbers from sorted values: merges instead of selections
+            ordered = right.sorted_values(self.x[cut:nxt])
+            after = _median_of_sorted(ordered)
+            resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
+            sigma = _robust_sigma_sorted(resid, self._sorted(prev, cut) - before, ordered - after)
         z *= _autocorrelation_deflation(resid, sigma, self.th.max_autocorrelation)
         pvalue = _scan_pvalue(abs(z), m, self.th.min_segment)
         shift = abs(after - before)
         effect = shift / sigma if sigma > 0 else (math.inf if shift > 0 else 0.0)
         return CutStats(pvalue, effect, before, after)
+
+    def _sorted(self, a: int, b: int) -> FloatArray:
+        """The values of ``[a, b)`` in increasing order (memoised; incremental mode)."""
+        key = (a, b, -1)
+        self._used.add(key)
+        found = self._sorted_segments.get(key)
+        if found is None:
+            found = self._sorted_segments[key] = np.sort(self.x[a:b])
+        return found
 
     def _forget(self) -> None:
         """Keep only cache entries used by the latest run (bounded memory)."""
@@ -206,6 +272,7 @@ class Segmenter:
         self._scans = {k: v for k, v in self._scans.items() if k in used}
         self._cuts = {k: v for k, v in self._cuts.items() if k in used}
         self._medians = {k: v for k, v in self._medians.items() if k in used}
+        self._sorted_segments = {k: v for k, v in self._sorted_segments.items() if k in used}
         self._old_live = {}
 
 
@@ -220,6 +287,31 @@ def _robust_sigma(resid: FloatArray) -> float:
     if mad > 0:
         return _MAD_TO_SIGMA * mad
     return float(np.mean(dev)) * math.sqrt(math.pi / 2.0)
+
+
+def _robust_sigma_sorted(resid: FloatArray, left: FloatArray, right: FloatArray) -> float:
+    """:func:`_robust_sigma` of ``resid``, given the residuals of its two
+    segments in increasing order (``left``, ``right``).
+
+    Absolute values of sorted residuals form two monotone runs per segment, so
+    a stable sort (a merge of runs) orders them in O(m), cheaper than the
+    selection; the median of the same numbers is the same number.
+    """
+    dev = np.abs(np.concatenate((left, right)))
+    dev.sort(kind="stable")
+    mad = _median_of_sorted(dev)
+    if mad > 0:
+        return _MAD_TO_SIGMA * mad
+    return _robust_sigma(resid)  # the mean must be summed in the series' order
+
+
+def _median_of_sorted(v: FloatArray) -> float:
+    """Median of a non-empty sorted 1-D array (the value :func:`fast_median` gives)."""
+    m = int(v.shape[0])
+    half = m // 2
+    if m % 2:
+        return float(v[half])
+    return (float(v[half - 1]) + float(v[half])) / 2.0
 
 
 def _autocorrelation_deflation(resid: FloatArray, sigma: float, max_rho: float) -> float:
@@ -237,8 +329,9 @@ def _autocorrelation_deflation(resid: FloatArray, sigma: float, max_rho: float) 
     """
     if resid.shape[0] < 3 or sigma <= 0:
         return 1.0
-    w = np.clip(resid, -3.0 * sigma, 3.0 * sigma)
-    w = w - w.mean()
+    w = np.minimum(resid, 3.0 * sigma)  # winsorise (the values of np.clip)
+    np.maximum(w, -3.0 * sigma, out=w)
+    w -= w.mean()
     denom = float(np.dot(w, w))
     if denom <= 0:
         return 1.0

@@ -2,36 +2,43 @@
 
 A :class:`Tail` is the segment ``[start, n)`` of a growing series. Its rank
 prefix is materialised at some length ``m0`` (the *base*); the ``j`` points
-appended since (*pending*) are not folded in. The scan at the current length
-``m = m0 + j`` needs, for every split ``k``, twice the centred rank-sum
+appended since (*pending*) are not folded into it. The scan at the current
+length ``m = m0 + j`` needs, for every split ``k``, twice the centred rank-sum
 ``C_k(m) = P_k - k (m + 1)`` (:func:`detector.scan.split_scores`). Appending a
-value ``v`` changes it by ``#{i < k: x_i > v} - #{i < k: x_i < v}``, so
-``|C_k(m) - C_k(m0)| <= j k`` for ``k <= m0``, and the score
+value ``v`` changes it by ``S_k(v) = #{i < k: x_i > v} - #{i < k: x_i < v}``
+for ``k <= m0``, so ``|C_k(m) - C_k(m0)| <= j k`` and the score
 ``C_k(m)**2 / (k (m - k))`` is at most ``(t_k + j sqrt(k / (m0 - k)))**2`` with
-``t_k**2`` the base score at ``k``.
+``t_k**2`` the base score at ``k``. Every score is also at most ``k (m - k)``,
+since ``|C_k| <= k (m - k)`` whatever the values.
 
-The scan therefore evaluates exactly only
+The tail keeps, per pending point and as running sums, ``S_k`` for
 
 * a *focus* window of ``2 * _FOCUS + 1`` splits around the base's best split
-  away from the end: base prefix plus the pending points' counts (one O(k) pass);
-* the *end zone*, the last ``m0 // 32`` splits, where the bound is loose and the
-  new split positions are: from the ranks of the last points, found by binary
-  search in the sorted base values plus comparisons with the pending points;
+  away from the end (``S_lo`` from a sorted copy of one side of the window, the
+  rest from one pass over the window);
+* the *end zone*, the last ``max(64, m0 // 32)`` splits of the base, where the
+  bound is loose (one pass over the zone; folded only when needed);
 
-and proves with the bound that no other split reaches the exact best: outside
-the focus window every base score is at most ``rest`` (one number kept per
-base). Before that it tries a cheaper proof that the segment has no significant
-split at all: the largest possible score (bound for ``k < far``, exact in the
-end zone) gives a p-value above ``alpha`` (the p-value decreases with ``|z|``).
-When neither proof holds, or more than ``_MAX_PENDING`` points are pending, the
-base is rebuilt at the current length (O(m) per pending point, or a sort).
-The floats compared and returned are computed by the same operations as
-:func:`detector.scan.scan` on exact integers, so the split and the statistic are
-bit-identical to a full run's.
+and computes the splits among the pending points from their ranks. A scan then
+proves, with the bounds, that no other split reaches the exact best of these:
+outside the window every base score below the end zone is at most ``rest``
+(one number kept per base). When the window's best is above ``k (m - k)`` of
+every end-zone split, the end zone is not even looked at. Before the best-split
+proof it tries a cheaper one: that no split can be significant (the largest
+possible ``|z|`` has a p-value above ``alpha``; the p-value decreases with
+``|z|``). When neither proof holds, or more than ``_MAX_PENDING`` points are
+pending, the base is rebuilt at the current length from the running sums'
+counts (O(m log j), no sort of the segment).
+
+Each appended point costs a few vector operations over the window and the end
+zone, whatever the segment's length. The floats compared and returned are
+computed by the same operations as :func:`detector.scan.scan` on exact integers,
+so the split and the statistic are bit-identical to a full run's.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -51,42 +58,83 @@ from detector.scan import (
 )
 
 _MIN_BASE = 512  # shorter tails are rebuilt on every append: their O(m) is small
-_MAX_PENDING = 32  # rebuild the base once this many points are pending
-_MAX_EXTEND = 32  # above this many new points a prefix is rebuilt by sorting
-_FOCUS = 64  # half-width of the exactly evaluated window around the best split
+_MAX_PENDING = 128  # rebuild the base once this many points are pending
+_FOCUS = 256  # half-width of the exactly evaluated window around the best split
 _SAFETY = 1.0 + 1e-9  # relative slack for rounding in the bound
+_BLOCKS = 64  # blocks of splits with their own bound, outside the window
+_LEVELS = (4, 16, 64, _MAX_PENDING)  # pending counts with a certificate each
 
 
 @dataclass(frozen=True, slots=True)
 class _Summary:
-    """What the bound needs from the base scan (splits ``k = d .. m0 - d``).
+    """What the proofs need from the base scan (splits ``k = d .. m0 - d``).
 
     far: splits ``k < far`` are bounded, ``k >= far`` (the end zone) exact.
-    lo, hi: the focus window ``[lo, hi]`` around the best split below ``far``.
+    best: the best split below ``far``; lo, hi: the focus window ``[lo, hi]`` around it.
     rest: largest base score below ``far`` outside the window; top: largest below ``far``.
-    k, base_c, den1: the splits ``[lo, hi]`` then ``[far, m0 - d + min(d, 32)]``
-    (floats), their base ``C_k`` and ``k (m0 + 1 - k)`` (the denominator after
-    one appended point).
+    rest_by_level, top_by_level: with at most ``_LEVELS[i]`` points pending,
+    the largest score any split below ``far`` can have outside the window, and
+    anywhere. Bounded per block of ``_BLOCKS`` blocks of splits, with the
+    block's largest base score and largest ``sqrt(k / (m0 - k))``: much tighter
+    than one bound for all splits when a competing split sits away from the end.
+    win_k, win_c: the window's splits (floats) and their base ``C_k``.
+    end_k, end_c: the same for the end zone ``[far, m0]``.
+    side: sorted base values of ``[0, lo)`` (``side_is_prefix``) or of
+    ``[lo, m0)``, whichever is shorter: ``S_lo`` by binary search.
+    star_side, star_is_prefix: the same for ``best``.
+    lowest, highest: the certificate; with ``j`` pending points, ``S`` the sum
+    of their ``S_best`` and ``i`` the first level with ``_LEVELS[i] >= j``,
+    ``best`` is the best split whenever ``lowest[i] < sign(C_best) S <
+    highest[i]`` (see :func:`_certificate`); empty when there is none.
     """
 
     far: int
+    best: int
     lo: int
     hi: int
     rest: float
     top: float
-    base_c: FloatArray
-    k: FloatArray
-    den1: FloatArray
+    rest_by_level: list[float]
+    top_by_level: list[float]
+    win_k: FloatArray
+    win_c: FloatArray
+    end_k: FloatArray
+    end_c: FloatArray
+    side: FloatArray
+    side_is_prefix: bool
+    star_side: FloatArray
+    star_is_prefix: bool
+    lowest: list[float]
+    highest: list[float]
+    top_c: float
 
 
 class Tail:
     """Rank statistics of the segment ``[start, n)`` of a growing series.
 
     Methods take ``xs``, the segment's current values (``x[start:n]``), which
-    must extend the values the tail was built from.
+    must extend the values the tail has seen.
     """
 
-    __slots__ = ("_summary", "_ties", "base", "ordered", "prefix", "start")
+    __slots__ = (
+        "_counts",
+        "_den",
+        "_end_delta",
+        "_end_folded",
+        "_fixed",
+        "_pending",
+        "_positions",
+        "_sorted",
+        "_star",
+        "_summary",
+        "_ties",
+        "_win_delta",
+        "_win_folded",
+        "base",
+        "ordered",
+        "prefix",
+        "start",
+    )
 
     def __init__(self, start: int, prefix: RankPrefix, ordered: FloatArray) -> None:
         self.start = start
@@ -94,7 +142,19 @@ class Tail:
         self.base = prefix.size
         self.ordered = ordered  # the base values, sorted
         self._summary: _Summary | None = None
-        self._ties: tuple[int, float] = (self.base, prefix.ties)
+        self._star = (0, 0)  # (pending folded, sum of S_best over them)
+        self._sorted: FloatArray = ordered  # all values seen, sorted
+        self._den: tuple[FloatArray, int] = (np.empty(0), -1)  # window k (m - k), at m
+        self._pending: list[float] = []  # values appended since the base
+        self._positions: list[tuple[int, int]] = []  # their (left, right) places in ordered
+        self._counts: dict[float, int] = {}  # how often each pending value occurs
+        self._ties = prefix.ties  # sum(t**3 - t) at base + len(pending)
+        self._win_delta: FloatArray | None = None  # sum of S_k over pending, window ...
+        self._win_folded = 0  # ... over the first this-many pending points
+        self._end_delta: FloatArray | None = None  # same for the end zone ...
+        self._end_folded = 0  # ... over the first this-many pending points
+        # split k -> (sorted values of the first k base points, pending folded, sum S_k)
+        self._fixed: dict[int, tuple[FloatArray, int, int]] = {}
 
     @classmethod
     def build(cls, start: int, xs: FloatArray) -> Tail:
@@ -102,30 +162,146 @@ class Tail:
         rp, ordered = rank_prefix_sorted(xs)
         return cls(start, rp, ordered)
 
+    @property
+    def pending(self) -> int:
+        """Points appended since the base was materialised (and seen by this tail)."""
+        return len(self._pending)
+
+    def current(self, xs: FloatArray) -> Tail:
+        """This tail, or one rebuilt at ``len(xs)`` when too many points are pending."""
+        return self if int(xs.shape[0]) - self.base <= _MAX_PENDING else self.rebuilt(xs)
+
     def rebuilt(self, xs: FloatArray) -> Tail:
-        """This tail materialised at length ``len(xs)`` (identical sums either way)."""
-        end = int(xs.shape[0])
-        if end == self.base:
+        """This tail materialised at length ``len(xs)`` (identical sums either way).
+
+        Every base point's doubled mid-rank rises by 2 for each pending point
+        below it and by 1 for each equal one; the pending points' own ranks come
+        from their places among the base and among each other. O(m log j).
+        """
+        m, m0 = int(xs.shape[0]), self.base
+        if m == m0:
             return self
-        if end - self.base > _MAX_EXTEND:
-            return Tail.build(self.start, xs)
-        rp = self.prefix
-        for i in range(self.base, end):
-            rp = extend_prefix(xs[:i], rp, float(xs[i]))
-        new = np.sort(xs[self.base :])
+        self._absorb(xs)
+        if m == m0 + 1:  # one point: a vector pass, no search
+            v, (left, _) = self._pending[0], self._positions[0]
+            ordered = np.insert(self.ordered, left, v)
+            return Tail(self.start, extend_prefix(xs[:m0], self.prefix, v), ordered)
+        new = np.sort(xs[m0:])
+        bump = np.searchsorted(new, xs[:m0], "left")
+        bump += np.searchsorted(new, xs[:m0], "right")
+        prefix = np.empty(m + 1, dtype=np.int64)
+        prefix[0] = 0
+        np.cumsum(bump, out=prefix[1 : m0 + 1])
+        prefix[1 : m0 + 1] += self.prefix.prefix[1:]
+        np.cumsum(self._pending_doubled_ranks(), out=prefix[m0 + 1 :])
+        prefix[m0 + 1 :] += prefix[m0]
         ordered = np.insert(self.ordered, np.searchsorted(self.ordered, new), new)
-        return Tail(self.start, rp, ordered)
+        return Tail(self.start, RankPrefix(prefix, self._ties), ordered)
+
+    # -- pending points -----------------------------------------------------------
+
+    def _absorb(self, xs: FloatArray) -> None:
+        """Record the points of ``xs`` after the base not seen yet, and the ties."""
+        seen = self.base + len(self._pending)
+        m = int(xs.shape[0])
+        if m < seen:
+            raise ValueError("a Tail only ever grows")
+        ordered, counts = self.ordered, self._counts
+        for v in xs[seen:m].tolist():
+            right = int(ordered.searchsorted(v, "right"))
+            left = right
+            if right and ordered[right - 1] == v:
+                left = int(ordered.searchsorted(v, "left"))
+            t = right - left + counts.get(v, 0)  # equal values seen before this one
+            self._ties += 3.0 * t * t + 3.0 * t  # a group of t growing to t + 1
+            counts[v] = counts.get(v, 0) + 1
+            self._pending.append(v)
+            self._positions.append((left, right))
+
+    def _pending_doubled_ranks(self) -> IntArray:
+        """Doubled mid-ranks of the pending points among all ``m`` points."""
+        p = np.array(self._pending)
+        pos = np.array(self._positions, dtype=np.int64).reshape(-1, 2)
+        doubled: IntArray = pos.sum(axis=1) + 1
+        doubled += (p[None, :] < p[:, None]).sum(axis=1)
+        doubled += (p[None, :] <= p[:, None]).sum(axis=1)
+        return doubled
+
+    def _moves_beside(self, side: FloatArray, is_prefix: bool, i: int) -> int:
+        """``S_k`` of the ``i``-th pending point, from sorted base values of
+        ``[0, k)`` (``is_prefix``) or of ``[k, m0)``."""
+        v = self._pending[i]
+        right = int(side.searchsorted(v, "right"))
+        left = right
+        if right and side[right - 1] == v:
+            left = int(side.searchsorted(v, "left"))
+        below_side = (int(side.shape[0]) - right) - left  # greater minus less in side
+        if is_prefix:
+            return below_side
+        p_left, p_right = self._positions[i]
+        return ((self.base - p_right) - p_left) - below_side
+
+    def sorted_values(self, xs: FloatArray) -> FloatArray:
+        """The values of ``xs`` in increasing order (read-only, do not modify).
+
+        A stable sort of the sorted base followed by the few pending values is
+        a merge of runs: O(m), much cheaper than sorting ``xs``.
+        """
+        self._absorb(xs)
+        if self._sorted.shape[0] != xs.shape[0]:
+            merged = np.concatenate((self.ordered, self._pending))
+            merged.sort(kind="stable")
+            self._sorted = merged
+        return self._sorted
+
+    def ties(self, xs: FloatArray) -> float:
+        """``sum(t**3 - t)`` over tie groups of ``xs`` (exact integer in a float)."""
+        self._absorb(xs)
+        return self._ties
+
+    def centred_at(self, xs: FloatArray, k: int, below: FloatArray | None = None) -> float:
+        """``C_k`` of ``xs``: twice the centred rank-sum of its first ``k`` points.
+
+        ``below``: the first ``k`` values in increasing order, if the caller has
+        them (saves a sort the first time ``k`` is asked for)."""
+        m, m0 = int(xs.shape[0]), self.base
+        if m == m0:
+            return float(self.prefix.prefix[k] - k * (m + 1.0))
+        self._absorb(xs)
+        if k > m0:
+            return float(self._pending_zone(m, k, k)[0])
+        found = self._fixed.get(k)
+        if found is None:
+            if below is not None:
+                found = (below, 0, 0)
+            else:
+                found = (np.sort(xs[:k] if k <= m0 - k else xs[k:m0]), 0, 0)
+        side, folded, total = found
+        is_prefix = side.shape[0] == k  # else the base values after k
+        for i in range(folded, len(self._pending)):
+            total += self._moves_beside(side, is_prefix, i)
+        self._fixed[k] = (side, len(self._pending), total)
+        return float(self.prefix.prefix[k] - k * (m0 + 1.0)) + total
+
+    def _pending_zone(self, m: int, first: int, last: int) -> FloatArray:
+        """``C_k`` for ``k = first .. last`` (all above the base) from the ranks of
+        the points after ``k``: ``C_k = r (m + 1) - (doubled ranks of the last r)``."""
+        doubled = self._pending_doubled_ranks()
+        sums = np.cumsum(doubled[::-1])  # sums[r - 1]: the last r points
+        r = np.arange(m - first, m - last - 1, -1, dtype=np.int64)
+        return (r * (m + 1) - sums[r - 1]).astype(np.float64)
 
     # -- scan ------------------------------------------------------------------
 
     def scan_base(self, min_segment: int) -> ScanResult | None:
-        """:func:`detector.scan.scan` of the base; also keeps the bound summary."""
+        """:func:`detector.scan.scan` of the base; also keeps the proof summary."""
         found = split_scores(self.prefix, min_segment)
         if found is None:
             return None
         centred, score, tie_factor = found
         best = int(np.argmax(score))
-        self._summarise(centred, score, min_segment)
+        if self._summary is None:
+            self._summarise(centred, score, min_segment)
         return scan_result(float(centred[best]), best + min_segment, self.base, tie_factor)
 
     def try_scan(
@@ -139,49 +315,109 @@ class Tail:
         if j == 0:
             return True, self.scan_base(d)
         sm = self._summary
-        if sm is None or j > min(_MAX_PENDING, d):
+        if sm is None or j > _MAX_PENDING:
             return False, None
-        pending = xs[m0:]
-        if j == 1:  # scalar searches: the common case of one appended point
-            v = float(pending[0])
-            lo_v = int(np.searchsorted(self.ordered, v, "left"))
-            hi_v = int(np.searchsorted(self.ordered, v, "right"))
-            equal: IntArray | int = hi_v - lo_v
-            total = float(m0 - hi_v - lo_v)
-        else:
-            left = np.searchsorted(self.ordered, pending, "left")
-            right = np.searchsorted(self.ordered, pending, "right")
-            equal = right - left
-            total = float(np.sum((m0 - right) - left))
-        tie_factor = tie_factor_of(m, self.ties(xs, equal))
+        self._absorb(xs)
+        tie_factor = tie_factor_of(m, self._ties)
         if tie_factor is None:
             return True, None
-        # Every pending point v moves C_k by sum over i < k of sign(x_i - v); over
-        # all base points that is `total`. Since j <= d, every split k <= m0.
-        n_win, n_end = sm.hi - sm.lo + 1, m - d + 1 - sm.far
-        delta = np.empty(n_win + n_end)
-        self._window_moves(xs, pending, sm, total, delta[:n_win])
-        moves = _moves(xs[sm.far : m0], pending)  # the end zone: k = far .. m - d
-        delta[n_win] = total - float(moves.sum())
-        np.cumsum(moves[: m - d - sm.far], out=delta[n_win + 1 :])
-        delta[n_win + 1 :] += delta[n_win]
-        centred = sm.base_c[: n_win + n_end] + delta
-        score = centred * centred
-        if j == 1:
-            score /= sm.den1[: n_win + n_end]
-        else:
-            k = sm.k[: n_win + n_end]
-            score /= k * (m - k)
-        best_end = n_win + int(np.argmax(score[n_win:]))
-        reach = math.sqrt(sm.far / (m0 - sm.far)) * j  # bound on the growth of sqrt(score)
-        top = max((math.sqrt(sm.top) + reach) ** 2 * _SAFETY, float(score[best_end]))
-        z_top = math.sqrt(3.0 * top / tie_factor) * _SAFETY
-        if alpha <= 0.3 and not ScanResult(0, z_top, m).significant(alpha, d):
-            return True, None
-        best = int(np.argmax(score))  # the first of equal maxima, as in a full scan
-        if (math.sqrt(sm.rest) + reach) ** 2 * _SAFETY >= float(score[best]):
+        level = bisect.bisect_left(_LEVELS, j)
+        if level < len(sm.lowest):  # the certificate: no look at any split but the best
+            moved = self._star_moves(sm)
+            i = sm.best - sm.lo
+            signed = moved if sm.win_c[i] > 0 else -moved
+            # outside the window and in the end zone: the bounds for exactly j points
+            need = max(sm.rest_by_level[level], sm.far * (m - sm.far) * _SAFETY)
+            low = max(sm.lowest[level], math.sqrt(need * sm.best * (m - sm.best)) - sm.top_c)
+            if low < signed < sm.highest[level]:
+                return True, scan_result(float(sm.win_c[i]) + moved, sm.best, m, tie_factor)
+        # the window, exactly
+        win_centred = sm.win_c + self._window_delta(xs, sm)
+        win_score = win_centred * win_centred
+        win_score /= self._window_den(sm, m)
+        best_win = int(win_score.argmax())
+        win_top = float(win_score[best_win])
+        rest = sm.rest_by_level[level]
+        if rest < win_top and sm.far * (m - sm.far) * _SAFETY < win_top:
+            # no split outside the window, nor in the end zone (k (m - k) at most), wins
+            k = int(sm.win_k[best_win])
+            return True, scan_result(float(win_centred[best_win]), k, m, tie_factor)
+        # the end zone k = far .. m - d, exactly
+        end_centred = self._end_centred(xs, sm, m, d)
+        end_score = end_centred * end_centred
+        end_k = float_positions(m - d)[sm.far :]
+        end_score /= end_k * (m - end_k)
+        best_end = int(end_score.argmax())
+        end_top = float(end_score[best_end])
+        if alpha <= 0.3:
+            z_top = math.sqrt(3.0 * max(sm.top_by_level[level], end_top) / tie_factor) * _SAFETY
+            if not ScanResult(0, z_top, m).significant(alpha, d):
+                return True, None
+        if rest >= max(win_top, end_top):
             return False, None
-        return True, scan_result(float(centred[best]), int(sm.k[best]), m, tie_factor)
+        if win_top >= end_top:  # the first of equal maxima, as in a full scan
+            k = int(sm.win_k[best_win])
+            return True, scan_result(float(win_centred[best_win]), k, m, tie_factor)
+        return True, scan_result(float(end_centred[best_end]), sm.far + best_end, m, tie_factor)
+
+    def _star_moves(self, sm: _Summary) -> float:
+        """Sum of ``S_best`` over the pending points (running, exact)."""
+        folded, total = self._star
+        for i in range(folded, len(self._pending)):
+            total += self._moves_beside(sm.star_side, sm.star_is_prefix, i)
+        self._star = (len(self._pending), total)
+        return float(total)
+
+    def _window_den(self, sm: _Summary, m: int) -> FloatArray:
+        """``k (m - k)`` over the window (kept and stepped: the series grows by one)."""
+        den, at = self._den
+        if at != m:
+            if at == m - 1:
+                den += sm.win_k  # exact: integers below 2**53
+            else:
+                den = sm.win_k * (m - sm.win_k)
+            self._den = (den, m)
+        return den
+
+    def _window_delta(self, xs: FloatArray, sm: _Summary) -> FloatArray:
+        """Sum over pending points of ``S_k`` for the window's splits (running)."""
+        delta = self._win_delta
+        lo, hi = sm.lo, sm.hi
+        if delta is None:
+            delta = self._win_delta = np.zeros(hi - lo + 1)
+        window = xs[lo:hi]
+        row = np.empty(hi - lo + 1)
+        signs = row[1:]
+        for i in range(self._win_folded, len(self._pending)):
+            row[0] = self._moves_beside(sm.side, sm.side_is_prefix, i)
+            np.subtract(window, self._pending[i], out=signs)
+            np.sign(signs, out=signs)
+            np.cumsum(row, out=row)
+            delta += row
+        self._win_folded = len(self._pending)
+        return delta
+
+    def _end_centred(self, xs: FloatArray, sm: _Summary, m: int, d: int) -> FloatArray:
+        """``C_k(m)`` for the end zone ``k = far .. m - d``."""
+        m0 = self.base
+        delta = self._end_delta
+        if delta is None:
+            delta = self._end_delta = np.zeros(m0 - sm.far + 1)
+        zone = xs[sm.far : m0]
+        row = np.empty(m0 - sm.far + 1)
+        for i in range(self._end_folded, len(self._pending)):
+            v = self._pending[i]
+            p_left, p_right = self._positions[i]
+            np.sign(zone - v, out=row[1:])
+            row[0] = float((m0 - p_right) - p_left) - float(row[1:].sum())
+            np.cumsum(row, out=row)
+            delta += row
+        self._end_folded = len(self._pending)
+        last = min(m - d, m0)
+        centred = sm.end_c[: last - sm.far + 1] + delta[: last - sm.far + 1]
+        if m - d > m0:
+            centred = np.concatenate((centred, self._pending_zone(m, m0 + 1, m - d)))
+        return centred
 
     def _summarise(self, centred: FloatArray, score: FloatArray, d: int) -> None:
         m0 = self.base
@@ -193,100 +429,139 @@ class Tail:
         lo, hi = max(d, kf - _FOCUS), min(far - 1, kf + _FOCUS)
         left = float(body[: lo - d].max()) if lo > d else 0.0
         right = float(body[hi + 1 - d :].max()) if hi < far - 1 else 0.0
-        # window [lo, hi] then end zone [far, m0 - d + min(d, 32)]: C_k, k, k (m0 + 1 - k)
         pos = float_positions(m0)
-        top_k = m0 - d + min(_MAX_PENDING, d)
-        k = np.concatenate((pos[lo : hi + 1], float_positions(top_k)[far:]))
-        base_c = self.prefix.prefix[k.astype(np.int64)] - k * (m0 + 1.0)
-        den1 = k * (m0 + 1 - k)
+        win_k, end_k = pos[lo : hi + 1], pos[far:]
+        prefix = self.prefix.prefix
+        win_c = prefix[lo : hi + 1] - win_k * (m0 + 1.0)
+        end_c = prefix[far:] - end_k * (m0 + 1.0)
         rest, top = max(left, right), float(body[kf - d])
-        self._summary = _Summary(far, lo, hi, rest, top, base_c, k, den1)
+        rest_by_level, top_by_level = _bounds_by_level(body, lo, hi, d, m0)
+        # values of the shorter side of lo and of kf, sorted
+        places = self._sorted_places()
+        side_is_prefix = lo <= m0 - lo
+        side = self._sorted_part(places, lo, side_is_prefix)
+        star_is_prefix = kf <= m0 - kf
+        star_side = self._sorted_part(places, kf, star_is_prefix)
+        lowest, highest = _certificate(win_k, win_c, kf, lo, m0)
+        self._summary = _Summary(
+            far,
+            kf,
+            lo,
+            hi,
+            rest,
+            top,
+            rest_by_level,
+            top_by_level,
+            win_k,
+            win_c,
+            end_k,
+            end_c,
+            side,
+            side_is_prefix,
+            star_side,
+            star_is_prefix,
+            lowest,
+            highest,
+            abs(float(win_c[kf - lo])),
+        )
 
-    # -- exact statistics at the current length ---------------------------------
+    def _sorted_places(self) -> IntArray:
+        """Each base point's place in ``ordered``, from its doubled mid-rank: a tie
+        group at places ``s .. s + t - 1`` has doubled mid-rank ``2 s + t + 1``,
+        and ``(doubled - 1) // 2`` is one of its places (the tail keeps no raw
+        segment, only the rank prefix and the sorted values)."""
+        places: IntArray = np.diff(self.prefix.prefix)
+        places -= 1
+        places //= 2
+        return places
 
-    def ties(self, xs: FloatArray, equal: IntArray | int | None = None) -> float:
-        """``sum(t**3 - t)`` over tie groups of ``xs`` (exact integer in a float);
-        ``equal``: counts of each pending value among the base, if known."""
-        m = int(xs.shape[0])
-        if self._ties[0] == m:
-            return self._ties[1]
-        pending = xs[self.base :]
-        if equal is None:
-            equal = np.searchsorted(self.ordered, pending, "right") - np.searchsorted(
-                self.ordered, pending, "left"
-            )
-        # a group of t growing to t + 1 adds 3t^2 + 3t
-        if isinstance(equal, int) or pending.shape[0] == 1:
-            t1 = float(equal if isinstance(equal, int) else equal[0])
-            total = self.prefix.ties + (3.0 * t1 * t1 + 3.0 * t1)
-        else:
-            earlier = np.tril(pending[:, None] == pending[None, :], -1).sum(axis=1)
-            t = (equal + earlier).astype(np.float64)
-            total = self.prefix.ties + float(np.sum(3.0 * t * t + 3.0 * t))
-        self._ties = (m, total)
-        return total
-
-    def centred_at(self, xs: FloatArray, k: int) -> float:
-        """``C_k`` of ``xs``: twice the centred rank-sum of its first ``k`` points."""
-        m, m0 = int(xs.shape[0]), self.base
-        if m == m0:
-            return float(self.prefix.prefix[k] - k * (m + 1.0))
-        if k >= m0:
-            return float(self._centred_end(xs, xs[m0:], k, m, m - k)[0])
-        pending = xs[m0:]
-        if k <= m0 - k:
-            delta = float(_moves(xs[:k], pending).sum())
-        else:
-            above = m0 - np.searchsorted(self.ordered, pending, "right")
-            below = np.searchsorted(self.ordered, pending, "left")
-            delta = float(np.sum(above - below)) - float(_moves(xs[k:m0], pending).sum())
-        return float(self.prefix.prefix[k] - k * (m0 + 1.0)) + delta
-
-    def _window_moves(
-        self, xs: FloatArray, pending: FloatArray, sm: _Summary, total: float, out: FloatArray
-    ) -> None:
-        """The pending points' moves of ``C_k`` over the focus window, into ``out``."""
-        lo, hi, m0 = sm.lo, sm.hi, self.base
-        if hi <= m0 - lo:
-            moves = _moves(xs[:hi], pending)
-            out[0] = float(moves[:lo].sum())
-            inside = moves[lo:hi]
-        else:  # cheaper from the other side: all base points less [lo, m0)
-            rest = _moves(xs[lo:m0], pending)
-            out[0] = total - float(rest.sum())
-            inside = rest[: hi - lo]
-        np.cumsum(inside, out=out[1:])
-        out[1:] += out[0]
-
-    def _centred_end(
-        self, xs: FloatArray, pending: FloatArray, first: int, m: int, d: int
-    ) -> FloatArray:
-        """``C_k`` for ``k = first .. m - d`` from the ranks of the points after ``k``:
-        ``C_k = r (m + 1) - (doubled rank sum of the last r = m - k points)``."""
-        m0 = self.base
-        doubled: IntArray = np.empty(m - first, dtype=np.int64)  # 2 * less + equal + 1
-        split = max(0, m0 - first)  # doubled[:split]: base points, the rest pending
-        # A base point's doubled rank among the base is the step of the base prefix.
-        steps = self.prefix.prefix
-        np.subtract(steps[first + 1 : m0 + 1], steps[first:m0], out=doubled[:split])
-        own = xs[max(first, m0) :]  # the pending points among them: ranks among the base
-        doubled[split:] = np.searchsorted(self.ordered, own, "left")
-        doubled[split:] += np.searchsorted(self.ordered, own, "right")
-        u = xs[first:]
-        doubled += (pending < u[:, None]).sum(axis=1)
-        doubled += (pending <= u[:, None]).sum(axis=1)
-        doubled[split:] += 1
-        sums = np.cumsum(doubled[::-1])  # sums[r - 1]: the last r points
-        r = np.arange(m - first, d - 1, -1, dtype=np.int64)
-        return (r * (m + 1) - sums[r - 1]).astype(np.float64)
+    def _sorted_part(self, places: IntArray, k: int, prefix_side: bool) -> FloatArray:
+        """Base values of ``[0, k)`` or ``[k, m0)`` in increasing order, in O(m0):
+        a count per place, then each sorted value repeated that often."""
+        picked = places[:k] if prefix_side else places[k:]
+        counts = np.bincount(picked, minlength=self.base)
+        return np.repeat(self.ordered, counts)
 
 
-def _moves(seg: FloatArray, pending: FloatArray) -> FloatArray:
-    """``sum over pending v of sign(x_i - v)`` for each point ``x_i`` of ``seg``:
-    how much each point's rank-sum contribution rises (exact small integers)."""
-    out: FloatArray
-    if pending.shape[0] == 1:
-        out = np.sign(seg - pending[0])
-    else:
-        out = np.sign(seg[:, None] - pending).sum(axis=1)
-    return out
+def _bounds_by_level(
+    body: FloatArray, lo: int, hi: int, d: int, m0: int
+) -> tuple[list[float], list[float]]:
+    """``(rest_by_level, top_by_level)`` of :class:`_Summary` from the base
+    scores ``body`` of the splits ``d .. far - 1``: per block, ``(sqrt(block
+    max) + J sqrt(k / (m0 - k)))**2`` with ``k`` the block's last split and
+    ``J`` the level (the bound grows with the number of points pending)."""
+    far = d + int(body.shape[0])
+    levels = np.asarray(_LEVELS, dtype=np.float64)[:, None]
+    caps = []
+    for first, last in ((d, lo), (hi + 1, far)):  # outside the window
+        if last > first:
+            part = body[first - d : last - d]
+            starts = np.arange(0, last - first, -(-(last - first) // _BLOCKS))
+            ends = np.append(starts[1:], last - first) + (first - 1)  # each block's last k
+            reach = np.sqrt(ends / (m0 - ends))
+            caps.append((np.sqrt(np.maximum.reduceat(part, starts)) + levels * reach).max(axis=1))
+    rest = np.max(caps, axis=0) ** 2 * _SAFETY if caps else np.zeros(len(_LEVELS))
+    peak = math.sqrt(float(body[lo - d : hi + 1 - d].max()))
+    window = (peak + levels[:, 0] * math.sqrt(hi / (m0 - hi))) ** 2 * _SAFETY
+    return rest.tolist(), np.maximum(rest, window).tolist()
+
+
+def _certificate(
+    win_k: FloatArray,
+    win_c: FloatArray,
+    best: int,
+    lo: int,
+    m0: int,
+) -> tuple[list[float], list[float]]:
+    """Bounds on the move of ``C_best`` within which ``best`` stays the best split.
+
+    With ``j`` points pending, let ``D`` be how far ``C_best`` moved (signed so
+    that ``c* = |C_best|`` at the base grows with ``D``). Every other split's
+    ``C_k`` below the base length moved by ``D`` plus at most ``j |k - best|``
+    (each point moves the difference of two splits' sums by at most the number
+    of points between them). So a window split cannot win when ``(c* + D) / a -
+    (|c_k + D| + j |k - best|) / b_k > 0`` (``a``, ``b_k``: ``sqrt(k (m - k))``
+    at ``best`` and at ``k``): two linear conditions in ``D``, one per sign of
+    ``c_k + D``. Outside the window the per-block bound, and in the end zone
+    ``k (m - k)``, must stay below the best score ``((c* + D) / a)**2``. Each
+    condition bounds ``D`` from one side. The bounds hold for every ``j`` up to
+    a level ``J`` at once (``_LEVELS``), with the worst ``a``, ``b_k`` and
+    ``j`` of that range; ``(lowest[i], highest[i])`` is the interval of level
+    ``_LEVELS[i]``, shrunk by a rounding margin, and the list ends at the first
+    empty one. The bounds from outside the window depend on ``j`` alone and
+    cost a few scalar operations, so :meth:`Tail.try_scan` adds them for the
+    exact ``j``; ``lowest`` holds only the window's bounds (and ``c* + D > 0``).
+    """
+    i = best - lo
+    c = win_c if win_c[i] > 0 else -win_c
+    top = float(c[i])
+    levels = np.asarray(_LEVELS, dtype=np.float64)[:, None]
+    # ratio sqrt(best (m - best)) / sqrt(k (m - k)), worst over m0 < m <= m0 + level
+    # (monotone in m, so at one of the ends); the window splits along axis 1
+    ratio = np.maximum(_ratio(win_k, best, m0 + 1.0), _ratio(win_k, best, m0 + levels))
+    spread = levels * np.abs(win_k - best)
+    low = np.full(len(_LEVELS), -top)  # c* + D > 0
+    high = np.full(len(_LEVELS), np.inf)
+    broken = np.zeros(len(_LEVELS), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for slope, offset in (
+            (1.0 - ratio, top - (c + spread) * ratio),  # c_k + D >= 0
+            (1.0 + ratio, top + (c - spread) * ratio),  # c_k + D < 0
+        ):
+            slope[:, i], offset[:, i] = 1.0, np.inf  # best itself: no condition
+            edge = -offset / slope  # slope D + offset > 0 holds above (below) the edge
+            low = np.maximum(low, np.where(slope > 0.0, edge, -np.inf).max(axis=1))
+            high = np.minimum(high, np.where(slope < 0.0, edge, np.inf).min(axis=1))
+            broken |= ((slope == 0.0) & (offset <= 0.0)).any(axis=1)
+    margin = 1e-7 * top + 1.0  # rounding in the bounds, in units of C
+    low, high = low + margin, high - margin
+    failed = np.flatnonzero(broken | ~(low < high))
+    count = int(failed[0]) if failed.shape[0] else len(_LEVELS)
+    return low[:count].tolist(), high[:count].tolist()
+
+
+def _ratio(k: FloatArray, best: int, m: float | FloatArray) -> FloatArray:
+    """``sqrt(best (m - best) / (k (m - k)))``: how a split's score scales against
+    the best's (in square-root units)."""
+    ratio: FloatArray = np.sqrt(best * (m - best) / (k * (m - k)))
+    return ratio

@@ -50,7 +50,7 @@ def test_bad_append_leaves_state_unchanged() -> None:
         state.values[0] = 5.0
 
 
-@pytest.mark.parametrize("kind", ["steps", "noise", "ties", "late_step"])
+@pytest.mark.parametrize("kind", ["steps", "noise", "ties", "late_step", "extremes"])
 def test_tail_proofs_equal_a_full_scan(kind: str) -> None:
     """Every scan a Tail proves without rebuilding equals the full scan, bit for bit."""
     from detector.scan import rank_prefix, scan
@@ -65,6 +65,9 @@ def test_tail_proofs_equal_a_full_scan(kind: str) -> None:
         x = np.round(x + np.repeat([0.0, 2.0, 1.0], n // 3))
     elif kind == "late_step":
         x[-120:] += 2.5
+    elif kind == "extremes":  # appended values beyond everything, then far below
+        x += np.repeat([0.0, 3.0], [400, n - 400])
+        x[1000:] = np.where(np.arange(n - 1000) % 40 < 20, 1e9, -1e9)
     tail = Tail.build(0, x[:1000])
     tail.scan_base(5)
     proved = 0
@@ -81,3 +84,44 @@ def test_tail_proofs_equal_a_full_scan(kind: str) -> None:
             tail = tail.rebuilt(x[:end])
             assert tail.scan_base(5) == full
     assert proved > 0
+
+
+@pytest.mark.parametrize("pattern", ["extremes", "ties", "new_level", "mirror"])
+def test_adversarial_appends_equal_full_runs(pattern: str) -> None:
+    """Appended values chosen to move the rank sums as far as possible (all above
+    or below everything, exact repeats of earlier values, a new level, values that
+    undo the last change) keep every append equal to a full run; these are the
+    cases the tails' certificates and bounds must survive."""
+    rng = np.random.default_rng(5)
+    base = np.concatenate(
+        (rng.normal(0.0, 1.0, 1200), rng.normal(4.0, 1.0, 900), rng.normal(1.0, 1.0, 700))
+    )
+    state = ChangePointState(base)
+    x = list(base)
+    for i in range(260):
+        if pattern == "extremes":
+            v = 1e6 if (i // 7) % 2 else -1e6
+        elif pattern == "ties":
+            v = float(base[int(rng.integers(0, base.shape[0]))])
+        elif pattern == "new_level":
+            v = float(rng.normal(9.0 if i > 60 else 1.0, 1.0))
+        else:
+            v = float(rng.normal(4.0, 1.0))  # back to the middle level
+        x.append(v)
+        assert state.append([v]) == detect_change_points(np.array(x)), i
+
+
+def test_a_tail_with_a_clear_change_is_proved_without_looking_at_its_splits() -> None:
+    """The certificate holds: appends to a segment with one clear change are
+    proved from the best split's own sum (the window is never evaluated)."""
+    from detector.scan import rank_prefix, scan
+    from detector.tail import Tail
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(4100) + np.repeat([0.0, 3.0], [1500, 2600])
+    tail = Tail.build(0, x[:4000])
+    tail.scan_base(5)
+    for end in range(4001, 4101):
+        ok, found = tail.try_scan(x[:end], 5, 0.01)
+        assert ok and found == scan(rank_prefix(x[:end]), 5)
+    assert tail._win_folded == 0 and tail._end_folded == 0
