@@ -57,12 +57,12 @@ from detector.scan import (
     tie_factor_of,
 )
 
-_MIN_BASE = 512  # shorter tails are rebuilt on every append: their O(m) is small
+_MIN_BASE = 1024  # shorter tails are rebuilt on every append: their O(m) is small
 _MAX_PENDING = 128  # rebuild the base once this many points are pending
-_FOCUS = 256  # half-width of the exactly evaluated window around the best split
+_FOCUS = 512  # half-width of the exactly evaluated window around the best split
 _SAFETY = 1.0 + 1e-9  # relative slack for rounding in the bound
 _BLOCKS = 64  # blocks of splits with their own bound, outside the window
-_LEVELS = (4, 16, 64, _MAX_PENDING)  # pending counts with a certificate each
+_LEVELS = (1, 2, 4, 8, 16, 32, 64, _MAX_PENDING)  # pending counts with a certificate each
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +72,7 @@ class _Summary:
     far: splits ``k < far`` are bounded, ``k >= far`` (the end zone) exact.
     best: the best split below ``far``; lo, hi: the focus window ``[lo, hi]`` around it.
     rest: largest base score below ``far`` outside the window; top: largest below ``far``.
-    rest_by_level, top_by_level: with at most ``_LEVELS[i]`` points pending,
-    the largest score any split below ``far`` can have outside the window, and
-    anywhere. Bounded per block of ``_BLOCKS`` blocks of splits, with the
-    block's largest base score and largest ``sqrt(k / (m0 - k))``: much tighter
-    than one bound for all splits when a competing split sits away from the end.
+    blocks: bounds on the scores below ``far`` with points pending (:class:`_Blocks`).
     win_k, win_c: the window's splits (floats) and their base ``C_k``.
     end_k, end_c: the same for the end zone ``[far, m0]``.
     side: sorted base values of ``[0, lo)`` (``side_is_prefix``) or of
@@ -94,8 +90,7 @@ class _Summary:
     hi: int
     rest: float
     top: float
-    rest_by_level: list[float]
-    top_by_level: list[float]
+    blocks: _Blocks
     win_k: FloatArray
     win_c: FloatArray
     end_k: FloatArray
@@ -327,7 +322,7 @@ class Tail:
             i = sm.best - sm.lo
             signed = moved if sm.win_c[i] > 0 else -moved
             # outside the window and in the end zone: the bounds for exactly j points
-            need = max(sm.rest_by_level[level], sm.far * (m - sm.far) * _SAFETY)
+            need = max(sm.blocks.rest(j), sm.far * (m - sm.far) * _SAFETY)
             low = max(sm.lowest[level], math.sqrt(need * sm.best * (m - sm.best)) - sm.top_c)
             if low < signed < sm.highest[level]:
                 return True, scan_result(float(sm.win_c[i]) + moved, sm.best, m, tie_factor)
@@ -337,7 +332,7 @@ class Tail:
         win_score /= self._window_den(sm, m)
         best_win = int(win_score.argmax())
         win_top = float(win_score[best_win])
-        rest = sm.rest_by_level[level]
+        rest = sm.blocks.rest(j)
         if rest < win_top and sm.far * (m - sm.far) * _SAFETY < win_top:
             # no split outside the window, nor in the end zone (k (m - k) at most), wins
             k = int(sm.win_k[best_win])
@@ -350,7 +345,7 @@ class Tail:
         best_end = int(end_score.argmax())
         end_top = float(end_score[best_end])
         if alpha <= 0.3:
-            z_top = math.sqrt(3.0 * max(sm.top_by_level[level], end_top) / tie_factor) * _SAFETY
+            z_top = math.sqrt(3.0 * max(sm.blocks.top(j), end_top) / tie_factor) * _SAFETY
             if not ScanResult(0, z_top, m).significant(alpha, d):
                 return True, None
         if rest >= max(win_top, end_top):
@@ -435,7 +430,7 @@ class Tail:
         win_c = prefix[lo : hi + 1] - win_k * (m0 + 1.0)
         end_c = prefix[far:] - end_k * (m0 + 1.0)
         rest, top = max(left, right), float(body[kf - d])
-        rest_by_level, top_by_level = _bounds_by_level(body, lo, hi, d, m0)
+        blocks = _Blocks.of(body, lo, hi, d, m0)
         # values of the shorter side of lo and of kf, sorted
         places = self._sorted_places()
         side_is_prefix = lo <= m0 - lo
@@ -450,8 +445,7 @@ class Tail:
             hi,
             rest,
             top,
-            rest_by_level,
-            top_by_level,
+            blocks,
             win_k,
             win_c,
             end_k,
@@ -483,27 +477,45 @@ class Tail:
         return np.repeat(self.ordered, counts)
 
 
-def _bounds_by_level(
-    body: FloatArray, lo: int, hi: int, d: int, m0: int
-) -> tuple[list[float], list[float]]:
-    """``(rest_by_level, top_by_level)`` of :class:`_Summary` from the base
-    scores ``body`` of the splits ``d .. far - 1``: per block, ``(sqrt(block
-    max) + J sqrt(k / (m0 - k)))**2`` with ``k`` the block's last split and
-    ``J`` the level (the bound grows with the number of points pending)."""
-    far = d + int(body.shape[0])
-    levels = np.asarray(_LEVELS, dtype=np.float64)[:, None]
-    caps = []
-    for first, last in ((d, lo), (hi + 1, far)):  # outside the window
-        if last > first:
-            part = body[first - d : last - d]
-            starts = np.arange(0, last - first, -(-(last - first) // _BLOCKS))
-            ends = np.append(starts[1:], last - first) + (first - 1)  # each block's last k
-            reach = np.sqrt(ends / (m0 - ends))
-            caps.append((np.sqrt(np.maximum.reduceat(part, starts)) + levels * reach).max(axis=1))
-    rest = np.max(caps, axis=0) ** 2 * _SAFETY if caps else np.zeros(len(_LEVELS))
-    peak = math.sqrt(float(body[lo - d : hi + 1 - d].max()))
-    window = (peak + levels[:, 0] * math.sqrt(hi / (m0 - hi))) ** 2 * _SAFETY
-    return rest.tolist(), np.maximum(rest, window).tolist()
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """Per-block bounds on the splits below ``far`` outside the window: with
+    ``j`` points pending no split of a block scores above ``(peak + j *
+    reach)**2``, ``peak`` the square root of the block's largest base score and
+    ``reach`` the largest ``sqrt(k / (m0 - k))`` in it (a bound per block is
+    much tighter than one for all splits when a competing split sits away from
+    the end). ``window_peak``, ``window_reach``: the same for the window."""
+
+    peak: FloatArray
+    reach: FloatArray
+    window_peak: float
+    window_reach: float
+
+    @classmethod
+    def of(cls, body: FloatArray, lo: int, hi: int, d: int, m0: int) -> _Blocks:
+        """From the base scores ``body`` of the splits ``d .. far - 1``."""
+        far = d + int(body.shape[0])
+        peaks, reaches = [], []
+        for first, last in ((d, lo), (hi + 1, far)):  # outside the window
+            if last > first:
+                part = body[first - d : last - d]
+                starts = np.arange(0, last - first, -(-(last - first) // _BLOCKS))
+                ends = np.append(starts[1:], last - first) + (first - 1)  # blocks' last k
+                peaks.append(np.sqrt(np.maximum.reduceat(part, starts)))
+                reaches.append(np.sqrt(ends / (m0 - ends)))
+        peak = np.concatenate(peaks) if peaks else np.zeros(1)
+        reach = np.concatenate(reaches) if reaches else np.zeros(1)
+        window_peak = math.sqrt(float(body[lo - d : hi + 1 - d].max()))
+        return cls(peak, reach, window_peak, math.sqrt(hi / (m0 - hi)))
+
+    def rest(self, j: int) -> float:
+        """Largest score of a split outside the window with ``j`` points pending."""
+        return float((self.peak + j * self.reach).max()) ** 2 * _SAFETY
+
+    def top(self, j: int) -> float:
+        """Largest score of any split below ``far`` with ``j`` points pending."""
+        window = (self.window_peak + j * self.window_reach) ** 2 * _SAFETY
+        return max(self.rest(j), window)
 
 
 def _certificate(
