@@ -39,7 +39,7 @@ class ChangePointState:
         self._buffer: FloatArray = np.empty(max(16, 2 * first.shape[0]), dtype=np.float64)
         self._n = 0
         self._change_points: list[ChangePoint] = []
-        self._records: dict[tuple[int, CutStats], ChangePoint] = {}
+        self._cuts: list[tuple[int, CutStats]] = []
         self.append(first)
 
     @property
@@ -70,10 +70,12 @@ class ChangePointState:
         self._buffer[self._n : end] = new
         self._n = end
         cuts = self._segmenter.run(self._buffer[:end])
-        # Records are values of (index, stats): reuse the unchanged ones.
-        old, self._records = self._records, {}
-        for cut in cuts:
-            found = old.get(cut)
-            self._records[cut] = found if found is not None else to_change_points([cut])[0]
-        self._change_points = list(self._records.values())
-        return self.change_points
+        # The segmenter hands back the very same (index, stats) objects for cuts
+        # it did not recompute: reuse their records (identity, no hashing).
+        old_cuts, old_points = self._cuts, self._change_points
+        points = []
+        for i, cut in enumerate(cuts):
+            same = i < len(old_cuts) and old_cuts[i] is cut
+            points.append(old_points[i] if same else to_change_points([cut])[0])
+        self._cuts, self._change_points = cuts, points
+        return list(points)

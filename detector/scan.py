@@ -99,25 +99,32 @@ def rank_prefix_sorted(segment: FloatArray) -> tuple[RankPrefix, FloatArray]:
     return RankPrefix(prefix, float(np.sum(tied**3 - tied))), ordered
 
 
-def extend_prefix(segment: FloatArray, old: RankPrefix, value: float) -> RankPrefix:
+def extend_prefix(
+    segment: FloatArray, old: RankPrefix, value: float, place: tuple[int, int] | None = None
+) -> RankPrefix:
     """Prefix of ``segment`` followed by ``value``, from the prefix of ``segment``.
 
     O(m) vectorised and no sort: every earlier point above ``value`` moves up one
-    rank, every equal point half a rank.
+    rank, every equal point half a rank. ``place``: how many points of
+    ``segment`` are below ``value`` and how many are not above it, if known.
     """
-    greater = segment > value
-    equal = segment == value
-    n_equal = int(np.count_nonzero(equal))
-    # Doubled ranks: +2 for each earlier point above value, +1 for each equal one.
-    bump = greater.view(np.int8) * np.int8(2) + equal.view(np.int8) if n_equal else greater
     m = int(segment.shape[0])
+    if place is None:
+        n_less = int(np.count_nonzero(segment < value))
+        n_equal = int(np.count_nonzero(segment == value))
+    else:
+        n_less, n_equal = place[0], place[1] - place[0]
+    greater = segment > value
     prefix = np.empty(m + 2, dtype=np.int64)
     prefix[0] = 0
-    np.cumsum(bump, dtype=np.int64, out=prefix[1 : m + 1])
-    if not n_equal:
-        prefix[1 : m + 1] *= 2
-    prefix[1 : m + 1] += old.prefix[1:]
-    n_less = m - int(np.count_nonzero(greater)) - n_equal
+    body = prefix[1 : m + 1]
+    if n_equal:  # doubled ranks: +2 for each earlier point above value, +1 per equal one
+        bump = greater.view(np.int8) * np.int8(2) + (segment == value).view(np.int8)
+        np.cumsum(bump, dtype=np.int64, out=body)
+    else:
+        np.cumsum(greater, dtype=np.int64, out=body)
+        body *= 2
+    body += old.prefix[1:]
     prefix[m + 1] = prefix[m] + 2 * n_less + n_equal + 2
     # A tie group of size t growing to t + 1 adds 3t^2 + 3t to sum(t^3 - t).
     return RankPrefix(prefix, old.ties + 3.0 * n_equal * n_equal + 3.0 * n_equal)
@@ -202,9 +209,10 @@ def _siegmund_rates(m: int, min_segment: int) -> tuple[float, ...]:
         if len(_GRIDS) > 4096:
             _GRIDS.clear()
         edge = math.log((m - min_segment) / min_segment)
-        found = _GRIDS[key] = tuple(
-            0.583 * math.sqrt((2.0 + 2.0 * math.cosh(edge * u)) / m) for u in _UNIT_GRID
-        )
+        # sqrt(2 + 2 cosh(s)) = 2 cosh(s / 2); the grid is symmetric about 0
+        scale = 2.0 * 0.583 / math.sqrt(m)
+        half = [scale * math.cosh(0.5 * edge * u) for u in _UNIT_GRID[8:]]
+        found = _GRIDS[key] = (*half[:0:-1], *half)
     return found
 
 

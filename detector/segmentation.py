@@ -53,6 +53,7 @@ class Segmenter:
         self._cuts: dict[tuple[int, int, int], CutStats] = {}
         self._medians: dict[tuple[int, int], float] = {}
         self._sorted_segments: dict[tuple[int, int, int], FloatArray] = {}
+        self._left: dict[tuple[int, int, int], tuple[FloatArray, FloatArray]] = {}
         self._tails: dict[int, RankPrefix] = {}  # segments [a, n) of this run
         self._used: set[tuple[int, ...]] = set()
         # incremental: the last run's scans of segments [a, n) (start -> cut or
@@ -249,8 +250,12 @@ class Segmenter:
         else:  # the same numbers from sorted values: merges instead of selections
             ordered = right.sorted_values(self.x[cut:nxt])
             after = _median_of_sorted(ordered)
-            resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
-            sigma = _robust_sigma_sorted(resid, self._sorted(prev, cut) - before, ordered - after)
+            left, left_dev = self._left_residuals(prev, cut, before)
+            resid = np.empty(m)
+            resid[:k] = left
+            np.subtract(self.x[cut:nxt], after, out=resid[k:])
+            right_dev = np.abs(ordered - after)
+            sigma = _robust_sigma_sorted(resid, left_dev, right_dev)
         z *= _autocorrelation_deflation(resid, sigma, self.th.max_autocorrelation)
         pvalue = _scan_pvalue(abs(z), m, self.th.min_segment)
         shift = abs(after - before)
@@ -266,6 +271,18 @@ class Segmenter:
             found = self._sorted_segments[key] = np.sort(self.x[a:b])
         return found
 
+    def _left_residuals(self, prev: int, cut: int, before: float) -> tuple[FloatArray, FloatArray]:
+        """Residuals of ``[prev, cut)`` around ``before`` in series order, and their
+        absolute values in increasing order (memoised; incremental mode)."""
+        key = (prev, cut, -2)
+        self._used.add(key)
+        found = self._left.get(key)
+        if found is None:
+            dev = np.abs(self._sorted(prev, cut) - before)
+            dev.sort(kind="stable")
+            found = self._left[key] = (self.x[prev:cut] - before, dev)
+        return found
+
     def _forget(self) -> None:
         """Keep only cache entries used by the latest run (bounded memory)."""
         used = self._used
@@ -273,6 +290,7 @@ class Segmenter:
         self._cuts = {k: v for k, v in self._cuts.items() if k in used}
         self._medians = {k: v for k, v in self._medians.items() if k in used}
         self._sorted_segments = {k: v for k, v in self._sorted_segments.items() if k in used}
+        self._left = {k: v for k, v in self._left.items() if k in used}
         self._old_live = {}
 
 
@@ -290,14 +308,15 @@ def _robust_sigma(resid: FloatArray) -> float:
 
 
 def _robust_sigma_sorted(resid: FloatArray, left: FloatArray, right: FloatArray) -> float:
-    """:func:`_robust_sigma` of ``resid``, given the residuals of its two
-    segments in increasing order (``left``, ``right``).
+    """:func:`_robust_sigma` of ``resid``, given the absolute residuals of its
+    first segment in increasing order (``left``) and those of its second in the
+    order of its sorted values (``right``).
 
-    Absolute values of sorted residuals form two monotone runs per segment, so
-    a stable sort (a merge of runs) orders them in O(m), cheaper than the
-    selection; the median of the same numbers is the same number.
+    ``right`` falls then rises (two monotone runs), so a stable sort of both (a
+    merge of runs) orders them in O(m), cheaper than a selection; the median of
+    the same numbers is the same number.
     """
-    dev = np.abs(np.concatenate((left, right)))
+    dev = np.concatenate((left, right))
     dev.sort(kind="stable")
     mad = _median_of_sorted(dev)
     if mad > 0:
@@ -331,7 +350,7 @@ def _autocorrelation_deflation(resid: FloatArray, sigma: float, max_rho: float) 
         return 1.0
     w = np.minimum(resid, 3.0 * sigma)  # winsorise (the values of np.clip)
     np.maximum(w, -3.0 * sigma, out=w)
-    w -= w.mean()
+    w -= np.add.reduce(w) / w.shape[0]  # the value of w.mean(), less overhead
     denom = float(np.dot(w, w))
     if denom <= 0:
         return 1.0

@@ -178,9 +178,13 @@ class Tail:
             return self
         self._absorb(xs)
         if m == m0 + 1:  # one point: a vector pass, no search
-            v, (left, _) = self._pending[0], self._positions[0]
-            ordered = np.insert(self.ordered, left, v)
-            return Tail(self.start, extend_prefix(xs[:m0], self.prefix, v), ordered)
+            v, place = self._pending[0], self._positions[0]
+            ordered = np.empty(m0 + 1)
+            left = place[0]
+            ordered[:left] = self.ordered[:left]
+            ordered[left] = v
+            ordered[left + 1 :] = self.ordered[left:]
+            return Tail(self.start, extend_prefix(xs[:m0], self.prefix, v, place), ordered)
         new = np.sort(xs[m0:])
         bump = np.searchsorted(new, xs[:m0], "left")
         bump += np.searchsorted(new, xs[:m0], "right")
