@@ -57,12 +57,14 @@ from detector.scan import (
     tie_factor_of,
 )
 
-_MIN_BASE = 1024  # shorter tails are rebuilt on every append: their O(m) is small
+_MIN_BASE = 512  # shorter tails are rebuilt on every append: their O(m) is small
 _MAX_PENDING = 128  # rebuild the base once this many points are pending
 _FOCUS = 512  # half-width of the exactly evaluated window around the best split
 _SAFETY = 1.0 + 1e-9  # relative slack for rounding in the bound
 _BLOCKS = 64  # blocks of splits with their own bound, outside the window
 _LEVELS = (1, 2, 4, 8, 16, 32, 64, _MAX_PENDING)  # pending counts with a certificate each
+_QUIET_Z = 4.5  # a base whose best |z| is below this is first proved to have no split
+_QUIET_DIRECT = 4096  # such bases shorter than this are rescanned after a few points
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class _Summary:
     of their ``S_best`` and ``i`` the first level with ``_LEVELS[i] >= j``,
     ``best`` is the best split whenever ``lowest[i] < sign(C_best) S <
     highest[i]`` (see :func:`_certificate`); empty when there is none.
+    ends: for ``j = 1 .. d - 1`` pending points, the largest score a split of
+    the end zone can have (every split is then within the base, so the base
+    score plus ``j sqrt(k / (m0 - k))`` bounds it): with ``blocks``, a proof
+    that no split is significant that looks at no value.
+    quiet: the base has no significant split; scans try to prove that first.
     """
 
     far: int
@@ -102,6 +109,19 @@ class _Summary:
     lowest: list[float]
     highest: list[float]
     top_c: float
+    ends: list[float]
+    quiet: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Quiet:
+    """What a short base without a change keeps: for ``j`` pending points, the
+    largest score below ``far`` (``tops[j]``) and in the end zone (``ends[j -
+    1]``), for ``j < d``; beyond that the tail is rescanned, which for a short
+    segment costs less than the proofs."""
+
+    tops: list[float]
+    ends: list[float]
 
 
 class Tail:
@@ -114,11 +134,13 @@ class Tail:
     __slots__ = (
         "_counts",
         "_den",
+        "_end_cache",
         "_end_delta",
         "_end_folded",
         "_fixed",
         "_pending",
         "_positions",
+        "_quiet",
         "_sorted",
         "_star",
         "_summary",
@@ -137,6 +159,7 @@ class Tail:
         self.base = prefix.size
         self.ordered = ordered  # the base values, sorted
         self._summary: _Summary | None = None
+        self._quiet: _Quiet | None = None
         self._star = (0, 0)  # (pending folded, sum of S_best over them)
         self._sorted: FloatArray = ordered  # all values seen, sorted
         self._den: tuple[FloatArray, int] = (np.empty(0), -1)  # window k (m - k), at m
@@ -148,6 +171,7 @@ class Tail:
         self._win_folded = 0  # ... over the first this-many pending points
         self._end_delta: FloatArray | None = None  # same for the end zone ...
         self._end_folded = 0  # ... over the first this-many pending points
+        self._end_cache: tuple[int, FloatArray, FloatArray] | None = None  # at m
         # split k -> (sorted values of the first k base points, pending folded, sum S_k)
         self._fixed: dict[int, tuple[FloatArray, int, int]] = {}
 
@@ -299,9 +323,10 @@ class Tail:
             return None
         centred, score, tie_factor = found
         best = int(np.argmax(score))
-        if self._summary is None:
-            self._summarise(centred, score, min_segment)
-        return scan_result(float(centred[best]), best + min_segment, self.base, tie_factor)
+        result = scan_result(float(centred[best]), best + min_segment, self.base, tie_factor)
+        if self._summary is None and self._quiet is None:
+            self._summarise(centred, score, min_segment, abs(result.z) < _QUIET_Z)
+        return result
 
     def try_scan(
         self, xs: FloatArray, min_segment: int, alpha: float
@@ -315,11 +340,20 @@ class Tail:
             return True, self.scan_base(d)
         sm = self._summary
         if sm is None or j > _MAX_PENDING:
-            return False, None
+            return self._quiet_scan(xs, j, d, alpha), None
         self._absorb(xs)
         tie_factor = tie_factor_of(m, self._ties)
         if tie_factor is None:
             return True, None
+        if j <= len(sm.ends) and alpha <= 0.3:  # nothing significant, whatever came
+            z_top = math.sqrt(3.0 * max(sm.blocks.top(j), sm.ends[j - 1]) / tie_factor)
+            if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
+                return True, None
+        if alpha <= 0.3 and sm.quiet:  # likely nothing to find: try that proof first
+            end_top = self._end_top(xs, sm, m, d)
+            z_top = math.sqrt(3.0 * max(sm.blocks.top(j), end_top) / tie_factor)
+            if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
+                return True, None
         level = bisect.bisect_left(_LEVELS, j)
         if level < len(sm.lowest):  # the certificate: no look at any split but the best
             moved = self._star_moves(sm)
@@ -342,10 +376,7 @@ class Tail:
             k = int(sm.win_k[best_win])
             return True, scan_result(float(win_centred[best_win]), k, m, tie_factor)
         # the end zone k = far .. m - d, exactly
-        end_centred = self._end_centred(xs, sm, m, d)
-        end_score = end_centred * end_centred
-        end_k = float_positions(m - d)[sm.far :]
-        end_score /= end_k * (m - end_k)
+        end_centred, end_score = self._end_scores(xs, sm, m, d)
         best_end = int(end_score.argmax())
         end_top = float(end_score[best_end])
         if alpha <= 0.3:
@@ -358,6 +389,20 @@ class Tail:
             k = int(sm.win_k[best_win])
             return True, scan_result(float(win_centred[best_win]), k, m, tie_factor)
         return True, scan_result(float(end_centred[best_end]), sm.far + best_end, m, tie_factor)
+
+    def _quiet_scan(self, xs: FloatArray, j: int, d: int, alpha: float) -> bool:
+        """Whether a short base without a change proves that nothing is
+        significant with ``j`` points pending (else it is rescanned)."""
+        quiet = self._quiet
+        if quiet is None or not 0 < j <= len(quiet.ends) or alpha > 0.3:
+            return False
+        self._absorb(xs)
+        m = int(xs.shape[0])
+        tie_factor = tie_factor_of(m, self._ties)
+        if tie_factor is None:
+            return True
+        z_top = math.sqrt(3.0 * max(quiet.tops[j], quiet.ends[j - 1]) / tie_factor)
+        return not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d)
 
     def _star_moves(self, sm: _Summary) -> float:
         """Sum of ``S_best`` over the pending points (running, exact)."""
@@ -396,6 +441,23 @@ class Tail:
         self._win_folded = len(self._pending)
         return delta
 
+    def _end_scores(
+        self, xs: FloatArray, sm: _Summary, m: int, d: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """``C_k`` and scores of the end zone ``k = far .. m - d`` (kept per ``m``)."""
+        cached = self._end_cache
+        if cached is not None and cached[0] == m:
+            return cached[1], cached[2]
+        centred = self._end_centred(xs, sm, m, d)
+        score = centred * centred
+        k = float_positions(m - d)[sm.far :]
+        score /= k * (m - k)
+        self._end_cache = (m, centred, score)
+        return centred, score
+
+    def _end_top(self, xs: FloatArray, sm: _Summary, m: int, d: int) -> float:
+        return float(self._end_scores(xs, sm, m, d)[1].max())
+
     def _end_centred(self, xs: FloatArray, sm: _Summary, m: int, d: int) -> FloatArray:
         """``C_k(m)`` for the end zone ``k = far .. m - d``."""
         m0 = self.base
@@ -418,13 +480,18 @@ class Tail:
             centred = np.concatenate((centred, self._pending_zone(m, m0 + 1, m - d)))
         return centred
 
-    def _summarise(self, centred: FloatArray, score: FloatArray, d: int) -> None:
+    def _summarise(self, centred: FloatArray, score: FloatArray, d: int, quiet: bool) -> None:
         m0 = self.base
         if m0 < _MIN_BASE:
             return
         far = m0 - max(64, m0 // 32)
         body = score[: far - d]  # splits d .. far - 1
         kf = int(np.argmax(body)) + d
+        if quiet and m0 < _QUIET_DIRECT:  # bounds for a few points, then a rescan
+            peak, reach = math.sqrt(float(body[kf - d])), math.sqrt(far / (m0 - far))
+            tops = [(peak + j * reach) ** 2 * _SAFETY for j in range(d)]
+            self._quiet = _Quiet(tops, _end_bounds(self.prefix, far, d))
+            return
         lo, hi = max(d, kf - _FOCUS), min(far - 1, kf + _FOCUS)
         left = float(body[: lo - d].max()) if lo > d else 0.0
         right = float(body[hi + 1 - d :].max()) if hi < far - 1 else 0.0
@@ -461,6 +528,8 @@ class Tail:
             lowest,
             highest,
             abs(float(win_c[kf - lo])),
+            _end_bounds(self.prefix, far, d),
+            quiet,
         )
 
     def _sorted_places(self) -> IntArray:
@@ -488,12 +557,17 @@ class _Blocks:
     reach)**2``, ``peak`` the square root of the block's largest base score and
     ``reach`` the largest ``sqrt(k / (m0 - k))`` in it (a bound per block is
     much tighter than one for all splits when a competing split sits away from
-    the end). ``window_peak``, ``window_reach``: the same for the window."""
+    the end). ``window_peak``, ``window_reach``: the same for the window.
+    ``rests``, ``tops``: the bounds outside the window and anywhere below
+    ``far`` for ``j = 0 .. _MAX_PENDING``, as plain floats (one look-up per
+    scan instead of a few array operations)."""
 
     peak: FloatArray
     reach: FloatArray
     window_peak: float
     window_reach: float
+    rests: list[float]
+    tops: list[float]
 
     @classmethod
     def of(cls, body: FloatArray, lo: int, hi: int, d: int, m0: int) -> _Blocks:
@@ -510,16 +584,20 @@ class _Blocks:
         peak = np.concatenate(peaks) if peaks else np.zeros(1)
         reach = np.concatenate(reaches) if reaches else np.zeros(1)
         window_peak = math.sqrt(float(body[lo - d : hi + 1 - d].max()))
-        return cls(peak, reach, window_peak, math.sqrt(hi / (m0 - hi)))
+        pending = np.arange(_MAX_PENDING + 1, dtype=np.float64)[:, None]
+        rests = (peak + pending * reach).max(axis=1) ** 2 * _SAFETY
+        window_reach = math.sqrt(hi / (m0 - hi))
+        window = (window_peak + pending[:, 0] * window_reach) ** 2 * _SAFETY
+        tops = np.maximum(rests, window)
+        return cls(peak, reach, window_peak, window_reach, rests.tolist(), tops.tolist())
 
     def rest(self, j: int) -> float:
         """Largest score of a split outside the window with ``j`` points pending."""
-        return float((self.peak + j * self.reach).max()) ** 2 * _SAFETY
+        return self.rests[j]
 
     def top(self, j: int) -> float:
         """Largest score of any split below ``far`` with ``j`` points pending."""
-        window = (self.window_peak + j * self.window_reach) ** 2 * _SAFETY
-        return max(self.rest(j), window)
+        return self.tops[j]
 
 
 def _certificate(
@@ -581,3 +659,21 @@ def _ratio(k: FloatArray, best: int, m: float | FloatArray) -> FloatArray:
     the best's (in square-root units)."""
     ratio: FloatArray = np.sqrt(best * (m - best) / (k * (m - k)))
     return ratio
+
+
+def _end_bounds(rp: RankPrefix, far: int, d: int) -> list[float]:
+    """:attr:`_Summary.ends` from the base prefix: for ``j = 1 .. d - 1``, the
+    largest over ``k = far .. m0 - d + j`` of ``(|C_k| / sqrt(k (m0 - k)) + j
+    sqrt(k / (m0 - k)))**2`` or of ``k (m0 + j - k)`` (``|C_k| <= k (m - k)``),
+    whichever is smaller."""
+    m0 = rp.size
+    k = float_positions(m0)[far:m0]
+    base = np.abs(rp.prefix[far:m0] - k * (m0 + 1.0)) / np.sqrt(k * (m0 - k))
+    reach = np.sqrt(k / (m0 - k))
+    cap = k * (m0 - k)  # no score exceeds k (m - k); with j pending, k (m0 + j - k)
+    bounds = []
+    for j in range(1, d):
+        last = m0 - d + j - far + 1  # splits far .. m0 - d + j
+        grown = (base[:last] + j * reach[:last]) ** 2
+        bounds.append(float(np.minimum(grown, cap[:last] + j * k[:last]).max()) * _SAFETY)
+    return bounds
