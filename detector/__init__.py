@@ -14,7 +14,7 @@ from detector.types import (
 )
 
 #: Stored with every alert; bump when detection results can change.
-DETECTOR_VERSION = "1.1.0"
+DETECTOR_VERSION = "1.2.0"
 
 __all__ = [
     "DETECTOR_VERSION",

@@ -53,7 +53,6 @@ class Segmenter:
         self._cuts: dict[tuple[int, int, int], CutStats] = {}
         self._medians: dict[tuple[int, int], float] = {}
         self._sorted_segments: dict[tuple[int, int, int], FloatArray] = {}
-        self._left: dict[tuple[int, int, int], tuple[FloatArray, FloatArray]] = {}
         self._tails: dict[int, RankPrefix] = {}  # segments [a, n) of this run
         self._used: set[tuple[int, ...]] = set()
         # incremental: the last run's scans of segments [a, n) (start -> cut or
@@ -243,19 +242,14 @@ class Segmenter:
             z = 0.5 * centred / math.sqrt(k * (m - k) / 12.0 * tie_factor)
         before = self._median(prev, cut)
         right = self._live.get(cut) if self.incremental and nxt == self.x.shape[0] else None
-        if right is None:
-            after = self._median(cut, nxt)
-            resid = np.concatenate((self.x[prev:cut] - before, self.x[cut:nxt] - after))
-            sigma = _robust_sigma(resid)
-        else:  # the same numbers from sorted values: merges instead of selections
-            ordered = right.sorted_values(self.x[cut:nxt])
-            after = _median_of_sorted(ordered)
-            left, left_dev = self._left_residuals(prev, cut, before)
-            resid = np.empty(m)
-            resid[:k] = left
-            np.subtract(self.x[cut:nxt], after, out=resid[k:])
-            right_dev = np.abs(ordered - after)
-            sigma = _robust_sigma_sorted(resid, left_dev, right_dev)
+        after = self._median(cut, nxt) if right is None else right.median(self.x[cut:nxt])
+        # the noise that judges the cut: residuals of the points next to it
+        window = self.th.noise_window
+        lo, hi = max(prev, cut - window), min(nxt, cut + window)
+        resid = np.empty(hi - lo)
+        np.subtract(self.x[lo:cut], before, out=resid[: cut - lo])
+        np.subtract(self.x[cut:hi], after, out=resid[cut - lo :])
+        sigma = _robust_sigma(resid)
         z *= _autocorrelation_deflation(resid, sigma, self.th.max_autocorrelation)
         pvalue = _scan_pvalue(abs(z), m, self.th.min_segment)
         shift = abs(after - before)
@@ -271,18 +265,6 @@ class Segmenter:
             found = self._sorted_segments[key] = np.sort(self.x[a:b])
         return found
 
-    def _left_residuals(self, prev: int, cut: int, before: float) -> tuple[FloatArray, FloatArray]:
-        """Residuals of ``[prev, cut)`` around ``before`` in series order, and their
-        absolute values in increasing order (memoised; incremental mode)."""
-        key = (prev, cut, -2)
-        self._used.add(key)
-        found = self._left.get(key)
-        if found is None:
-            dev = np.abs(self._sorted(prev, cut) - before)
-            dev.sort(kind="stable")
-            found = self._left[key] = (self.x[prev:cut] - before, dev)
-        return found
-
     def _forget(self) -> None:
         """Keep only cache entries used by the latest run (bounded memory)."""
         used = self._used
@@ -290,7 +272,6 @@ class Segmenter:
         self._cuts = {k: v for k, v in self._cuts.items() if k in used}
         self._medians = {k: v for k, v in self._medians.items() if k in used}
         self._sorted_segments = {k: v for k, v in self._sorted_segments.items() if k in used}
-        self._left = {k: v for k, v in self._left.items() if k in used}
         self._old_live = {}
 
 
@@ -305,32 +286,6 @@ def _robust_sigma(resid: FloatArray) -> float:
     if mad > 0:
         return _MAD_TO_SIGMA * mad
     return float(np.mean(dev)) * math.sqrt(math.pi / 2.0)
-
-
-def _robust_sigma_sorted(resid: FloatArray, left: FloatArray, right: FloatArray) -> float:
-    """:func:`_robust_sigma` of ``resid``, given the absolute residuals of its
-    first segment in increasing order (``left``) and those of its second in the
-    order of its sorted values (``right``).
-
-    ``right`` falls then rises (two monotone runs), so a stable sort of both (a
-    merge of runs) orders them in O(m), cheaper than a selection; the median of
-    the same numbers is the same number.
-    """
-    dev = np.concatenate((left, right))
-    dev.sort(kind="stable")
-    mad = _median_of_sorted(dev)
-    if mad > 0:
-        return _MAD_TO_SIGMA * mad
-    return _robust_sigma(resid)  # the mean must be summed in the series' order
-
-
-def _median_of_sorted(v: FloatArray) -> float:
-    """Median of a non-empty sorted 1-D array (the value :func:`fast_median` gives)."""
-    m = int(v.shape[0])
-    half = m // 2
-    if m % 2:
-        return float(v[half])
-    return (float(v[half - 1]) + float(v[half])) / 2.0
 
 
 def _autocorrelation_deflation(resid: FloatArray, sigma: float, max_rho: float) -> float:
@@ -365,7 +320,7 @@ def fast_median(v: FloatArray) -> float:
     """Median of a non-empty 1-D array (same value as ``np.median``, less overhead)."""
     m = int(v.shape[0])
     half = m // 2
-    if m % 2:
-        return float(np.partition(v, half)[half])
+    if m % 2:  # two (equal) kth: numpy 2.x selects several kth faster than one
+        return float(np.partition(v, (half, half))[half])
     part = np.partition(v, (half - 1, half))
     return (float(part[half - 1]) + float(part[half])) / 2.0

@@ -65,6 +65,7 @@ _BLOCKS = 64  # blocks of splits with their own bound, outside the window
 _LEVELS = (1, 2, 4, 8, 16, 32, 64, _MAX_PENDING)  # pending counts with a certificate each
 _QUIET_Z = 4.5  # a base whose best |z| is below this is first proved to have no split
 _QUIET_DIRECT = 4096  # such bases shorter than this are rescanned after a few points
+_QUIET_MIN = 128  # quiet bases this long keep bounds (others are always rescanned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,6 @@ class _Summary:
     the end zone can have (every split is then within the base, so the base
     score plus ``j sqrt(k / (m0 - k))`` bounds it): with ``blocks``, a proof
     that no split is significant that looks at no value.
-    quiet: the base has no significant split; scans try to prove that first.
     """
 
     far: int
@@ -110,18 +110,25 @@ class _Summary:
     highest: list[float]
     top_c: float
     ends: list[float]
-    quiet: bool
 
 
 @dataclass(frozen=True, slots=True)
 class _Quiet:
-    """What a short base without a change keeps: for ``j`` pending points, the
-    largest score below ``far`` (``tops[j]``) and in the end zone (``ends[j -
-    1]``), for ``j < d``; beyond that the tail is rescanned, which for a short
-    segment costs less than the proofs."""
+    """What a base without a significant split keeps: scans only try to prove
+    that nothing became significant, and the tail is rescanned when they cannot
+    (a split that became significant has to be found exactly anyway).
+
+    tops: for ``j`` pending points, the largest score below ``far`` (per-block
+    bound, :class:`_Blocks`). ends: the largest score in the end zone for ``j =
+    1 .. d - 1``, which needs no value. far, end_c: base ``C_k`` of the end zone
+    ``[far, m0]``, evaluated exactly for more pending points; None for a short
+    base, which is rescanned instead (cheaper than the proofs).
+    """
 
     tops: list[float]
     ends: list[float]
+    far: int
+    end_c: FloatArray | None
 
 
 class Tail:
@@ -138,10 +145,10 @@ class Tail:
         "_end_delta",
         "_end_folded",
         "_fixed",
+        "_merged",
         "_pending",
         "_positions",
         "_quiet",
-        "_sorted",
         "_star",
         "_summary",
         "_ties",
@@ -161,7 +168,8 @@ class Tail:
         self._summary: _Summary | None = None
         self._quiet: _Quiet | None = None
         self._star = (0, 0)  # (pending folded, sum of S_best over them)
-        self._sorted: FloatArray = ordered  # all values seen, sorted
+        # (pending count, pending values sorted, their places among all values)
+        self._merged: tuple[int, list[float], list[int]] | None = None
         self._den: tuple[FloatArray, int] = (np.empty(0), -1)  # window k (m - k), at m
         self._pending: list[float] = []  # values appended since the base
         self._positions: list[tuple[int, int]] = []  # their (left, right) places in ordered
@@ -194,8 +202,9 @@ class Tail:
         """This tail materialised at length ``len(xs)`` (identical sums either way).
 
         Every base point's doubled mid-rank rises by 2 for each pending point
-        below it and by 1 for each equal one; the pending points' own ranks come
-        from their places among the base and among each other. O(m log j).
+        below it and by 1 for each equal one, counted per place in the sorted
+        base; the pending points' own ranks come from their places among the
+        base and among each other. O(m + j**2), no search per base point.
         """
         m, m0 = int(xs.shape[0]), self.base
         if m == m0:
@@ -209,15 +218,19 @@ class Tail:
             ordered[left] = v
             ordered[left + 1 :] = self.ordered[left:]
             return Tail(self.start, extend_prefix(xs[:m0], self.prefix, v, place), ordered)
-        new = np.sort(xs[m0:])
-        bump = np.searchsorted(new, xs[:m0], "left")
-        bump += np.searchsorted(new, xs[:m0], "right")
+        # A pending value v is below the base value at place s when at most s base
+        # values are <= v (its right place), and not above it when at most s
+        # are < v (its left place): counting both per place gives 2 #below + #equal.
+        places = np.array(self._positions, dtype=np.int64)
+        below = np.bincount(places[:, 1], minlength=m0 + 1).cumsum()
+        below += np.bincount(places[:, 0], minlength=m0 + 1).cumsum()
         prefix = np.empty(m + 1, dtype=np.int64)
         prefix[0] = 0
-        np.cumsum(bump, out=prefix[1 : m0 + 1])
+        np.cumsum(below[self._sorted_places()], out=prefix[1 : m0 + 1])
         prefix[1 : m0 + 1] += self.prefix.prefix[1:]
         np.cumsum(self._pending_doubled_ranks(), out=prefix[m0 + 1 :])
         prefix[m0 + 1 :] += prefix[m0]
+        new = np.sort(xs[m0:])
         ordered = np.insert(self.ordered, np.searchsorted(self.ordered, new), new)
         return Tail(self.start, RankPrefix(prefix, self._ties), ordered)
 
@@ -264,18 +277,33 @@ class Tail:
         p_left, p_right = self._positions[i]
         return ((self.base - p_right) - p_left) - below_side
 
-    def sorted_values(self, xs: FloatArray) -> FloatArray:
-        """The values of ``xs`` in increasing order (read-only, do not modify).
-
-        A stable sort of the sorted base followed by the few pending values is
-        a merge of runs: O(m), much cheaper than sorting ``xs``.
-        """
+    def median(self, xs: FloatArray) -> float:
+        """Median of ``xs`` (the value :func:`np.median` gives), from the sorted
+        base and the pending points: O(j log m), no pass over the segment."""
         self._absorb(xs)
-        if self._sorted.shape[0] != xs.shape[0]:
-            merged = np.concatenate((self.ordered, self._pending))
-            merged.sort(kind="stable")
-            self._sorted = merged
-        return self._sorted
+        m = int(xs.shape[0])
+        half = m // 2
+        if m % 2:
+            return self._order_statistic(half)
+        return (self._order_statistic(half - 1) + self._order_statistic(half)) / 2.0
+
+    def _order_statistic(self, h: int) -> float:
+        """The ``h``-th smallest value seen (0-based)."""
+        pending = self._merged
+        if pending is None or pending[0] != len(self._pending):
+            values = sorted(self._pending)
+            places = np.searchsorted(self.ordered, values).tolist()
+            # place of each pending value in the merged order
+            pending = self._merged = (
+                len(values),
+                values,
+                [p + i for i, p in enumerate(places)],
+            )
+        _, values, places = pending
+        i = bisect.bisect_left(places, h)
+        if i < len(places) and places[i] == h:
+            return float(values[i])
+        return float(self.ordered[h - i])
 
     def ties(self, xs: FloatArray) -> float:
         """``sum(t**3 - t)`` over tie groups of ``xs`` (exact integer in a float)."""
@@ -349,11 +377,6 @@ class Tail:
             z_top = math.sqrt(3.0 * max(sm.blocks.top(j), sm.ends[j - 1]) / tie_factor)
             if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
                 return True, None
-        if alpha <= 0.3 and sm.quiet:  # likely nothing to find: try that proof first
-            end_top = self._end_top(xs, sm, m, d)
-            z_top = math.sqrt(3.0 * max(sm.blocks.top(j), end_top) / tie_factor)
-            if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
-                return True, None
         level = bisect.bisect_left(_LEVELS, j)
         if level < len(sm.lowest):  # the certificate: no look at any split but the best
             moved = self._star_moves(sm)
@@ -391,17 +414,25 @@ class Tail:
         return True, scan_result(float(end_centred[best_end]), sm.far + best_end, m, tie_factor)
 
     def _quiet_scan(self, xs: FloatArray, j: int, d: int, alpha: float) -> bool:
-        """Whether a short base without a change proves that nothing is
-        significant with ``j`` points pending (else it is rescanned)."""
+        """Whether a base without a significant split proves that nothing is
+        significant with ``j`` points pending (else it is rescanned): first
+        with the value-free bound of the end zone, then with its exact scores."""
         quiet = self._quiet
-        if quiet is None or not 0 < j <= len(quiet.ends) or alpha > 0.3:
+        if quiet is None or j >= len(quiet.tops) or alpha > 0.3:
             return False
         self._absorb(xs)
         m = int(xs.shape[0])
         tie_factor = tie_factor_of(m, self._ties)
         if tie_factor is None:
             return True
-        z_top = math.sqrt(3.0 * max(quiet.tops[j], quiet.ends[j - 1]) / tie_factor)
+        if j <= len(quiet.ends):
+            z_top = math.sqrt(3.0 * max(quiet.tops[j], quiet.ends[j - 1]) / tie_factor)
+            if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
+                return True
+        if quiet.end_c is None:
+            return False
+        end_top = self._end_top(xs, quiet, m, d)
+        z_top = math.sqrt(3.0 * max(quiet.tops[j], end_top) / tie_factor)
         return not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d)
 
     def _star_moves(self, sm: _Summary) -> float:
@@ -442,7 +473,7 @@ class Tail:
         return delta
 
     def _end_scores(
-        self, xs: FloatArray, sm: _Summary, m: int, d: int
+        self, xs: FloatArray, sm: _Summary | _Quiet, m: int, d: int
     ) -> tuple[FloatArray, FloatArray]:
         """``C_k`` and scores of the end zone ``k = far .. m - d`` (kept per ``m``)."""
         cached = self._end_cache
@@ -455,12 +486,13 @@ class Tail:
         self._end_cache = (m, centred, score)
         return centred, score
 
-    def _end_top(self, xs: FloatArray, sm: _Summary, m: int, d: int) -> float:
+    def _end_top(self, xs: FloatArray, sm: _Summary | _Quiet, m: int, d: int) -> float:
         return float(self._end_scores(xs, sm, m, d)[1].max())
 
-    def _end_centred(self, xs: FloatArray, sm: _Summary, m: int, d: int) -> FloatArray:
+    def _end_centred(self, xs: FloatArray, sm: _Summary | _Quiet, m: int, d: int) -> FloatArray:
         """``C_k(m)`` for the end zone ``k = far .. m - d``."""
         m0 = self.base
+        assert sm.end_c is not None
         delta = self._end_delta
         if delta is None:
             delta = self._end_delta = np.zeros(m0 - sm.far + 1)
@@ -482,15 +514,17 @@ class Tail:
 
     def _summarise(self, centred: FloatArray, score: FloatArray, d: int, quiet: bool) -> None:
         m0 = self.base
-        if m0 < _MIN_BASE:
+        if m0 < (_QUIET_MIN if quiet else _MIN_BASE):
             return
         far = m0 - max(64, m0 // 32)
         body = score[: far - d]  # splits d .. far - 1
         kf = int(np.argmax(body)) + d
-        if quiet and m0 < _QUIET_DIRECT:  # bounds for a few points, then a rescan
-            peak, reach = math.sqrt(float(body[kf - d])), math.sqrt(far / (m0 - far))
-            tops = [(peak + j * reach) ** 2 * _SAFETY for j in range(d)]
-            self._quiet = _Quiet(tops, _end_bounds(self.prefix, far, d))
+        if quiet:  # bounds, and the end zone exactly if long; else a rescan
+            end_c = None
+            if m0 >= _QUIET_DIRECT:
+                end_c = self.prefix.prefix[far:] - float_positions(m0)[far:] * (m0 + 1.0)
+            tops = _Blocks.of(body, kf, kf, d, m0, _MAX_PENDING if end_c is not None else d).tops
+            self._quiet = _Quiet(tops, _end_bounds(self.prefix, far, d), far, end_c)
             return
         lo, hi = max(d, kf - _FOCUS), min(far - 1, kf + _FOCUS)
         left = float(body[: lo - d].max()) if lo > d else 0.0
@@ -529,7 +563,6 @@ class Tail:
             highest,
             abs(float(win_c[kf - lo])),
             _end_bounds(self.prefix, far, d),
-            quiet,
         )
 
     def _sorted_places(self) -> IntArray:
@@ -570,8 +603,11 @@ class _Blocks:
     tops: list[float]
 
     @classmethod
-    def of(cls, body: FloatArray, lo: int, hi: int, d: int, m0: int) -> _Blocks:
-        """From the base scores ``body`` of the splits ``d .. far - 1``."""
+    def of(
+        cls, body: FloatArray, lo: int, hi: int, d: int, m0: int, most: int = _MAX_PENDING
+    ) -> _Blocks:
+        """From the base scores ``body`` of the splits ``d .. far - 1``; tables for
+        up to ``most`` pending points."""
         far = d + int(body.shape[0])
         peaks, reaches = [], []
         for first, last in ((d, lo), (hi + 1, far)):  # outside the window
@@ -584,7 +620,7 @@ class _Blocks:
         peak = np.concatenate(peaks) if peaks else np.zeros(1)
         reach = np.concatenate(reaches) if reaches else np.zeros(1)
         window_peak = math.sqrt(float(body[lo - d : hi + 1 - d].max()))
-        pending = np.arange(_MAX_PENDING + 1, dtype=np.float64)[:, None]
+        pending = np.arange(most + 1, dtype=np.float64)[:, None]
         rests = (peak + pending * reach).max(axis=1) ** 2 * _SAFETY
         window_reach = math.sqrt(hi / (m0 - hi))
         window = (window_peak + pending[:, 0] * window_reach) ** 2 * _SAFETY

@@ -29,6 +29,9 @@ class Thresholds:
         max_autocorrelation: cap on the lag-1 autocorrelation used to deflate a
             cut's statistic (the deflation factor is at least
             sqrt((1 - cap) / (1 + cap)), 0.42 at 0.7).
+        noise_window: points on each side of a cut whose residuals give the
+            noise (robust sigma, autocorrelation) that judges it; the levels
+            and the rank statistic use the whole segments.
 
     Noise profile:
         bimodal_explained: share of the residual variance explained by the best
@@ -54,6 +57,7 @@ class Thresholds:
     min_effect_sigma: float = 1.0
     min_rel_change: float = 0.0
     max_autocorrelation: float = 0.7
+    noise_window: int = 512
     bimodal_explained: float = 0.8
     bimodal_min_fraction: float = 0.1
     drift_sigma: float = 1.0
@@ -77,6 +81,8 @@ class Thresholds:
                 raise ValueError(f"Thresholds.{name} must be >= 0")
         if not 0.0 <= self.max_autocorrelation < 1.0:
             raise ValueError("Thresholds.max_autocorrelation must be in [0, 1)")
+        if self.noise_window < self.min_segment:
+            raise ValueError("Thresholds.noise_window must be at least min_segment")
         if self.bootstrap_resamples < 100:
             raise ValueError("Thresholds.bootstrap_resamples must be >= 100")
 

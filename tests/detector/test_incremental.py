@@ -125,3 +125,19 @@ def test_a_tail_with_a_clear_change_is_proved_without_looking_at_its_splits() ->
         ok, found = tail.try_scan(x[:end], 5, 0.01)
         assert ok and found == scan(rank_prefix(x[:end]), 5)
     assert tail._win_folded == 0 and tail._end_folded == 0
+
+
+@pytest.mark.parametrize("n", [700, 5000])
+def test_quiet_series_stay_equal_to_full_runs(n: int) -> None:
+    """Series without a change take the value-free quiet proofs (short ones are
+    rescanned after a few points, long ones keep their bounds); a late step
+    must still be found exactly when a full run finds it."""
+    rng = np.random.default_rng(n)
+    x = rng.lognormal(0.0, 0.05, n + 300)
+    x[n + 150 :] *= 1.08
+    state = ChangePointState(x[:n])
+    for end in range(n + 1, n + 301):
+        got = state.append(x[end - 1 : end])
+        if end % 10 == 0 or end > n + 150:
+            assert got == detect_change_points(x[:end]), end
+    assert any(c.index >= n + 140 for c in state.change_points)
