@@ -6,34 +6,36 @@ appended since (*pending*) are not folded into it. The scan at the current
 length ``m = m0 + j`` needs, for every split ``k``, twice the centred rank-sum
 ``C_k(m) = P_k - k (m + 1)`` (:func:`detector.scan.split_scores`). Appending a
 value ``v`` changes it by ``S_k(v) = #{i < k: x_i > v} - #{i < k: x_i < v}``
-for ``k <= m0``, so ``|C_k(m) - C_k(m0)| <= j k`` and the score
-``C_k(m)**2 / (k (m - k))`` is at most ``(t_k + j sqrt(k / (m0 - k)))**2`` with
-``t_k**2`` the base score at ``k``. Every score is also at most ``k (m - k)``,
-since ``|C_k| <= k (m - k)`` whatever the values.
+for ``k <= m0``, so ``|C_k(m) - C_k(m0)| <= j k``: the score ``C_k(m)**2 / (k
+(m - k))`` is at most ``(t_k + j sqrt(k / (m0 - k)))**2`` with ``t_k**2`` the
+base score. Two splits' sums move apart by at most ``j`` times the number of
+points between them. And every score is at most ``k (m - k)``, since ``|C_k|
+<= k (m - k)`` whatever the values.
 
-The tail keeps, per pending point and as running sums, ``S_k`` for
+A base with a significant best split keeps a summary (:class:`_Summary`). A
+scan with ``j`` points pending tries, in order:
 
-* a *focus* window of ``2 * _FOCUS + 1`` splits around the base's best split
-  away from the end (``S_lo`` from a sorted copy of one side of the window, the
-  rest from one pass over the window);
-* the *end zone*, the last ``max(64, m0 // 32)`` splits of the base, where the
-  bound is loose (one pass over the zone; folded only when needed);
+1. the *certificate*: from ``S_best`` of the pending points alone (one binary
+   search per point in a sorted copy of the values before ``best``), the best
+   split's exact sum; interval bounds computed once per base say whether any
+   split near it can have overtaken it, per-block bounds cover the rest, and
+   ``k (m - k)`` the end zone. No other split is looked at;
+2. the *focus window* of ``2 * _FOCUS + 1`` splits around the best, exactly
+   (running sums of ``S_k``), with the per-block bound outside it;
+3. the *end zone*, the last ``max(64, m0 // 32)`` splits and those among the
+   pending points, exactly, and a proof that no split can be significant or
+   that the window's best beats everything.
 
-and computes the splits among the pending points from their ranks. A scan then
-proves, with the bounds, that no other split reaches the exact best of these:
-outside the window every base score below the end zone is at most ``rest``
-(one number kept per base). When the window's best is above ``k (m - k)`` of
-every end-zone split, the end zone is not even looked at. Before the best-split
-proof it tries a cheaper one: that no split can be significant (the largest
-possible ``|z|`` has a p-value above ``alpha``; the p-value decreases with
-``|z|``). When neither proof holds, or more than ``_MAX_PENDING`` points are
-pending, the base is rebuilt at the current length from the running sums'
-counts (O(m log j), no sort of the segment).
+A base without a significant split keeps only bounds (:class:`_Quiet`): for
+fewer than ``d`` pending points a bound that looks at no value, then (long
+bases) the exact end zone. When no proof holds, or more than ``_MAX_PENDING``
+points are pending, the base is rebuilt at the current length from counts of
+the pending points per place in the sorted base (O(m), no sort).
 
-Each appended point costs a few vector operations over the window and the end
-zone, whatever the segment's length. The floats compared and returned are
-computed by the same operations as :func:`detector.scan.scan` on exact integers,
-so the split and the statistic are bit-identical to a full run's.
+The floats compared and returned are computed by the same operations as
+:func:`detector.scan.scan` on exact integers, so the split and the statistic
+are bit-identical to a full run's; every bound carries a relative slack for
+rounding (``_SAFETY``).
 """
 
 from __future__ import annotations
