@@ -88,7 +88,6 @@ def test_append_steady_state(benchmark) -> None:  # type: ignore[no-untyped-def]
     benchmark.extra_info["ratio"] = ratio
     benchmark.extra_info["per_append_ms"] = 1e3 * per_append
     print(
-        f"\nfull {1e3 * full:.2f} ms, steady append {1e3 * per_append:.3f} ms,"
-        f" ratio {ratio:.1f}x"
+        f"\nfull {1e3 * full:.2f} ms, steady append {1e3 * per_append:.3f} ms, ratio {ratio:.1f}x"
     )
     assert ratio >= 10, f"steady appends only {ratio:.1f}x cheaper than a full run (floor 10x)"
