@@ -57,7 +57,9 @@ class JobLog:
         size = self.path.stat().st_size
         with self.path.open("rb") as handle:
             handle.seek(max(0, size - chars * 4))
-            return handle.read().decode("utf-8", "replace")[-chars:]
+            # NUL cannot be stored as text (PostgreSQL): show it as U+FFFD
+            text = handle.read().decode("utf-8", "replace").replace("\x00", "\ufffd")
+            return text[-chars:]
 
 
 def _child_setup(cpus: Sequence[int] | None) -> Callable[[], None]:

@@ -26,6 +26,32 @@ SECONDS = "s"
 BYTES = "B"
 
 
+def reject_nul(value: object) -> object:
+    """``value`` unchanged, or ValueError when a string in it holds a NUL
+    character: PostgreSQL can store no NUL in text or JSON, so such input is
+    refused whole at the boundary instead of failing halfway through a write."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key)
+            reject_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            reject_nul(item)
+    return value
+
+
+class _Text(BaseModel):
+    """Base of the wire records: no NUL character anywhere (see :func:`reject_nul`)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return reject_nul(value)
+
+
 class Stats(BaseModel):
     """Summary statistics of one benchmark's samples, in the record's unit."""
 
@@ -48,7 +74,7 @@ class Stats(BaseModel):
         return value
 
 
-class ResultRecord(BaseModel):
+class ResultRecord(_Text):
     """One measure of one benchmark in one run.
 
     `value` is the representative value (mean for time measures unless the tool
@@ -85,7 +111,7 @@ class ResultRecord(BaseModel):
         return samples
 
 
-class MachineInfo(BaseModel):
+class MachineInfo(_Text):
     """The fingerprint of the machine a run was measured on."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -100,7 +126,7 @@ class MachineInfo(BaseModel):
     extra: dict[str, object] = Field(default_factory=dict)
 
 
-class ParsedRun(BaseModel):
+class ParsedRun(_Text):
     """The results of one run as read from a file: one commit on one machine."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -121,7 +147,7 @@ class ParseOutput(BaseModel):
     runs: list[ParsedRun]
 
 
-class RunPayload(BaseModel):
+class RunPayload(_Text):
     """Metadata a submitter sends with a result file to create a run."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -35,7 +35,13 @@ def _children_of(pid: int) -> list[int]:
     return ours
 
 
-def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> str:
+def _wait_for(
+    path: Path,
+    pattern: str,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    port: int | None = None,
+) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -45,7 +51,17 @@ def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeou
         if process.poll() is not None:
             break
         time.sleep(2)
-    raise AssertionError(f"{pattern!r} never appeared:\n{path.read_text()[-4000:]}")
+    jobs = f"\njobs: {_jobs(port)}" if port is not None else ""
+    raise AssertionError(f"{pattern!r} never appeared:\n{path.read_text()[-4000:]}{jobs}")
+
+
+def _jobs(port: int) -> str:
+    """What the demo's jobs were doing, for the failure message."""
+    try:
+        found = requests.get(f"http://127.0.0.1:{port}/api/v1/projects/demo/jobs", timeout=10)
+        return found.text[-3000:]
+    except requests.RequestException as exc:
+        return f"unavailable ({exc})"
 
 
 def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
@@ -62,7 +78,8 @@ def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
         )
     workers: list[int] = []
     try:
-        alerts_url = _wait_for(log, rf"http://127\.0\.0\.1:{port}/p/demo/alerts", demo, 600)
+        # longer than the demo's own 600 s limit, so that its message is seen
+        alerts_url = _wait_for(log, rf"http://127\.0\.0\.1:{port}/p/demo/alerts", demo, 700, port)
         workers = _children_of(demo.pid)
         assert len(workers) == 2, "a service worker and a runner worker"
         history = build(tmp_path / "data" / "demo" / "repo")  # the same repository, found again

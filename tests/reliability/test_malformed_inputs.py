@@ -58,6 +58,7 @@ BODIES: dict[str, Callable[[], bytes]] = {
     "invalid UTF-8": lambda: GOOD.replace(b"test_", b"test_\xff\xfe", 1),
     "NUL bytes": lambda: b"\x00" * 1024,
     "duplicated keys": _duplicate_keys,
+    "NUL character in a benchmark name": lambda: GOOD.replace(b'"name": "', b'"name": "\\u0000', 1),
     "gzip bomb": lambda: gzip.compress(b"[" + b" " * (300 * 1024 * 1024), compresslevel=9),
     "corrupt gzip": lambda: gzip.compress(GOOD)[:-20],
     "empty JSON object": lambda: b"{}",
@@ -89,6 +90,10 @@ METADATA: dict[str, dict[str, object]] = {
     "commit_time not a time": {"commit_time": "yesterday"},
     "NaN machine cores": {"machine": {"name": "m", "cores": float("nan")}},
     "huge branch name": {"branch": "b" * 10_000},
+    "NUL in the project name": {"project": "pr\x00oj"},
+    "NUL in the branch": {"branch": "ma\x00in"},
+    "NUL in the machine name": {"machine": {"name": "m\x00"}},
+    "NUL in a machine detail": {"machine": {"name": "m", "extra": {"k": "v\x00"}}},
 }
 
 
@@ -153,4 +158,23 @@ def test_100_mb_body_is_refused(client, seeded, db_connection) -> None:  # type:
         headers={"Authorization": f"Bearer {seeded}", "Content-Type": "application/json"},
     )
     assert response.status_code == 413
+    _assert_rejected_without_change(response, db_connection, before)
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("POST", f"/api/v1/runs?project=pr%00oj&commit={SHA}"),
+        ("GET", "/api/v1/projects/pr%00oj/benchmarks"),
+        ("GET", "/api/v1/projects/proj/benchmarks?search=a%00b"),
+    ],
+)
+def test_nul_in_path_or_query_is_refused(client, seeded, db_connection, method, url) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL cannot hold NUL in text: refused whole, with the envelope."""
+    before = database_checksum(db_connection)
+    response = client.open(
+        url, method=method, data=GOOD, headers={"Authorization": f"Bearer {seeded}"}
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "nul_character"
     _assert_rejected_without_change(response, db_connection, before)

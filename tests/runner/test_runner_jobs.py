@@ -154,3 +154,13 @@ def test_preflight_policies() -> None:
     assert waited.problems
     real = check()
     assert real.cpus and real.free_bytes is not None and isinstance(real.problems, list)
+
+
+def test_log_tail_never_carries_nul_characters(tmp_path: Path) -> None:
+    """A suite that prints NUL bytes must not make its run unstorable (PostgreSQL
+    text holds no NUL): the tail sent with the run shows them as U+FFFD."""
+    log = JobLog(tmp_path / "log.txt")
+    done = run_command(shell("printf 'before\\000after\\n'"), cwd=tmp_path, log=log, timeout=30)
+    assert done.ok
+    tail = log.tail()
+    assert "\x00" not in tail and "before\ufffdafter" in tail
