@@ -28,14 +28,14 @@ scan with ``j`` points pending tries, in order:
 
 A base without a significant split keeps only bounds (:class:`_Quiet`): for
 fewer than ``d`` pending points a bound that looks at no value, then (long
-bases) the exact end zone. When no proof holds, or more than ``_MAX_PENDING``
+bases) the exact end zone. When no proof holds, or more than ``MAX_PENDING``
 points are pending, the base is rebuilt at the current length from counts of
 the pending points per place in the sorted base (O(m), no sort).
 
 The floats compared and returned are computed by the same operations as
 :func:`detector.scan.scan` on exact integers, so the split and the statistic
 are bit-identical to a full run's; every bound carries a relative slack for
-rounding (``_SAFETY``).
+rounding (``SAFETY``).
 """
 
 from __future__ import annotations
@@ -58,13 +58,17 @@ from detector.scan import (
     split_scores,
     tie_factor_of,
 )
+from detector.tail_bounds import (
+    LEVELS,
+    MAX_PENDING,
+    SAFETY,
+    Blocks,
+    certificate,
+    end_bounds,
+)
 
 _MIN_BASE = 512  # shorter tails are rebuilt on every append: their O(m) is small
-_MAX_PENDING = 128  # rebuild the base once this many points are pending
 _FOCUS = 512  # half-width of the exactly evaluated window around the best split
-_SAFETY = 1.0 + 1e-9  # relative slack for rounding in the bound
-_BLOCKS = 64  # blocks of splits with their own bound, outside the window
-_LEVELS = (1, 2, 4, 8, 16, 32, 64, _MAX_PENDING)  # pending counts with a certificate each
 _QUIET_Z = 4.5  # a base whose best |z| is below this is first proved to have no split
 _QUIET_DIRECT = 4096  # such bases shorter than this are rescanned after a few points
 _QUIET_MIN = 128  # quiet bases this long keep bounds (others are always rescanned)
@@ -77,16 +81,16 @@ class _Summary:
     far: splits ``k < far`` are bounded, ``k >= far`` (the end zone) exact.
     best: the best split below ``far``; lo, hi: the focus window ``[lo, hi]`` around it.
     rest: largest base score below ``far`` outside the window; top: largest below ``far``.
-    blocks: bounds on the scores below ``far`` with points pending (:class:`_Blocks`).
+    blocks: bounds on the scores below ``far`` with points pending (:class:`Blocks`).
     win_k, win_c: the window's splits (floats) and their base ``C_k``.
     end_k, end_c: the same for the end zone ``[far, m0]``.
     side: sorted base values of ``[0, lo)`` (``side_is_prefix``) or of
     ``[lo, m0)``, whichever is shorter: ``S_lo`` by binary search.
     star_side, star_is_prefix: the same for ``best``.
     lowest, highest: the certificate; with ``j`` pending points, ``S`` the sum
-    of their ``S_best`` and ``i`` the first level with ``_LEVELS[i] >= j``,
+    of their ``S_best`` and ``i`` the first level with ``LEVELS[i] >= j``,
     ``best`` is the best split whenever ``lowest[i] < sign(C_best) S <
-    highest[i]`` (see :func:`_certificate`); empty when there is none.
+    highest[i]`` (see :func:`detector.tail_bounds.certificate`); empty when there is none.
     ends: for ``j = 1 .. d - 1`` pending points, the largest score a split of
     the end zone can have (every split is then within the base, so the base
     score plus ``j sqrt(k / (m0 - k))`` bounds it): with ``blocks``, a proof
@@ -99,7 +103,7 @@ class _Summary:
     hi: int
     rest: float
     top: float
-    blocks: _Blocks
+    blocks: Blocks
     win_k: FloatArray
     win_c: FloatArray
     end_k: FloatArray
@@ -121,7 +125,7 @@ class _Quiet:
     (a split that became significant has to be found exactly anyway).
 
     tops: for ``j`` pending points, the largest score below ``far`` (per-block
-    bound, :class:`_Blocks`). ends: the largest score in the end zone for ``j =
+    bound, :class:`Blocks`). ends: the largest score in the end zone for ``j =
     1 .. d - 1``, which needs no value. far, end_c: base ``C_k`` of the end zone
     ``[far, m0]``, evaluated exactly for more pending points; None for a short
     base, which is rescanned instead (cheaper than the proofs).
@@ -198,7 +202,7 @@ class Tail:
 
     def current(self, xs: FloatArray) -> Tail:
         """This tail, or one rebuilt at ``len(xs)`` when too many points are pending."""
-        return self if int(xs.shape[0]) - self.base <= _MAX_PENDING else self.rebuilt(xs)
+        return self if int(xs.shape[0]) - self.base <= MAX_PENDING else self.rebuilt(xs)
 
     def rebuilt(self, xs: FloatArray) -> Tail:
         """This tail materialised at length ``len(xs)`` (identical sums either way).
@@ -369,7 +373,7 @@ class Tail:
         if j == 0:
             return True, self.scan_base(d)
         sm = self._summary
-        if sm is None or j > _MAX_PENDING:
+        if sm is None or j > MAX_PENDING:
             return self._quiet_scan(xs, j, d, alpha), None
         self._absorb(xs)
         tie_factor = tie_factor_of(m, self._ties)
@@ -377,15 +381,15 @@ class Tail:
             return True, None
         if j <= len(sm.ends) and alpha <= 0.3:  # nothing significant, whatever came
             z_top = math.sqrt(3.0 * max(sm.blocks.top(j), sm.ends[j - 1]) / tie_factor)
-            if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
+            if not ScanResult(0, z_top * SAFETY, m).significant(alpha, d):
                 return True, None
-        level = bisect.bisect_left(_LEVELS, j)
+        level = bisect.bisect_left(LEVELS, j)
         if level < len(sm.lowest):  # the certificate: no look at any split but the best
             moved = self._star_moves(sm)
             i = sm.best - sm.lo
             signed = moved if sm.win_c[i] > 0 else -moved
             # outside the window and in the end zone: the bounds for exactly j points
-            need = max(sm.blocks.rest(j), sm.far * (m - sm.far) * _SAFETY)
+            need = max(sm.blocks.rest(j), sm.far * (m - sm.far) * SAFETY)
             low = max(sm.lowest[level], math.sqrt(need * sm.best * (m - sm.best)) - sm.top_c)
             if low < signed < sm.highest[level]:
                 return True, scan_result(float(sm.win_c[i]) + moved, sm.best, m, tie_factor)
@@ -396,7 +400,7 @@ class Tail:
         best_win = int(win_score.argmax())
         win_top = float(win_score[best_win])
         rest = sm.blocks.rest(j)
-        if rest < win_top and sm.far * (m - sm.far) * _SAFETY < win_top:
+        if rest < win_top and sm.far * (m - sm.far) * SAFETY < win_top:
             # no split outside the window, nor in the end zone (k (m - k) at most), wins
             k = int(sm.win_k[best_win])
             return True, scan_result(float(win_centred[best_win]), k, m, tie_factor)
@@ -405,7 +409,7 @@ class Tail:
         best_end = int(end_score.argmax())
         end_top = float(end_score[best_end])
         if alpha <= 0.3:
-            z_top = math.sqrt(3.0 * max(sm.blocks.top(j), end_top) / tie_factor) * _SAFETY
+            z_top = math.sqrt(3.0 * max(sm.blocks.top(j), end_top) / tie_factor) * SAFETY
             if not ScanResult(0, z_top, m).significant(alpha, d):
                 return True, None
         if rest >= max(win_top, end_top):
@@ -429,13 +433,13 @@ class Tail:
             return True
         if j <= len(quiet.ends):
             z_top = math.sqrt(3.0 * max(quiet.tops[j], quiet.ends[j - 1]) / tie_factor)
-            if not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d):
+            if not ScanResult(0, z_top * SAFETY, m).significant(alpha, d):
                 return True
         if quiet.end_c is None:
             return False
         end_top = self._end_top(xs, quiet, m, d)
         z_top = math.sqrt(3.0 * max(quiet.tops[j], end_top) / tie_factor)
-        return not ScanResult(0, z_top * _SAFETY, m).significant(alpha, d)
+        return not ScanResult(0, z_top * SAFETY, m).significant(alpha, d)
 
     def _star_moves(self, sm: _Summary) -> float:
         """Sum of ``S_best`` over the pending points (running, exact)."""
@@ -525,8 +529,8 @@ class Tail:
             end_c = None
             if m0 >= _QUIET_DIRECT:
                 end_c = self.prefix.prefix[far:] - float_positions(m0)[far:] * (m0 + 1.0)
-            tops = _Blocks.of(body, kf, kf, d, m0, _MAX_PENDING if end_c is not None else d).tops
-            self._quiet = _Quiet(tops, _end_bounds(self.prefix, far, d), far, end_c)
+            tops = Blocks.of(body, kf, kf, d, m0, MAX_PENDING if end_c is not None else d).tops
+            self._quiet = _Quiet(tops, end_bounds(self.prefix, far, d), far, end_c)
             return
         lo, hi = max(d, kf - _FOCUS), min(far - 1, kf + _FOCUS)
         left = float(body[: lo - d].max()) if lo > d else 0.0
@@ -537,14 +541,14 @@ class Tail:
         win_c = prefix[lo : hi + 1] - win_k * (m0 + 1.0)
         end_c = prefix[far:] - end_k * (m0 + 1.0)
         rest, top = max(left, right), float(body[kf - d])
-        blocks = _Blocks.of(body, lo, hi, d, m0)
+        blocks = Blocks.of(body, lo, hi, d, m0)
         # values of the shorter side of lo and of kf, sorted
         places = self._sorted_places()
         side_is_prefix = lo <= m0 - lo
         side = self._sorted_part(places, lo, side_is_prefix)
         star_is_prefix = kf <= m0 - kf
         star_side = self._sorted_part(places, kf, star_is_prefix)
-        lowest, highest = _certificate(win_k, win_c, kf, lo, m0)
+        lowest, highest = certificate(win_k, win_c, kf, lo, m0)
         self._summary = _Summary(
             far,
             kf,
@@ -564,7 +568,7 @@ class Tail:
             lowest,
             highest,
             abs(float(win_c[kf - lo])),
-            _end_bounds(self.prefix, far, d),
+            end_bounds(self.prefix, far, d),
         )
 
     def _sorted_places(self) -> IntArray:
@@ -583,135 +587,3 @@ class Tail:
         picked = places[:k] if prefix_side else places[k:]
         counts = np.bincount(picked, minlength=self.base)
         return np.repeat(self.ordered, counts)
-
-
-@dataclass(frozen=True, slots=True)
-class _Blocks:
-    """Per-block bounds on the splits below ``far`` outside the window: with
-    ``j`` points pending no split of a block scores above ``(peak + j *
-    reach)**2``, ``peak`` the square root of the block's largest base score and
-    ``reach`` the largest ``sqrt(k / (m0 - k))`` in it (a bound per block is
-    much tighter than one for all splits when a competing split sits away from
-    the end). ``window_peak``, ``window_reach``: the same for the window.
-    ``rests``, ``tops``: the bounds outside the window and anywhere below
-    ``far`` for ``j = 0 .. _MAX_PENDING``, as plain floats (one look-up per
-    scan instead of a few array operations)."""
-
-    peak: FloatArray
-    reach: FloatArray
-    window_peak: float
-    window_reach: float
-    rests: list[float]
-    tops: list[float]
-
-    @classmethod
-    def of(
-        cls, body: FloatArray, lo: int, hi: int, d: int, m0: int, most: int = _MAX_PENDING
-    ) -> _Blocks:
-        """From the base scores ``body`` of the splits ``d .. far - 1``; tables for
-        up to ``most`` pending points."""
-        far = d + int(body.shape[0])
-        peaks, reaches = [], []
-        for first, last in ((d, lo), (hi + 1, far)):  # outside the window
-            if last > first:
-                part = body[first - d : last - d]
-                starts = np.arange(0, last - first, -(-(last - first) // _BLOCKS))
-                ends = np.append(starts[1:], last - first) + (first - 1)  # blocks' last k
-                peaks.append(np.sqrt(np.maximum.reduceat(part, starts)))
-                reaches.append(np.sqrt(ends / (m0 - ends)))
-        peak = np.concatenate(peaks) if peaks else np.zeros(1)
-        reach = np.concatenate(reaches) if reaches else np.zeros(1)
-        window_peak = math.sqrt(float(body[lo - d : hi + 1 - d].max()))
-        pending = np.arange(most + 1, dtype=np.float64)[:, None]
-        rests = (peak + pending * reach).max(axis=1) ** 2 * _SAFETY
-        window_reach = math.sqrt(hi / (m0 - hi))
-        window = (window_peak + pending[:, 0] * window_reach) ** 2 * _SAFETY
-        tops = np.maximum(rests, window)
-        return cls(peak, reach, window_peak, window_reach, rests.tolist(), tops.tolist())
-
-    def rest(self, j: int) -> float:
-        """Largest score of a split outside the window with ``j`` points pending."""
-        return self.rests[j]
-
-    def top(self, j: int) -> float:
-        """Largest score of any split below ``far`` with ``j`` points pending."""
-        return self.tops[j]
-
-
-def _certificate(
-    win_k: FloatArray,
-    win_c: FloatArray,
-    best: int,
-    lo: int,
-    m0: int,
-) -> tuple[list[float], list[float]]:
-    """Bounds on the move of ``C_best`` within which ``best`` stays the best split.
-
-    With ``j`` points pending, let ``D`` be how far ``C_best`` moved (signed so
-    that ``c* = |C_best|`` at the base grows with ``D``). Every other split's
-    ``C_k`` below the base length moved by ``D`` plus at most ``j |k - best|``
-    (each point moves the difference of two splits' sums by at most the number
-    of points between them). So a window split cannot win when ``(c* + D) / a -
-    (|c_k + D| + j |k - best|) / b_k > 0`` (``a``, ``b_k``: ``sqrt(k (m - k))``
-    at ``best`` and at ``k``): two linear conditions in ``D``, one per sign of
-    ``c_k + D``. Outside the window the per-block bound, and in the end zone
-    ``k (m - k)``, must stay below the best score ``((c* + D) / a)**2``. Each
-    condition bounds ``D`` from one side. The bounds hold for every ``j`` up to
-    a level ``J`` at once (``_LEVELS``), with the worst ``a``, ``b_k`` and
-    ``j`` of that range; ``(lowest[i], highest[i])`` is the interval of level
-    ``_LEVELS[i]``, shrunk by a rounding margin, and the list ends at the first
-    empty one. The bounds from outside the window depend on ``j`` alone and
-    cost a few scalar operations, so :meth:`Tail.try_scan` adds them for the
-    exact ``j``; ``lowest`` holds only the window's bounds (and ``c* + D > 0``).
-    """
-    i = best - lo
-    c = win_c if win_c[i] > 0 else -win_c
-    top = float(c[i])
-    levels = np.asarray(_LEVELS, dtype=np.float64)[:, None]
-    # ratio sqrt(best (m - best)) / sqrt(k (m - k)), worst over m0 < m <= m0 + level
-    # (monotone in m, so at one of the ends); the window splits along axis 1
-    ratio = np.maximum(_ratio(win_k, best, m0 + 1.0), _ratio(win_k, best, m0 + levels))
-    spread = levels * np.abs(win_k - best)
-    low = np.full(len(_LEVELS), -top)  # c* + D > 0
-    high = np.full(len(_LEVELS), np.inf)
-    broken = np.zeros(len(_LEVELS), dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for slope, offset in (
-            (1.0 - ratio, top - (c + spread) * ratio),  # c_k + D >= 0
-            (1.0 + ratio, top + (c - spread) * ratio),  # c_k + D < 0
-        ):
-            slope[:, i], offset[:, i] = 1.0, np.inf  # best itself: no condition
-            edge = -offset / slope  # slope D + offset > 0 holds above (below) the edge
-            low = np.maximum(low, np.where(slope > 0.0, edge, -np.inf).max(axis=1))
-            high = np.minimum(high, np.where(slope < 0.0, edge, np.inf).min(axis=1))
-            broken |= ((slope == 0.0) & (offset <= 0.0)).any(axis=1)
-    margin = 1e-7 * top + 1.0  # rounding in the bounds, in units of C
-    low, high = low + margin, high - margin
-    failed = np.flatnonzero(broken | ~(low < high))
-    count = int(failed[0]) if failed.shape[0] else len(_LEVELS)
-    return low[:count].tolist(), high[:count].tolist()
-
-
-def _ratio(k: FloatArray, best: int, m: float | FloatArray) -> FloatArray:
-    """``sqrt(best (m - best) / (k (m - k)))``: how a split's score scales against
-    the best's (in square-root units)."""
-    ratio: FloatArray = np.sqrt(best * (m - best) / (k * (m - k)))
-    return ratio
-
-
-def _end_bounds(rp: RankPrefix, far: int, d: int) -> list[float]:
-    """:attr:`_Summary.ends` from the base prefix: for ``j = 1 .. d - 1``, the
-    largest over ``k = far .. m0 - d + j`` of ``(|C_k| / sqrt(k (m0 - k)) + j
-    sqrt(k / (m0 - k)))**2`` or of ``k (m0 + j - k)`` (``|C_k| <= k (m - k)``),
-    whichever is smaller."""
-    m0 = rp.size
-    k = float_positions(m0)[far:m0]
-    base = np.abs(rp.prefix[far:m0] - k * (m0 + 1.0)) / np.sqrt(k * (m0 - k))
-    reach = np.sqrt(k / (m0 - k))
-    cap = k * (m0 - k)  # no score exceeds k (m - k); with j pending, k (m0 + j - k)
-    bounds = []
-    for j in range(1, d):
-        last = m0 - d + j - far + 1  # splits far .. m0 - d + j
-        grown = (base[:last] + j * reach[:last]) ** 2
-        bounds.append(float(np.minimum(grown, cap[:last] + j * k[:last]).max()) * _SAFETY)
-    return bounds
