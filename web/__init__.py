@@ -32,6 +32,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.url_map.converters["int"] = BoundedIntConverter
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    # A runner's metadata part carries a log tail of up to 200,000 characters,
+    # which JSON escapes to up to 1.2 MB; werkzeug's 500 kB default for a form
+    # field would refuse it (413) and leave the upload's spooled file unclosed.
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_FORM_FIELD_BYTES
     app.config["SECRET_KEY"] = settings.secret_key or persistent_secret_key(settings.data_dir)
     app.config["JSON_SORT_KEYS"] = False
     if settings.database_url.startswith("sqlite:///"):
@@ -50,6 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(create_webhooks_blueprint())
     register_views(app)
     return app
+
+
+MAX_FORM_FIELD_BYTES = 4 * 1024 * 1024
 
 
 def persistent_secret_key(data_dir: Path) -> str:

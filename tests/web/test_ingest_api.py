@@ -240,3 +240,32 @@ def test_limiter_forgets_old_failures() -> None:
     assert limiter.retry_after("a") > 0 and limiter.retry_after("b") == 0
     now[0] = 11.0
     assert limiter.retry_after("a") == 0
+
+
+def test_a_long_non_ascii_log_in_the_metadata_is_stored(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    """The longest log tail a runner sends, in non-ASCII text, is 1.2 MB of JSON:
+    more than werkzeug's default for one form field, stored all the same. (The
+    multipart body is built here: the test client would spool one this large to
+    a temporary file that it never closes.)"""
+    log = "ñ" * 200_000
+    metadata = json.dumps({"project": "proj", "commit": SHA, "branch": "main", "log": log})
+    boundary = "b0undary"
+    body = b"".join(
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n'.encode(),
+            metadata.encode(),
+            f"\r\n--{boundary}\r\n".encode(),
+            b'Content-Disposition: form-data; name="file"; filename="results.json"\r\n\r\n',
+            PYTEST_FILE.read_bytes(),
+            f"\r\n--{boundary}--\r\n".encode(),
+        )
+    )
+    response = client.post(
+        "/api/v1/runs",
+        data=body,
+        headers={"Authorization": f"Bearer {token}"},
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    run = db_session.get(Run, response.json["run"]["id"])
+    assert run is not None and run.log == log
