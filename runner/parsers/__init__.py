@@ -17,8 +17,11 @@ record has a direction, and within one run no two records share
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from runner.parsers import (
     asv,
@@ -77,8 +80,9 @@ def parse_bytes(
     `format` skips detection; it must be one of FORMATS. `filename` may help
     naming (a Criterion ``estimates.json`` path) and tie-breaking, never more.
     """
-    src = Source.from_bytes(data, filename)
-    return _parse_source(src, format)
+    with _schema_errors():
+        src = Source.from_bytes(data, filename)
+        return _parse_source(src, format)
 
 
 def parse_path(path: Path, *, format: str | None = None) -> ParseOutput:
@@ -92,17 +96,30 @@ def parse_path(path: Path, *, format: str | None = None) -> ParseOutput:
     path = Path(path)
     if format is not None and format not in FORMATS:
         raise _unknown_format(format)
-    if path.is_dir():
-        return _parse_directory(path, format)
+    with _schema_errors():
+        if path.is_dir():
+            return _parse_directory(path, format)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ParseError(f"cannot read {path}: {exc.strerror or exc}") from None
+        src = Source.from_bytes(data, str(path))
+        chosen = format or detect(src)
+        if chosen == asv.FORMAT and _is_asv_result(src):
+            return _output(asv.FORMAT, asv.parse_result_path(path))
+        return _parse_source(src, chosen)
+
+
+@contextmanager
+def _schema_errors() -> Iterator[None]:
+    """Every record a parser builds is checked by the wire schema; a violation a
+    parser did not word itself (a NUL in a commit field, say) is a ParseError too."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read {path}: {exc.strerror or exc}") from None
-    src = Source.from_bytes(data, str(path))
-    chosen = format or detect(src)
-    if chosen == asv.FORMAT and _is_asv_result(src):
-        return _output(asv.FORMAT, asv.parse_result_path(path))
-    return _parse_source(src, chosen)
+        yield
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ParseError(f"{exc.title}: {where}: {problem['msg']}") from None
 
 
 def _output(format: str, runs: list[ParsedRun]) -> ParseOutput:

@@ -170,3 +170,12 @@ def test_mutated_corpus_bytes_only_parse_or_raise_parse_error(data: bytes) -> No
 def test_random_bytes_detect_or_raise_parse_error(data: bytes) -> None:
     with contextlib.suppress(ParseError):
         detect_format(data)
+
+
+def test_a_nul_character_in_run_metadata_is_a_parse_error() -> None:
+    """NUL cannot be stored (PostgreSQL text): a file whose commit field holds one
+    is refused by the wire schema, and the parser reports it as a ParseError."""
+    doc = json.loads(corpus_bytes("pytest-benchmark/gab_pytest_several_units.json"))
+    doc["commit_info"] = {"id": "\x00abc1234"}
+    with pytest.raises(ParseError, match="NUL"):
+        parse_bytes(json.dumps(doc).encode())
