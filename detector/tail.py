@@ -80,10 +80,9 @@ class _Summary:
 
     far: splits ``k < far`` are bounded, ``k >= far`` (the end zone) exact.
     best: the best split below ``far``; lo, hi: the focus window ``[lo, hi]`` around it.
-    rest: largest base score below ``far`` outside the window; top: largest below ``far``.
     blocks: bounds on the scores below ``far`` with points pending (:class:`Blocks`).
     win_k, win_c: the window's splits (floats) and their base ``C_k``.
-    end_k, end_c: the same for the end zone ``[far, m0]``.
+    end_c: base ``C_k`` of the end zone ``[far, m0]``.
     side: sorted base values of ``[0, lo)`` (``side_is_prefix``) or of
     ``[lo, m0)``, whichever is shorter: ``S_lo`` by binary search.
     star_side, star_is_prefix: the same for ``best``.
@@ -101,12 +100,9 @@ class _Summary:
     best: int
     lo: int
     hi: int
-    rest: float
-    top: float
     blocks: Blocks
     win_k: FloatArray
     win_c: FloatArray
-    end_k: FloatArray
     end_c: FloatArray
     side: FloatArray
     side_is_prefix: bool
@@ -194,11 +190,6 @@ class Tail:
         """A tail materialised from scratch (one sort)."""
         rp, ordered = rank_prefix_sorted(xs)
         return cls(start, rp, ordered)
-
-    @property
-    def pending(self) -> int:
-        """Points appended since the base was materialised (and seen by this tail)."""
-        return len(self._pending)
 
     def current(self, xs: FloatArray) -> Tail:
         """This tail, or one rebuilt at ``len(xs)`` when too many points are pending."""
@@ -533,14 +524,11 @@ class Tail:
             self._quiet = _Quiet(tops, end_bounds(self.prefix, far, d), far, end_c)
             return
         lo, hi = max(d, kf - _FOCUS), min(far - 1, kf + _FOCUS)
-        left = float(body[: lo - d].max()) if lo > d else 0.0
-        right = float(body[hi + 1 - d :].max()) if hi < far - 1 else 0.0
         pos = float_positions(m0)
-        win_k, end_k = pos[lo : hi + 1], pos[far:]
+        win_k = pos[lo : hi + 1]
         prefix = self.prefix.prefix
         win_c = prefix[lo : hi + 1] - win_k * (m0 + 1.0)
-        end_c = prefix[far:] - end_k * (m0 + 1.0)
-        rest, top = max(left, right), float(body[kf - d])
+        end_c = prefix[far:] - pos[far:] * (m0 + 1.0)
         blocks = Blocks.of(body, lo, hi, d, m0)
         # values of the shorter side of lo and of kf, sorted
         places = self._sorted_places()
@@ -554,12 +542,9 @@ class Tail:
             kf,
             lo,
             hi,
-            rest,
-            top,
             blocks,
             win_k,
             win_c,
-            end_k,
             end_c,
             side,
             side_is_prefix,
