@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from web.config import Settings
 from web.demo_repo import DemoHistory, build
-from web.models import Alert
+from web.models import Alert, Job
 from web.stack import Stack, StackError, terminate_as_interrupt, wait_for_signal
 from web.up import add_stack_arguments, prepare, stack_settings
 
@@ -153,6 +153,14 @@ def _every(shas: tuple[str, ...], every: int) -> list[str]:
     return [sha for i, sha in enumerate(shas) if (len(shas) - 1 - i) % every == 0]
 
 
+def _describe(job: Job) -> str:
+    started = f"started {job.started_at:%H:%M:%S}" if job.started_at else "not started"
+    return (
+        f"#{job.id} {job.kind} {job.commit_sha[:8]} {job.state} attempts={job.attempts}"
+        f" created {job.created_at:%H:%M:%S} {started}"
+    )
+
+
 class _Watcher:
     """Reads progress from the database with a fresh session per look."""
 
@@ -182,6 +190,17 @@ class _Watcher:
         if failed:
             raise DemoError(f"{failed} benchmark job(s) failed; see `benchwarden jobs`")
         return sum(1 for s in states if s == "done"), len(self.jobs)
+
+    def job_states(self) -> str:
+        """Every job of the demo project, oldest first: where a slow or stuck
+        demo is waiting."""
+        from web.models import Project
+
+        with self.factory() as session:
+            jobs = session.scalars(
+                select(Job).join(Project).where(Project.name == PROJECT).order_by(Job.id)
+            ).all()
+            return "; ".join(_describe(job) for job in jobs)
 
     def flagged(self, *, regression: bool) -> bool:
         with self.factory() as session:
@@ -228,7 +247,9 @@ def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console) -> 
                     progress.update(task, completed=1)
                     break
                 if time.monotonic() > deadline:
-                    raise DemoError(f"timed out while waiting to {description}")
+                    raise DemoError(
+                        f"timed out while waiting to {description}; jobs: {watcher.job_states()}"
+                    )
                 time.sleep(1.0)
 
 

@@ -22,7 +22,7 @@ import requests
 from tests.support.servers import free_port
 from web.demo_repo import build
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1000)]
 
 
 def _children_of(pid: int) -> list[int]:
@@ -70,7 +70,9 @@ def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
     env = os.environ | {"BENCHWARDEN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120"}
     with log.open("wb") as out:
         demo = subprocess.Popen(
-            ["benchwarden", "demo", "--port", str(port)],
+            # more time than a newcomer's default 600 s: a busy CI machine makes the
+            # bisection's retries (doubled repeats) slow
+            ["benchwarden", "demo", "--port", str(port), "--timeout", "780"],
             cwd=tmp_path,
             env=env,
             stdout=out,
@@ -78,8 +80,8 @@ def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
         )
     workers: list[int] = []
     try:
-        # longer than the demo's own 600 s limit, so that its message is seen
-        alerts_url = _wait_for(log, rf"http://127\.0\.0\.1:{port}/p/demo/alerts", demo, 700, port)
+        # longer than the demo's own limit, so that its message (with the jobs) is seen
+        alerts_url = _wait_for(log, rf"http://127\.0\.0\.1:{port}/p/demo/alerts", demo, 840, port)
         workers = _children_of(demo.pid)
         assert len(workers) == 2, "a service worker and a runner worker"
         history = build(tmp_path / "data" / "demo" / "repo")  # the same repository, found again
