@@ -14,7 +14,14 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Direction = Literal["lower_is_better", "higher_is_better"]
 ResultStatus = Literal["ok", "failed", "skipped"]
@@ -43,13 +50,13 @@ def reject_nul(value: object) -> object:
     return value
 
 
-class _Text(BaseModel):
-    """Base of the wire records: no NUL character anywhere (see :func:`reject_nul`)."""
+def _no_nul(text: str) -> str:
+    reject_nul(text)
+    return text
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_nul(cls, value: object) -> object:
-        return reject_nul(value)
+
+# Text as stored: no NUL character (see reject_nul).
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class Stats(BaseModel):
@@ -74,7 +81,7 @@ class Stats(BaseModel):
         return value
 
 
-class ResultRecord(_Text):
+class ResultRecord(BaseModel):
     """One measure of one benchmark in one run.
 
     `value` is the representative value (mean for time measures unless the tool
@@ -84,17 +91,17 @@ class ResultRecord(_Text):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    suite: str = ""
-    name: str = Field(min_length=1, max_length=1000)
-    params: dict[str, str] = Field(default_factory=dict)
-    measure: str = Field(min_length=1, max_length=200)
-    unit: str = Field(max_length=50)
+    suite: Text = ""
+    name: Text = Field(min_length=1, max_length=1000)
+    params: dict[Text, Text] = Field(default_factory=dict)
+    measure: Text = Field(min_length=1, max_length=200)
+    unit: Text = Field(max_length=50)
     direction: Direction = "lower_is_better"
     value: float | None = None
     stats: Stats | None = None
     samples: list[float] | None = None
     status: ResultStatus = "ok"
-    error: str | None = None
+    error: Text | None = None
 
     @field_validator("value")
     @classmethod
@@ -111,30 +118,36 @@ class ResultRecord(_Text):
         return samples
 
 
-class MachineInfo(_Text):
+class MachineInfo(BaseModel):
     """The fingerprint of the machine a run was measured on."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    cpu_model: str | None = None
+    name: Text = Field(min_length=1, max_length=200)
+    cpu_model: Text | None = None
     cores: int | None = None
     memory_bytes: int | None = None
-    os: str | None = None
-    kernel: str | None = None
-    python: str | None = None
+    os: Text | None = None
+    kernel: Text | None = None
+    python: Text | None = None
     extra: dict[str, object] = Field(default_factory=dict)
 
+    @field_validator("extra")
+    @classmethod
+    def _no_nul_inside(cls, extra: dict[str, object]) -> dict[str, object]:
+        reject_nul(extra)
+        return extra
 
-class ParsedRun(_Text):
+
+class ParsedRun(BaseModel):
     """The results of one run as read from a file: one commit on one machine."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    commit: str | None = None
+    commit: Text | None = None
     machine: MachineInfo | None = None
-    started_at: str | None = None
-    environment: str | None = None
+    started_at: Text | None = None
+    environment: Text | None = None
     results: list[ResultRecord]
 
 
@@ -147,31 +160,31 @@ class ParseOutput(BaseModel):
     runs: list[ParsedRun]
 
 
-class RunPayload(_Text):
+class RunPayload(BaseModel):
     """Metadata a submitter sends with a result file to create a run."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    project: str = Field(min_length=1, max_length=200)
+    project: Text = Field(min_length=1, max_length=200)
     commit: CommitSha
-    branch: str | None = Field(default=None, max_length=255)
+    branch: Text | None = Field(default=None, max_length=255)
     parents: list[CommitSha] = Field(default_factory=list, max_length=64)
     commit_time: datetime | None = None
-    commit_author: str | None = Field(default=None, max_length=500)
-    commit_message: str | None = Field(default=None, max_length=20000)
+    commit_author: Text | None = Field(default=None, max_length=500)
+    commit_message: Text | None = Field(default=None, max_length=20000)
     machine: MachineInfo | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    ci_url: str | None = Field(default=None, max_length=2000)
+    ci_url: Text | None = Field(default=None, max_length=2000)
     pr_number: int | None = Field(default=None, ge=1)
-    idempotency_key: str | None = Field(default=None, max_length=200)
-    format: str | None = None
-    source_name: str | None = Field(default=None, max_length=500)
+    idempotency_key: Text | None = Field(default=None, max_length=200)
+    format: Text | None = None
+    source_name: Text | None = Field(default=None, max_length=500)
     # Sent by runner machines with the runs of a job: the suite log (tail), the job
     # it belongs to, and how the benchmark environment was built. All optional.
-    log: str | None = Field(default=None, max_length=200_000)
+    log: Text | None = Field(default=None, max_length=200_000)
     job_id: int | None = Field(default=None, ge=1)
-    environment: str | None = Field(default=None, max_length=500)
+    environment: Text | None = Field(default=None, max_length=500)
 
     @field_validator("parents")
     @classmethod

@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.api.ratelimit import FailedAuthLimiter
     from web.api.routes import create_blueprint
     from web.api.series_cache import SeriesPointsCache
+    from web.api.text_guard import reject_nul_characters
     from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["benchwarden.auth_limiter"] = FailedAuthLimiter()
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
+    app.before_request(reject_nul_characters)
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_webhooks_blueprint())
     register_views(app)

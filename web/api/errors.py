@@ -9,13 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, abort, jsonify, request
+from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
-
-from runner.schema import reject_nul
 
 MAX_ID = 2**63 - 1
 
@@ -65,41 +63,11 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def _is_api_request() -> bool:
+def is_api_request() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
 
 
-UPLOAD_PATH = "/api/v1/runs"
-
-
-def _has_nul(text: object) -> bool:
-    return isinstance(text, str) and "\x00" in text
-
-
-def reject_nul_characters() -> None:
-    """before_request: refuse a request with a NUL character in its path, query,
-    form fields or JSON body (400). PostgreSQL stores no NUL in text or JSON, so
-    it would otherwise fail halfway through a write. An uploaded result file
-    (the body of ``UPLOAD_PATH``) is not parsed here: its records and metadata
-    are checked when parsed (:func:`runner.schema.reject_nul`)."""
-    fields = list(request.args.items(multi=True))
-    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        fields += request.form.items(multi=True)
-    found = _has_nul(request.path) or any(_has_nul(k) or _has_nul(v) for k, v in fields)
-    if not found and request.is_json and request.path != UPLOAD_PATH:
-        try:
-            reject_nul(request.get_json(silent=True))
-        except ValueError:
-            found = True
-    if not found:
-        return
-    if _is_api_request():
-        raise ApiError(400, "nul_character", "text must not contain NUL characters")
-    abort(400, "text must not contain NUL characters")
-
-
 def register_error_handlers(app: Flask) -> None:
-    app.before_request(reject_nul_characters)
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -109,7 +77,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:
-        if not _is_api_request():
+        if not is_api_request():
             return exc
         status = exc.code or 500
         code = {
