@@ -1,4 +1,4 @@
-"""Accuracy harness: ``python -m detector.evaluate [--peers auto|none|LIST] [--count N]``.
+"""Accuracy harness: ``python -m detector.evaluate [--peers LIST] [--count N] [--ceiling]``.
 
 Scores the detector with default thresholds on the TCPD series in
 ``../shared/datasets/tcpd/`` (beside the repository root) and on generated
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.changepoint import detect_change_points
+from detector.evaluate_ceiling import describe, tuning_ceiling
 from detector.evaluate_report import Scores, score_synthetic, score_tcpd, table
 from detector.synthetic import suite
 
@@ -119,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=300, help="synthetic series")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also score a grid of thresholds on TCPD: best single setting and per-series oracle",
+    )
     args = parser.parse_args(argv)
     if not TCPD.is_dir():
         parser.error(f"TCPD data not found at {TCPD}")
@@ -133,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             methods[name] = found
     print(table(evaluate(methods, args.count, args.seed)))
+    if args.ceiling:
+        print(describe(tuning_ceiling(load_tcpd())))
     return 0
 
 

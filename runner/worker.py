@@ -19,7 +19,7 @@ from typing import Any
 
 from celery import Celery
 
-from runner.config import RunnerSettings, RunnerSettingsError
+from runner.config import RunnerSettings, RunnerSettingsError, sqlite_broker_options
 from runner.job import RunnerContext, run_job
 from runner.preflight import POLICIES
 
@@ -76,9 +76,9 @@ def worker_config(
     return WorkerConfig(settings, context, timeout, restore)
 
 
-def _transport_options(config: WorkerConfig) -> dict[str, float]:
+def _transport_options(config: WorkerConfig) -> dict[str, object]:
     if not config.settings.broker_url.startswith("redis"):
-        return {}
+        return sqlite_broker_options(config.settings.broker_url)
     return {
         "visibility_timeout": config.visibility_timeout,
         "unacked_restore_interval": config.restore_interval,
@@ -102,7 +102,7 @@ def make_runner_celery(config: WorkerConfig) -> Celery:
         broker_connection_retry_on_startup=True,
         # Redis: jobs of a lost worker return to the queue once unacknowledged for
         # visibility_timeout, checked every restore_interval (kombu's default is ~100 s).
-        # The SQLAlchemy transport would pass these to create_engine(): Redis only.
+        # The SQLAlchemy transport passes its options to create_engine(): a lock wait.
         broker_transport_options=_transport_options(config),
     )
     context = config.context

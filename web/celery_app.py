@@ -16,6 +16,7 @@ from typing import Any
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from runner.config import sqlite_broker_options
 from web.config import Settings
 from web.db import enqueue_after_commit, session_scope
 
@@ -56,7 +57,7 @@ class Dispatcher:
         def _send() -> None:
             try:
                 self.send(name, *args, queue=queue)
-            except Exception:  # the data is committed; a sweep can resend
+            except Exception:  # the data is committed; logged so a stalled job can be traced
                 log.exception("could not send task %s%r", name, args)
 
         enqueue_after_commit(session, _send)
@@ -88,9 +89,11 @@ def make_celery(settings: Settings, factory: sessionmaker[Session] | None = None
         broker_connection_retry_on_startup=True,
         task_always_eager=settings.eager_tasks,
         task_eager_propagates=True,
-        # kombu's SQLAlchemy transport passes its options to create_engine(); Redis only.
+        # kombu's SQLAlchemy transport passes its options to create_engine(): a lock wait.
         broker_transport_options=(
-            {"visibility_timeout": 3600} if settings.broker_url.startswith("redis") else {}
+            {"visibility_timeout": 3600}
+            if settings.broker_url.startswith("redis")
+            else sqlite_broker_options(settings.broker_url)
         ),
     )
     if factory is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from web.config import Settings
@@ -101,10 +101,12 @@ def run_demo(
     engine = make_engine(stack.settings.database_url)
     factory = make_sessionmaker(engine)
     try:
+        with factory() as session:
+            older_than = session.scalar(select(func.max(Job.id))) or 0
         job_ids = _schedule(factory, Dispatcher(make_celery(stack.settings, factory)),
                             history, project_settings, args.every)  # fmt: skip
-        watcher = _Watcher(factory, history, job_ids)
-        _wait_with_progress(watcher, args.timeout, console)
+        watcher = _Watcher(factory, history, job_ids, older_than)
+        _wait_with_progress(watcher, args.timeout, console, stack.settings.data_dir / "logs")
         preview = _write_preview(factory, stack.settings, history, watcher.culprit())
         return DemoOutcome(
             watcher.flagged(regression=True), watcher.flagged(regression=False),
@@ -164,10 +166,17 @@ def _describe(job: Job) -> str:
 class _Watcher:
     """Reads progress from the database with a fresh session per look."""
 
-    def __init__(self, factory: sessionmaker[Session], history: DemoHistory, jobs: list[int]):
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        history: DemoHistory,
+        jobs: list[int],
+        older_than: int = 0,
+    ):
         self.factory = factory
         self.history = history
         self.jobs = jobs
+        self.older_than = older_than  # jobs up to this id are from an earlier demo
 
     def _alerts(self, session: Session) -> list[tuple[Alert, str]]:
         from web.models import Benchmark, Commit, Series
@@ -186,10 +195,22 @@ class _Watcher:
 
         with self.factory() as session:
             states = list(session.scalars(select(Job.state).where(Job.id.in_(self.jobs))))
-        failed = sum(1 for s in states if s == "failed")
-        if failed:
-            raise DemoError(f"{failed} benchmark job(s) failed; see `benchwarden jobs`")
         return sum(1 for s in states if s == "done"), len(self.jobs)
+
+    def raise_if_failed(self) -> None:
+        """Any failed job of the demo project (a run, a confirmation, a bisection
+        or one of its steps) ends the demo now: nothing would come of waiting."""
+        from web.models import Project
+
+        with self.factory() as session:
+            failed = session.scalars(
+                select(Job)
+                .join(Project)
+                .where(Project.name == PROJECT, Job.state == "failed", Job.id > self.older_than)
+            ).all()
+            if failed:
+                detail = "; ".join(f"{_describe(j)}: {j.error or 'no detail'}" for j in failed)
+                raise DemoError(f"{len(failed)} job(s) failed: {detail}")
 
     def job_states(self) -> str:
         """Every job of the demo project, oldest first: where a slow or stuck
@@ -227,7 +248,7 @@ class _Watcher:
             return commit.sha if commit else None
 
 
-def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console) -> None:
+def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console, logs: Path) -> None:
     columns = (TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[note]}"),
                TimeElapsedColumn())  # fmt: skip
     steps: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
@@ -241,6 +262,7 @@ def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console) -> 
         for description, step in steps:
             task = progress.add_task(description, total=1, note="")
             while True:
+                watcher.raise_if_failed()
                 finished, note = step()
                 progress.update(task, note=note)
                 if finished:
@@ -249,8 +271,20 @@ def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console) -> 
                 if time.monotonic() > deadline:
                     raise DemoError(
                         f"timed out while waiting to {description}; jobs: {watcher.job_states()}"
+                        f"{_log_errors(logs)}"
                     )
                 time.sleep(1.0)
+
+
+def _log_errors(logs: Path, limit: int = 20) -> str:
+    """The workers' last error lines, for a demo that timed out."""
+    lines = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted(logs.glob("*.log"))
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if "ERROR" in line or "CRITICAL" in line or line.startswith("Traceback")
+    ]
+    return ("; worker errors: " + " | ".join(lines[-limit:])) if lines else ""
 
 
 def _jobs_step(watcher: _Watcher) -> tuple[bool, str]:

@@ -1,0 +1,49 @@
+"""The demo ends at once, naming the job, when one of its jobs fails; failures
+left by an earlier demo in the same data directory do not count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from web.demo import PROJECT, DemoError, _log_errors, _Watcher
+from web.demo_repo import DemoHistory
+from web.models import Job
+from web.services.projects import create_project
+
+
+def _job(session: Session, project_id: int, state: str, error: str | None = None) -> Job:
+    job = Job(project_id=project_id, kind="bisect", commit_sha="a" * 40, machine="local",
+              state=state, attempts=1, error=error)  # fmt: skip
+    session.add(job)
+    session.flush()
+    return job
+
+
+def test_a_failed_job_of_this_demo_ends_it(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with session_factory() as session, session.begin():
+        project = create_project(session, PROJECT)
+        old = _job(session, project.id, "failed", "from an earlier demo")
+        _job(session, project.id, "running")
+    history = DemoHistory(tmp_path, (), 0, 0)
+    watcher = _Watcher(session_factory, history, [], older_than=old.id)
+    watcher.raise_if_failed()  # the earlier demo's failure is not this one's
+    with session_factory() as session, session.begin():
+        step = _job(session, project.id, "failed", "suite demo timed out after 300s")
+    with pytest.raises(DemoError, match=rf"#{step.id} bisect .* suite demo timed out"):
+        watcher.raise_if_failed()
+
+
+def test_a_timeout_message_carries_the_workers_errors(tmp_path: Path) -> None:
+    (tmp_path / "service-worker.log").write_text(
+        "[12:00: INFO/MainProcess] ready\n[12:01: ERROR/MainProcess] could not send task x\n"
+    )
+    (tmp_path / "runner.log").write_text("[12:00: INFO/MainProcess] ready\n")
+    text = _log_errors(tmp_path)
+    assert "service-worker.log: [12:01: ERROR/MainProcess] could not send task x" in text
+    assert "ready" not in text
+    assert _log_errors(tmp_path / "missing") == ""
