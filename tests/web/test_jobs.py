@@ -17,7 +17,7 @@ from runner.schema import ParsedRun, ResultRecord, RunPayload
 from tests.factories import make_project, make_token
 from tests.integration.gitrepo import Repo
 from web.models import Alert, AlertSummary, Commit, Job, Project, Series
-from web.services.bisect import finish_step, start_bisection
+from web.services.bisect import DEFAULT_BISECT_REPEATS, finish_step, start_bisection
 from web.services.confirm import confirm_alerts, finish_confirmation
 from web.services.ingest import ingest_run
 from web.services.jobs import (
@@ -192,6 +192,56 @@ def test_bisection_names_the_planted_commit_in_at_most_six_steps(
     assert culprit is not None and culprit.sha == repo.shas[planted]
     assert controller.spec["culprit"] == repo.shas[planted]
     assert controller.spec["steps"] <= 6
+
+
+class NoisyFirstRunner(PlantedRunner):
+    """The first bisection step meets a disturbed machine (40% noise), so its
+    comparisons cannot tell; every later measurement is clean."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.disturbed = True
+
+    def run(self, spec: dict[str, Any]) -> dict[str, int]:
+        if not self.disturbed or spec["job_id"] == 0:
+            return super().run(spec)
+        self.disturbed = False
+        run_ids = {}
+        for sha in spec["commits"]:
+            index = self.repo.shas.index(sha)
+            samples = list(self.rng.normal(1.0, 0.4, spec["repeats"]).clip(0.1))
+            parent = self.repo.shas[index - 1] if index else None
+            run_ids[sha] = _ingest(self.session, self.project, sha, parent, samples,
+                                   f"job-{spec['job_id']}-{sha}")  # fmt: skip
+        return run_ids
+
+
+def test_an_inconclusive_step_doubles_its_repeats_and_only_its_own(
+    db_session: Session, project: Project, repo: Repo, tmp_path: Path
+) -> None:
+    planted = 19
+    runner = NoisyFirstRunner(db_session, project, repo, planted)
+    for i in (0, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    alert = _alert(db_session, project, repo.shas[0], repo.shas[31])
+    sender = FakeDispatcher()
+    controller = start_bisection(db_session, sender, [alert.id], History(tmp_path))
+    assert controller is not None
+    repeats = []
+    for _ in range(12):
+        (sent,) = sender.take(RUN_TASK)
+        repeats.append(sent[0]["repeats"])
+        step = db_session.get(Job, sent[0]["job_id"])
+        assert step is not None
+        record_state(db_session, sender, step, "done", run_ids=runner.run(sent[0]))
+        finish_step(db_session, sender, step)
+        if controller.state == "done":
+            break
+    culprit = db_session.get(Commit, alert.culprit_commit_id)
+    assert culprit is not None and culprit.sha == repo.shas[planted]
+    # the disturbed first step, its retry at twice the repeats, then the base again
+    assert repeats[:2] == [DEFAULT_BISECT_REPEATS, 2 * DEFAULT_BISECT_REPEATS]
+    assert set(repeats[2:]) == {DEFAULT_BISECT_REPEATS}
 
 
 @pytest.mark.parametrize(("planted", "expected"), [(31, "confirmed"), (99, "not_reproduced")])

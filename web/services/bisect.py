@@ -5,8 +5,9 @@ first parents; each step measures the midpoint on the alert's machine and
 compares it with both ends using the detector's two-sample test (Mann–Whitney
 on per-process samples). The first step measures the ends too, interleaved
 with the midpoint (A M B A M B ...); later steps reuse the samples gathered so
-far. An inconclusive step is measured again with twice the repeats, as
-Pinpoint does, before falling back to the side with the larger change.
+far. An inconclusive step is measured again with twice the repeats (then four
+times), as Pinpoint does, before falling back to the side with the larger
+change; the step after it starts from the base repeats again.
 """
 
 from __future__ import annotations
@@ -113,9 +114,13 @@ def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
     elif right.verdict == Verdict.REGRESSION:
         lo = mid
     elif spec["retries"] < MAX_RETRIES:
-        # Inconclusive: measure the same three commits again with twice the repeats.
-        controller.spec = {**spec, "retries": spec["retries"] + 1, "repeats": spec["repeats"] * 2}
-        _step(session, dispatcher, controller, [lo, mid, hi], spec_of(controller)["repeats"])
+        # Inconclusive: measure the same three commits again, with twice the
+        # repeats of the last try. Only this comparison gets them: the next
+        # step starts from the base repeats again (they used to stay doubled,
+        # so each inconclusive step made every later one dearer).
+        retries = spec["retries"] + 1
+        controller.spec = {**spec, "retries": retries}
+        _step(session, dispatcher, controller, [lo, mid, hi], spec["repeats"] * 2**retries)
         return controller
     else:
         worse_left = (left.rel_change if lib else -left.rel_change) >= (
