@@ -156,15 +156,19 @@ class PlantedRunner:
         self.rng = np.random.default_rng(7)
 
     def run(self, spec: dict[str, Any]) -> dict[str, int]:
-        run_ids = {}
+        run_ids, sigma = {}, self.noise(spec)
         for sha in spec["commits"]:
             index = self.repo.shas.index(sha)
             level = 1.1 if index >= self.planted else 1.0
-            samples = list(self.rng.normal(level, 0.02, spec.get("repeats") or 5))
+            samples = self.rng.normal(level, sigma, spec.get("repeats") or 5)
+            samples = list(samples.clip(0.1))  # a time, however disturbed the machine
             parent = self.repo.shas[index - 1] if index else None
             key = f"job-{spec['job_id']}-{sha}"
             run_ids[sha] = _ingest(self.session, self.project, sha, parent, samples, key)
         return run_ids
+
+    def noise(self, spec: dict[str, Any]) -> float:
+        return 0.02
 
 
 def test_bisection_names_the_planted_commit_in_at_most_six_steps(
@@ -202,18 +206,11 @@ class NoisyFirstRunner(PlantedRunner):
         super().__init__(*args)
         self.disturbed = True
 
-    def run(self, spec: dict[str, Any]) -> dict[str, int]:
-        if not self.disturbed or spec["job_id"] == 0:
-            return super().run(spec)
+    def noise(self, spec: dict[str, Any]) -> float:
+        if spec["job_id"] == 0 or not self.disturbed:
+            return super().noise(spec)
         self.disturbed = False
-        run_ids = {}
-        for sha in spec["commits"]:
-            index = self.repo.shas.index(sha)
-            samples = list(self.rng.normal(1.0, 0.4, spec["repeats"]).clip(0.1))
-            parent = self.repo.shas[index - 1] if index else None
-            run_ids[sha] = _ingest(self.session, self.project, sha, parent, samples,
-                                   f"job-{spec['job_id']}-{sha}")  # fmt: skip
-        return run_ids
+        return 0.4
 
 
 def test_an_inconclusive_step_doubles_its_repeats_and_only_its_own(
