@@ -171,30 +171,42 @@ class PlantedRunner:
         return 0.02
 
 
+def _bisect(
+    session: Session, runner: PlantedRunner, repo: Repo, tmp_path: Path
+) -> tuple[Job, list[int]]:
+    """Bisect commits 0..31 with ``runner`` playing the runner, check that the
+    alert blames the planted commit; the controller and the repeats each step
+    asked for."""
+    for i in (0, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    alert = _alert(session, runner.project, repo.shas[0], repo.shas[31])
+    sender = FakeDispatcher()
+    controller = start_bisection(session, sender, [alert.id], History(tmp_path))
+    assert controller is not None
+    repeats = []
+    for _ in range(12):
+        (sent,) = sender.take(RUN_TASK)
+        repeats.append(sent[0]["repeats"])
+        step = session.get(Job, sent[0]["job_id"])
+        assert step is not None and step.parent_job_id == controller.id
+        record_state(session, sender, step, "running")
+        record_state(session, sender, step, "done", run_ids=runner.run(sent[0]))
+        assert sender.take(FINISHED_TASK) == [(step.id,)]
+        finish_step(session, sender, step)
+        if controller.state == "done":
+            break
+    culprit = session.get(Commit, alert.culprit_commit_id)
+    assert culprit is not None and culprit.sha == repo.shas[runner.planted]
+    return controller, repeats
+
+
 def test_bisection_names_the_planted_commit_in_at_most_six_steps(
     db_session: Session, project: Project, repo: Repo, tmp_path: Path
 ) -> None:
-    planted = 19
-    runner = PlantedRunner(db_session, project, repo, planted)
-    for i in (0, 31):
-        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
-    alert = _alert(db_session, project, repo.shas[0], repo.shas[31])
-    sender = FakeDispatcher()
-    controller = start_bisection(db_session, sender, [alert.id], History(tmp_path))
-    assert controller is not None
-    for _ in range(12):
-        (sent,) = sender.take(RUN_TASK)
-        step = db_session.get(Job, sent[0]["job_id"])
-        assert step is not None and step.parent_job_id == controller.id
-        record_state(db_session, sender, step, "running")
-        record_state(db_session, sender, step, "done", run_ids=runner.run(sent[0]))
-        assert sender.take(FINISHED_TASK) == [(step.id,)]
-        finish_step(db_session, sender, step)
-        if controller.state == "done":
-            break
-    culprit = db_session.get(Commit, alert.culprit_commit_id)
-    assert culprit is not None and culprit.sha == repo.shas[planted]
-    assert controller.spec["culprit"] == repo.shas[planted]
+    controller, _ = _bisect(
+        db_session, PlantedRunner(db_session, project, repo, 19), repo, tmp_path
+    )
+    assert controller.spec["culprit"] == repo.shas[19]
     assert controller.spec["steps"] <= 6
 
 
@@ -216,26 +228,9 @@ class NoisyFirstRunner(PlantedRunner):
 def test_an_inconclusive_step_doubles_its_repeats_and_only_its_own(
     db_session: Session, project: Project, repo: Repo, tmp_path: Path
 ) -> None:
-    planted = 19
-    runner = NoisyFirstRunner(db_session, project, repo, planted)
-    for i in (0, 31):
-        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
-    alert = _alert(db_session, project, repo.shas[0], repo.shas[31])
-    sender = FakeDispatcher()
-    controller = start_bisection(db_session, sender, [alert.id], History(tmp_path))
-    assert controller is not None
-    repeats = []
-    for _ in range(12):
-        (sent,) = sender.take(RUN_TASK)
-        repeats.append(sent[0]["repeats"])
-        step = db_session.get(Job, sent[0]["job_id"])
-        assert step is not None
-        record_state(db_session, sender, step, "done", run_ids=runner.run(sent[0]))
-        finish_step(db_session, sender, step)
-        if controller.state == "done":
-            break
-    culprit = db_session.get(Commit, alert.culprit_commit_id)
-    assert culprit is not None and culprit.sha == repo.shas[planted]
+    runner = NoisyFirstRunner(db_session, project, repo, 19)
+    controller, repeats = _bisect(db_session, runner, repo, tmp_path)
+    assert controller.state == "done"
     # the disturbed first step, its retry at twice the repeats, then the base again
     assert repeats[:2] == [DEFAULT_BISECT_REPEATS, 2 * DEFAULT_BISECT_REPEATS]
     assert set(repeats[2:]) == {DEFAULT_BISECT_REPEATS}
