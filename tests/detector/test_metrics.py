@@ -77,7 +77,7 @@ def test_tuning_ceiling_orders_default_global_and_oracle() -> None:
     step = np.r_[rng.normal(0, 1, 40), rng.normal(2.5, 1, 40)]  # a real 2.5σ step at 40
     quiet = rng.normal(0, 1, 80)  # no change; a loose setting may cut it
     data = [("step", [list(step)], {"a": [40]}), ("quiet", [list(quiet)], {"a": []})]
-    grid = [Thresholds(alpha=0.5, min_segment=2, min_effect_sigma=0.0), Thresholds(alpha=1e-9)]
+    grid = [Thresholds(alpha=0.5, min_segment=3, min_effect_sigma=0.0), Thresholds(alpha=1e-9)]
     ceiling = tuning_ceiling(data, grid)
     assert ceiling.settings == 2
     assert ceiling.oracle_f1 >= ceiling.best_global_f1
@@ -86,3 +86,9 @@ def test_tuning_ceiling_orders_default_global_and_oracle() -> None:
     strict = tuning_ceiling(data, [Thresholds(alpha=1e-9)])
     assert strict.best_global_f1 == strict.oracle_f1  # one setting: nothing to choose per series
     assert ceiling.oracle_f1 >= strict.oracle_f1
+    # the oracle is the mean over series of each series' best setting
+    per_series = [max(tuning_ceiling([item], [th]).best_global_f1 for th in grid) for item in data]
+    assert ceiling.oracle_f1 == pytest.approx(float(np.mean(per_series)))
+    # the loose setting finds the step exactly (and cuts the quiet series), the
+    # strict one keeps the quiet series clean (and misses the step)
+    assert ceiling.oracle_f1 == 1.0 > ceiling.best_global_f1
