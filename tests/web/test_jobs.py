@@ -18,7 +18,7 @@ from tests.factories import make_project, make_token
 from tests.integration.gitrepo import Repo
 from web.models import Alert, AlertSummary, Commit, Job, Project, Series
 from web.services.bisect import DEFAULT_BISECT_REPEATS, finish_step, start_bisection
-from web.services.confirm import confirm_alerts, finish_confirmation
+from web.services.confirm import DEFAULT_CONFIRM_REPEATS, confirm_alerts, finish_confirmation
 from web.services.ingest import ingest_run
 from web.services.jobs import (
     FINISHED_TASK,
@@ -211,17 +211,17 @@ def test_bisection_names_the_planted_commit_in_at_most_six_steps(
 
 
 class NoisyFirstRunner(PlantedRunner):
-    """The first bisection step meets a disturbed machine (40% noise), so its
-    comparisons cannot tell; every later measurement is clean."""
+    """The first ``disturbed`` jobs meet a disturbed machine (40% noise), so
+    their comparisons cannot tell; every later measurement is clean."""
 
-    def __init__(self, *args: Any) -> None:
+    def __init__(self, *args: Any, disturbed: int = 1) -> None:
         super().__init__(*args)
-        self.disturbed = True
+        self.disturbed = disturbed
 
     def noise(self, spec: dict[str, Any]) -> float:
         if spec["job_id"] == 0 or not self.disturbed:
             return super().noise(spec)
-        self.disturbed = False
+        self.disturbed -= 1
         return 0.4
 
 
@@ -236,6 +236,30 @@ def test_an_inconclusive_step_doubles_its_repeats_and_only_its_own(
     assert set(repeats[2:]) == {DEFAULT_BISECT_REPEATS}
 
 
+def _drive_confirmation(
+    session: Session, sender: FakeDispatcher, runner: PlantedRunner, repo: Repo,
+    tmp_path: Path, alert: Alert,
+) -> tuple[list[int], dict[int, str]]:  # fmt: skip
+    """Run every confirmation job sent (commits 30 and 31) until one decides;
+    the repeats each asked for and the decision."""
+    repeats: list[int] = []
+    decided: dict[int, str] = {}
+    while sent := sender.take(RUN_TASK):
+        ((spec,),) = sent
+        assert (spec["kind"], spec["commits"], spec["benchmarks"]) == (
+            "confirm", [repo.shas[30], repo.shas[31]], ["bench"],
+        )  # fmt: skip
+        repeats.append(spec["repeats"])
+        job = session.get(Job, spec["job_id"])
+        assert job is not None
+        record_state(session, sender, job, "done", run_ids=runner.run(spec))
+        decided = finish_confirmation(session, sender, job, History(tmp_path))
+        if not decided:  # not judged yet: an inconclusive comparison is run again
+            assert alert.confirmation == "candidate"
+            assert job.spec["confirmation"][str(alert.id)]["verdict"] == "inconclusive"
+    return repeats, decided
+
+
 @pytest.mark.parametrize(("planted", "expected"), [(31, "confirmed"), (99, "not_reproduced")])
 def test_confirmation_reruns_the_first_changed_commit_and_its_parent(
     db_session: Session, project: Project, repo: Repo, tmp_path: Path, planted: int, expected: str
@@ -246,17 +270,32 @@ def test_confirmation_reruns_the_first_changed_commit_and_its_parent(
     alert = _alert(db_session, project, repo.shas[30], repo.shas[31])
     sender = FakeDispatcher()
     (job,) = confirm_alerts(db_session, sender, [alert.id])
-    (sent,) = sender.take(RUN_TASK)
-    assert (job.kind, sent[0]["commits"], sent[0]["benchmarks"]) == (
-        "confirm", [repo.shas[30], repo.shas[31]], ["bench"],
-    )  # fmt: skip
+    assert job.kind == "confirm"
     assert confirm_alerts(db_session, sender, [alert.id]) == []  # never twice
-    record_state(db_session, sender, job, "done", run_ids=runner.run(sent[0]))
-    finish_confirmation(db_session, sender, job, History(tmp_path))
-    assert alert.confirmation == expected
+    _, decided = _drive_confirmation(db_session, sender, runner, repo, tmp_path, alert)
+    assert decided == {alert.id: expected} and alert.confirmation == expected
     # Adjacent commits need no bisection: the first changed commit is the culprit.
     assert (alert.culprit_commit_id is not None) == (expected == "confirmed")
     assert db_session.get(Alert, alert.id) is not None
+
+
+@pytest.mark.parametrize("disturbed", [1, 3])
+def test_an_inconclusive_confirmation_runs_again_with_twice_the_repeats(
+    db_session: Session, project: Project, repo: Repo, tmp_path: Path, disturbed: int
+) -> None:
+    runner = NoisyFirstRunner(db_session, project, repo, 31, disturbed=disturbed)
+    for i in (30, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    alert = _alert(db_session, project, repo.shas[30], repo.shas[31])
+    sender = FakeDispatcher()
+    confirm_alerts(db_session, sender, [alert.id])
+    repeats, decided = _drive_confirmation(db_session, sender, runner, repo, tmp_path, alert)
+    base = DEFAULT_CONFIRM_REPEATS
+    if disturbed == 1:  # the re-run on a calm machine confirms the planted 10%
+        assert repeats == [base, 2 * base] and decided == {alert.id: "confirmed"}
+    else:  # judged after the second re-run, whatever it shows
+        assert repeats == [base, 2 * base, 4 * base] and decided == {alert.id: alert.confirmation}
+        assert alert.confirmation in ("confirmed", "not_reproduced")
 
 
 def test_a_finished_job_refuses_to_run_again(

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from detector import Verdict, compare
 from web.models import Alert, Commit, Job, Project
 from web.models.base import utcnow
-from web.services.confirm import run_samples, series_context
+from web.services.confirm import MAX_INCONCLUSIVE_RETRIES, run_samples, series_context
 from web.services.jobs import Sender, create_job, spec_of
 from web.services.repo import History
 
 DEFAULT_BISECT_REPEATS = 10
-MAX_RETRIES = 2
 
 
 def start_bisection(
@@ -113,7 +112,7 @@ def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
         hi = mid
     elif right.verdict == Verdict.REGRESSION:
         lo = mid
-    elif spec["retries"] < MAX_RETRIES:
+    elif spec["retries"] < MAX_INCONCLUSIVE_RETRIES:
         # Inconclusive: measure the same three commits again, with twice the
         # repeats of the last try. Only this comparison gets them: the next
         # step starts from the base repeats again (they used to stay doubled,

@@ -5,7 +5,10 @@ again on the first changed commit and its parent, interleaved on the same
 machine (as an A/B job), and the two samples are compared with the detector's
 two-sample test. A regression that does not reproduce is marked
 ``not_reproduced`` and kept, never deleted, so its history stays explainable.
-Confirmed alerts whose range holds untested commits go on to bisection.
+An inconclusive comparison (too few samples for the machine's noise) is not a
+verdict: it is run again with twice the repeats, then four times, as bisection
+does, and only then judged. Confirmed alerts whose range holds untested
+commits go on to bisection.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from web.services.jobs import Sender, create_job, spec_of
 from web.services.repo import History
 
 DEFAULT_CONFIRM_REPEATS = 5
+MAX_INCONCLUSIVE_RETRIES = 2  # re-runs of an inconclusive comparison, at 2x then 4x repeats
 
 
 def series_context(session: Session, alert: Alert) -> tuple[Series, Benchmark, Measure, str, str]:
@@ -82,7 +86,9 @@ def _has_job(session: Session, alert: Alert) -> bool:
     return session.scalar(select(Job.id).where(Job.alert_id == alert.id).limit(1)) is not None
 
 
-def _confirm_job(session: Session, dispatcher: Sender, machine: str, alerts: list[Alert]) -> Job:
+def _confirm_job(
+    session: Session, dispatcher: Sender, machine: str, alerts: list[Alert], retries: int = 0
+) -> Job:
     first = session.get(Commit, alerts[0].first_commit_id)
     assert first is not None
     project = session.get(Project, first.project_id)
@@ -100,7 +106,7 @@ def _confirm_job(session: Session, dispatcher: Sender, machine: str, alerts: lis
         session, dispatcher, project, machine=machine, kind="confirm",
         commits=[parent, first.sha], branch=series_context(session, alerts[0])[4],
         alert_id=alerts[0].id, alert_ids=[a.id for a in alerts], benchmarks=names,
-        repeats=repeats,
+        repeats=repeats * 2**retries, retries=retries,
     )  # fmt: skip
 
 
@@ -117,7 +123,9 @@ def finish_confirmation(
         return {}
     run_ids = dict(spec_of(job).get("run_ids") or {})
     base_run, cand_run = run_ids.get(str(job.baseline_sha)), run_ids.get(job.commit_sha)
+    retries = int(spec_of(job).get("retries") or 0)
     decided: dict[int, str] = {}
+    again: list[Alert] = []
     verdicts: dict[str, object] = {}
     for alert_id in spec_of(job).get("alert_ids") or [job.alert_id]:
         alert = session.get(Alert, alert_id)
@@ -129,13 +137,18 @@ def finish_confirmation(
         if not base or not cand:
             continue
         result = compare(base, cand, lower_is_better=measure.direction != "higher_is_better")
+        verdicts[str(alert.id)] = {"verdict": str(result.verdict), "rel_change": result.rel_change,
+                                   "pvalue": result.pvalue}  # fmt: skip
+        if result.verdict == Verdict.INCONCLUSIVE and retries < MAX_INCONCLUSIVE_RETRIES:
+            again.append(alert)  # stays a candidate until the re-run decides
+            continue
         reproduced = result.verdict == Verdict.REGRESSION
         alert.confirmation = "confirmed" if reproduced else "not_reproduced"
         alert.updated_at = utcnow()
         decided[alert.id] = alert.confirmation
-        verdicts[str(alert.id)] = {"verdict": str(result.verdict), "rel_change": result.rel_change,
-                                   "pvalue": result.pvalue}  # fmt: skip
     job.spec = {**spec_of(job), "confirmation": verdicts}
+    if again:
+        _confirm_job(session, dispatcher, job.machine, again, retries + 1)
     confirmed = [a for a, state in decided.items() if state == "confirmed"]
     if confirmed:
         from web.services.bisect import start_bisection
