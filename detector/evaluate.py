@@ -3,7 +3,8 @@
 Scores the detector with default thresholds on the TCPD series in
 ``../shared/datasets/tcpd/`` (beside the repository root) and on generated
 benchmark-like series (:mod:`detector.synthetic`), next to a "no change points"
-baseline and, where available, peers run in their own environments by
+baseline, TCPDBench's binseg-default (:mod:`detector.evaluate_binseg`) and,
+where available, peers run in their own environments by
 ``bench_suites/peers/run_peer.py``: Otava, MongoDB's e_divisive and ruptures'
 Binseg and PELT. This is the only detector module that does I/O.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.changepoint import detect_change_points
+from detector.evaluate_binseg import binseg_detector
 from detector.evaluate_ceiling import describe, tuning_ceiling
 from detector.evaluate_report import Scores, score_synthetic, score_tcpd, table
 from detector.synthetic import suite
@@ -128,7 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not TCPD.is_dir():
         parser.error(f"TCPD data not found at {TCPD}")
-    methods: dict[str, Detector] = {"benchwarden": ours, "no change points": nothing}
+    methods: dict[str, Detector] = {
+        "benchwarden": ours,
+        "binseg-default (TCPDBench)": binseg_detector,
+        "no change points": nothing,
+    }
     wanted = (
         () if args.peers == "none" else PEERS if args.peers == "auto" else args.peers.split(",")
     )
