@@ -118,14 +118,24 @@ def _row_query(project_id: int, filters: Filters) -> Select:  # type: ignore[typ
     return query
 
 
+def count_rows(session: Session, project_id: int, filters: Filters) -> int:
+    """How many rows :func:`benchmark_rows` has in all for ``filters``, across pages."""
+    matching = _row_query(project_id, filters).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
+
+
 def benchmark_rows(
-    session: Session, project_id: int, filters: Filters, *, limit: int = 2500
+    session: Session, project_id: int, filters: Filters, *, limit: int = 2500, offset: int = 0
 ) -> list[BenchmarkRow]:
-    """Series of live (not merged-away) benchmarks matching ``filters``, with sparklines."""
+    """Series of live (not merged-away) benchmarks matching ``filters``, with sparklines.
+
+    Ordered by suite, title and series id, a total order, so pages neither
+    repeat nor skip rows.
+    """
     query = _row_query(project_id, filters).order_by(
         Benchmark.suite, func.coalesce(Benchmark.display_name, Benchmark.name), Series.id
     )
-    rows = [BenchmarkRow(*r) for r in session.execute(query.limit(limit))]
+    rows = [BenchmarkRow(*r) for r in session.execute(query.limit(limit).offset(offset))]
     lines = sparklines(session, [r.series_id for r in rows])
     for row in rows:
         row.spark = lines.get(row.series_id, [])

@@ -7,10 +7,9 @@ commit links the plot's click panel offers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from flask import abort, render_template, request
+from flask import abort, render_template
 from sqlalchemy.orm import Session
 
 from web.db import request_session
@@ -18,6 +17,7 @@ from web.queries.point_table import PointRow, count_points, recent_points
 from web.queries.trend import alert_marks, annotation_marks, series_header, sibling_series_ids
 from web.views.access import readable_project
 from web.views.format import commit_url, format_pct
+from web.views.paging import pager
 
 RECENT = 20
 PAGE = 100
@@ -34,8 +34,12 @@ class PointTable:
     marks: dict[int, list[str]]
 
 
-def point_table(session: Session, series_ids: list[int], offset: int, limit: int) -> PointTable:
-    total = count_points(session, series_ids)
+def point_table(
+    session: Session, series_ids: list[int], offset: int, limit: int, total: int | None = None
+) -> PointTable:
+    """``limit`` points from ``offset``, newest first; ``total`` when the caller counted them."""
+    if total is None:
+        total = count_points(session, series_ids)
     rows = recent_points(session, series_ids, total, offset, limit)
     return PointTable(series_ids[0], total, offset, rows, _marks(session, series_ids))
 
@@ -68,18 +72,14 @@ def series_table(project: str, series_id: int) -> str:
     ids = sibling_series_ids(session, header)
     # ids[0] is not necessarily this series: keep the requested one as the table's id.
     ids = [series_id, *(i for i in ids if i != series_id)]
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and int(raw) > 0 else 1
-    table = point_table(session, ids, (page - 1) * PAGE, PAGE)
-    pages = max(1, math.ceil(table.total / PAGE))
-    if page > pages:
-        abort(404, description=f"This series has {pages} page(s) of points.")
+    total = count_points(session, ids)
+    paging = pager(total, PAGE, "points in this series")
     return render_template(
         "dash/points.html",
         project=found,
         header=header,
-        table=table,
-        page=page,
-        pages=pages,
+        table=point_table(session, ids, paging.offset, PAGE, total),
+        page=paging.page,
+        pages=paging.pages,
         commit_url=commit_url,
     )

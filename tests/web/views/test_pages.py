@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import replace
 
 from sqlalchemy import func, select
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.factories import make_token, sha
 from tests.web.views.conftest import XSS, login
 from web.models import AlertSummary, Annotation, AuditEntry, Benchmark, Run
+from web.views import pages
 
 
 def _get(client, url: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -55,6 +58,26 @@ def test_benchmark_filters_and_search(client, history) -> None:  # type: ignore[
     assert ">slow<" in body and ">fast<" not in body
     _, body = _get(client, "/p/proj/?machine=nope")
     assert "No benchmarks match." in body
+
+
+def test_benchmarks_page_through_every_row_once(client, history, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(pages, "PAGE_ROWS", 2)
+    titles = {"fast", "slow", html.escape(XSS)}
+    seen: list[str] = []
+    for page, shown in ((1, "rows 1–2"), (2, "rows 3–3")):
+        status, body = _get(client, f"/p/proj/?machine=box1&page={page}")
+        assert status == 200 and f"3 series ({shown} shown)" in body
+        assert f"Page {page} of 2" in body
+        seen += [t for t in titles if f">{t}</a>" in body]
+        links = re.findall(r'<a href="([^"]+)" rel="(prev|next)">', body)
+        assert [rel for _, rel in links] == (["next"] if page == 1 else ["prev"])
+        assert "machine=box1" in links[0][0]
+    assert sorted(seen) == sorted(titles)
+    assert _get(client, "/p/proj/?machine=box1&page=3")[0] == 404
+    status, body = _get(client, "/p/proj/?page=first")
+    assert status == 200 and "Page 1 of 2" in body
+    _, one_page = _get(client, "/p/proj/?q=slo")
+    assert "1 series." in one_page and 'rel="next"' not in one_page
 
 
 def test_compare_service_rules(db_session: Session, history) -> None:  # type: ignore[no-untyped-def]
