@@ -3,7 +3,10 @@
 It implements the endpoints the bot uses (pull request, issue, issue comments
 list/create/edit, repository, commit statuses, check runs, installation
 access tokens), keeps their state in memory, records every request, and can
-be told to fail the next requests (502, rate limits) to test retries.
+be told to fail the next requests (502, rate limits) to test retries. Comment
+lists are paged as GitHub pages them (``per_page``, ``page``, ``Link``
+headers), and ``prefix="/api/v3"`` lays the API out as GitHub Enterprise
+Server does.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
@@ -26,6 +30,7 @@ class Recorded:
     path: str
     auth: str
     body: Any
+    query: str = ""
 
 
 @dataclass
@@ -50,6 +55,8 @@ class FakeGitHub:
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     url: str = ""
+    # GitHub Enterprise Server serves the API under /api/v3; "" is github.com's layout.
+    prefix: str = ""
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -309,18 +316,22 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
-            path = self.path.split("?", 1)[0]
+            parts = urlsplit(self.path)
+            path, query = parts.path.removeprefix(fake.prefix), parts.query
+            if not parts.path.startswith(fake.prefix):
+                path = "/outside-the-api" + parts.path  # routed to a 404
             auth = self.headers.get("Authorization", "")
             with fake._lock:
-                fake.requests.append(Recorded(method, path, auth, body))
+                fake.requests.append(Recorded(method, path, auth, body, query))
                 failure = next((f for f in fake.failures if f.method in (None, method)), None)
                 if failure is not None:
                     fake.failures.remove(failure)
             if failure is not None:
                 self._send(failure.status, {"message": "injected failure"}, failure.headers)
                 return
-            status, payload = route(fake, method, path, auth, body)
-            self._send(status, payload)
+            headers: dict[str, str] = {}
+            status, payload = route(fake, method, path, parse_qs(query), auth, body, headers)
+            self._send(status, payload, headers)
 
         def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
@@ -339,7 +350,16 @@ def _authorized(fake: FakeGitHub, auth: str) -> bool:
     return auth in (f"token {fake.token}", f"token {fake.installation_token}")
 
 
-def route(fake: FakeGitHub, method: str, path: str, auth: str, body: Any) -> tuple[int, Any]:
+def route(
+    fake: FakeGitHub,
+    method: str,
+    path: str,
+    query: dict[str, list[str]],
+    auth: str,
+    body: Any,
+    headers: dict[str, str],
+) -> tuple[int, Any]:
+    """Answer one request; a handler may add response headers (``Link``) to ``headers``."""
     base = fake.url
     if m := re.fullmatch(r"/app/installations/(\d+)/access_tokens", path):
         return _access_token(fake, auth)
@@ -355,7 +375,9 @@ def route(fake: FakeGitHub, method: str, path: str, auth: str, body: Any) -> tup
         labels = fake.pulls.get(int(m[3]), {}).get("labels", [])
         return 200, _issue(base, m[1], m[2], int(m[3]), labels)
     if m := re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues/(\d+)/comments", path):
-        return _comments(fake, method, m[1], m[2], int(m[3]), body)
+        if method == "POST":
+            return _create_comment(fake, m[1], m[2], int(m[3]), body)
+        return _list_comments(fake, m[1], m[2], int(m[3]), query, headers)
     if m := re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues/comments/(\d+)", path):
         comment = fake.comments.get(int(m[3]))
         if comment is None or method != "PATCH":
@@ -373,19 +395,40 @@ def route(fake: FakeGitHub, method: str, path: str, auth: str, body: Any) -> tup
     return 404, {"message": "Not Found"}
 
 
-def _comments(
-    fake: FakeGitHub, method: str, owner: str, name: str, number: int, body: Any
+def _create_comment(
+    fake: FakeGitHub, owner: str, name: str, number: int, body: Any
 ) -> tuple[int, Any]:
-    if method == "POST":
-        cid = fake.new_id()
-        fake.comments[cid] = {"issue": number, "body": body["body"]}
-        return 201, _comment(fake.url, owner, name, number, cid, body["body"])
+    cid = fake.new_id()
+    fake.comments[cid] = {"issue": number, "body": body["body"]}
+    return 201, _comment(fake.url, owner, name, number, cid, body["body"])
+
+
+def _list_comments(
+    fake: FakeGitHub,
+    owner: str,
+    name: str,
+    number: int,
+    query: dict[str, list[str]],
+    headers: dict[str, str],
+) -> tuple[int, Any]:
+    """One page of the issue's comments, oldest first, as GitHub pages them.
+
+    ``per_page`` defaults to 30 and is capped at 100; pages after the first
+    are announced in a ``Link`` header, which is all a client has to follow.
+    """
+    per_page = min(100, int(query.get("per_page", ["30"])[0]))
+    page = int(query.get("page", ["1"])[0])
     rows = [
         _comment(fake.url, owner, name, number, cid, c["body"])
         for cid, c in sorted(fake.comments.items())
         if c["issue"] == number
     ]
-    return 200, rows
+    last = max(1, -(-len(rows) // per_page))
+    link = f"{fake.url}/repos/{owner}/{name}/issues/{number}/comments?per_page={per_page}&page="
+    if page < last:
+        headers["Link"] = f'<{link}{page + 1}>; rel="next", <{link}{last}>; rel="last"'
+
+    return 200, rows[(page - 1) * per_page : page * per_page]
 
 
 def _access_token(fake: FakeGitHub, auth: str) -> tuple[int, Any]:
@@ -441,7 +484,8 @@ class FakeGitHubServer:
     def __init__(self, fake: FakeGitHub | None = None) -> None:
         self.fake = fake or FakeGitHub()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.fake))
-        self.fake.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        port = self._server.server_address[1]
+        self.fake.url = f"http://127.0.0.1:{port}{self.fake.prefix}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.web.github.fake_github import FakeGitHub
+from tests.web.github.fake_github import FakeGitHub, FakeGitHubServer
 from web.github.client import (
     GitHubClient,
     GitHubConfig,
@@ -40,6 +40,33 @@ def test_other_comments_are_left_alone(github: FakeGitHub) -> None:
     _client(github).upsert_comment(7, "<!-- m -->", "<!-- m -->\nbody")
     assert github.comments[1]["body"] == "a human's comment"
     assert len(github.comments) == 2
+
+
+def test_our_comment_is_found_past_the_first_page(github: FakeGitHub) -> None:
+    # A busy pull request: 230 human comments, then ours. github3.py asks for 100
+    # a page, so ours is on page 3, reached only by following the Link headers.
+    for cid in range(1, 231):
+        github.comments[cid] = {"issue": 7, "body": f"human comment {cid}"}
+    github.comments[500] = {"issue": 7, "body": "<!-- m -->\nold"}
+    assert _client(github).upsert_comment(7, "<!-- m -->", "<!-- m -->\nnew") == (500, False)
+    assert github.comments[500]["body"] == "<!-- m -->\nnew" and len(github.comments) == 231
+    pages = [r.query for r in github.calls("GET", "/issues/7/comments$")]
+    assert len(pages) == 3 and pages[-1].endswith("page=3")
+    assert not github.calls("POST", "/comments$")
+
+
+def test_github_enterprise_api_under_a_path() -> None:
+    with FakeGitHubServer(FakeGitHub(prefix="/api/v3")) as ghe:
+        assert ghe.url.endswith("/api/v3")
+        ghe.set_pull(7, SHA, ("perf",))
+        client = _client(ghe)
+        assert client.pull_request(7).labels == ("perf",)
+        created = client.upsert_comment(7, "<!-- m -->", "<!-- m -->\nhi")
+        assert client.upsert_comment(7, "<!-- m -->", "<!-- m -->\nbye") == (created[0], False)
+        client.set_status(SHA, "failure", "slower", "")
+        assert [s["state"] for s in ghe.statuses] == ["failure"]
+        # Every call went under the prefix: one outside it would have been a 404.
+        assert ghe.calls() and all(r.path.startswith("/repos/o/r") for r in ghe.calls())
 
 
 def test_retries_on_502(github: FakeGitHub) -> None:
