@@ -427,7 +427,6 @@ def _list_comments(
     link = f"{fake.url}/repos/{owner}/{name}/issues/{number}/comments?per_page={per_page}&page="
     if page < last:
         headers["Link"] = f'<{link}{page + 1}>; rel="next", <{link}{last}>; rel="last"'
-
     return 200, rows[(page - 1) * per_page : page * per_page]
 
 
