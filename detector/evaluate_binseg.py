@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import numpy.typing as npt
@@ -102,10 +101,3 @@ def binseg_default(values: npt.ArrayLike) -> list[int]:
         accepted.append(best)
         bounds = sorted([*bounds, best])
     return sorted({c - 1 for c in accepted if 1 <= c - 1 < n - 1})
-
-
-def binseg_detector(series: list[list[float]]) -> tuple[list[list[int]], float]:
-    """The evaluation harness's view: locations per series and the time they took."""
-    start = time.perf_counter()
-    found = [binseg_default(s) for s in series]
-    return found, time.perf_counter() - start

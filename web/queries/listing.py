@@ -7,6 +7,7 @@ on SQLite), nothing per row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, Select, bindparam, func, select
@@ -27,6 +28,27 @@ class Filters:
     suite: str = ""
     machine: str = ""
     measure: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], default_branch: str) -> Filters:
+        """The filters a query string asks for (``q`` is the search; 200 characters at most)."""
+        return cls(
+            branch=args.get("branch", default_branch),
+            search=args.get("q", "").strip()[:200],
+            suite=args.get("suite", ""),
+            machine=args.get("machine", ""),
+            measure=args.get("measure", ""),
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The query string that asks for these filters again (links to other pages)."""
+        return {
+            "q": self.search,
+            "suite": self.suite,
+            "machine": self.machine,
+            "branch": self.branch,
+            "measure": self.measure,
+        }
 
 
 @dataclass
@@ -125,7 +147,7 @@ def count_rows(session: Session, project_id: int, filters: Filters) -> int:
 
 
 def benchmark_rows(
-    session: Session, project_id: int, filters: Filters, *, limit: int = 2500, offset: int = 0
+    session: Session, project_id: int, filters: Filters, *, limit: int, offset: int = 0
 ) -> list[BenchmarkRow]:
     """Series of live (not merged-away) benchmarks matching ``filters``, with sparklines.
 

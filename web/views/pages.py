@@ -39,14 +39,7 @@ def benchmarks(project: str) -> str:
     session = request_session()
     available = facets(session, found.id)
     default_branch = found.default_branch if found.default_branch in available.branches else ""
-    args = request.args
-    filters = Filters(
-        branch=args.get("branch", default_branch),
-        search=args.get("q", "").strip()[:200],
-        suite=args.get("suite", ""),
-        machine=args.get("machine", ""),
-        measure=args.get("measure", ""),
-    )
+    filters = Filters.from_args(request.args, default_branch)
     paging = pager(count_rows(session, found.id, filters), PAGE_ROWS, "benchmarks")
     rows = benchmark_rows(session, found.id, filters, limit=PAGE_ROWS, offset=paging.offset)
     return render_template(
