@@ -8,6 +8,7 @@ from web.models.people import Annotation, AuditEntry, User
 from web.models.project import TOKEN_SCOPES, ApiToken, Project
 from web.models.result import Benchmark, Measure, Result, Series
 from web.models.run import Run
+from web.models.series_state import SeriesPoint, SeriesState
 from web.models.source import Branch, BranchCommit, Commit, Machine
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "Result",
     "Run",
     "Series",
+    "SeriesPoint",
+    "SeriesState",
     "User",
     "WebhookDelivery",
 ]

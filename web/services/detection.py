@@ -9,8 +9,7 @@ alert is never raised again.
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,18 +19,19 @@ from sqlalchemy.orm import Session
 from detector import (
     DETECTOR_VERSION,
     ChangePoint,
-    ChangePointState,
     Thresholds,
     noise_profile,
 )
-from web.models import Alert, AlertSummary, Annotation, Measure, Project, Result, Run, Series
+from web.db import enqueue_after_commit
+from web.models import Alert, AlertSummary, Annotation, Measure, Project, Run, Series, SeriesState
 from web.models.base import utcnow
-from web.queries.series import series_values
+from web.queries.points import PointRow, stored_points
+from web.services.point_state import fold_run, lock_states, repair_points
+from web.services.series_cache import CACHE, CachedSeries
 
 # A change must also be at least 2% to raise an alert (Perfherder's floor): on
 # quiet benchmarks the detector alone would flag sub-percent shifts nobody acts on.
 THRESHOLDS = Thresholds(min_rel_change=0.02)
-_CACHE_SIZE = 256
 # Re-detection with more data can move a change point by a point or two.
 _SAME_CHANGE_RADIUS = 2
 
@@ -43,97 +43,130 @@ class DetectionOutcome:
     new_summary_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class _Point:
-    commit_ids: list[int]
-    values: np.ndarray
-
-
-class _StateCache:
-    """Per-process cache of incremental detector states, keyed by series.
-
-    A cached state is reused only when the stored series still starts with the
-    values it holds (points were appended, nothing inserted or changed);
-    otherwise the series is detected from scratch. Either way the answer equals
-    a full run (the detector guarantees it), so the cache only saves time.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._states: OrderedDict[int, ChangePointState] = OrderedDict()
-
-    def change_points(
-        self, series_id: int, values: np.ndarray, thresholds: Thresholds
-    ) -> list[ChangePoint]:
-        state = self._states.pop(series_id, None)
-        if (
-            state is not None
-            and state.thresholds == thresholds
-            and _is_prefix(state.values, values)
-        ):
-            state.append(values[state.values.shape[0] :])
-        else:
-            state = ChangePointState(values, thresholds=thresholds)
-        self._states[series_id] = state
-        while len(self._states) > self._size:
-            self._states.popitem(last=False)
-        return state.change_points
-
-
-def _is_prefix(old: np.ndarray, new: np.ndarray) -> bool:
-    n = old.shape[0]
-    return n <= new.shape[0] and bool(np.array_equal(old, new[:n]))
-
-
-STATES = _StateCache(_CACHE_SIZE)
-
-
-def _points(session: Session, series_id: int) -> _Point:
-    """One value per commit (the median when a commit was measured more than once)."""
-    positions, commit_ids, values = series_values(session, series_id)
-    merged_commits: list[int] = []
-    merged_values: list[float] = []
-    start = 0
-    for i in range(1, len(positions) + 1):
-        if i == len(positions) or positions[i] != positions[start]:
-            merged_commits.append(commit_ids[start])
-            merged_values.append(float(np.median(values[start:i])))
-            start = i
-    return _Point(merged_commits, np.asarray(merged_values, dtype=np.float64))
-
-
 def detect_for_run(session: Session, run_id: int) -> DetectionOutcome:
-    """Re-detect every series ``run_id`` added a point to."""
-    series_ids = list(
-        session.scalars(select(Result.series_id).where(Result.run_id == run_id).distinct())
-    )
-    run = session.get(Run, run_id)
-    if run is None:
+    """Fold the run's results into its series' points, then re-detect those series.
+
+    Costs O(points the run adds) per series while the process holds the
+    series' detector state, O(series length) to rebuild one it does not.
+    """
+    if session.get(Run, run_id) is None:
         return DetectionOutcome((), (), ())
-    new_alerts: list[Alert] = []
-    for series_id in sorted(series_ids):
-        new_alerts.extend(detect_series(session, series_id))
+    fold = fold_run(session, run_id)
+    new_alerts = _detect(session, fold.states, fold.appended)
     summaries = tuple(sorted({a.summary_id for a in new_alerts}))
-    return DetectionOutcome(tuple(series_ids), tuple(a.id for a in new_alerts), summaries)
+    return DetectionOutcome(tuple(sorted(fold.states)), tuple(a.id for a in new_alerts), summaries)
 
 
 def detect_series(session: Session, series_id: int) -> list[Alert]:
-    """Detect one series and reconcile its alerts; returns the newly raised ones."""
-    series = session.get(Series, series_id)
-    if series is None:
+    """Detect one series from its stored points and reconcile its alerts; returns new ones."""
+    if session.get(Series, series_id) is None:
         return []
-    points = _points(session, series_id)
-    series.detected_at = utcnow()
-    thresholds = project_thresholds(session.get(Project, series.project_id))
-    if points.values.shape[0] < 2 * thresholds.min_segment:
-        return []
-    change_points = STATES.change_points(series_id, points.values, thresholds)
-    profile = noise_profile(points.values, change_points, thresholds=thresholds)
+    return _detect(session, lock_states(session, [series_id]), {})
+
+
+def recompute_series(session: Session, series_ids: Sequence[int]) -> list[Alert]:
+    """The full recomputation: every point from the results, fresh detector states.
+
+    O(history); for repair and as the reference the incremental path must equal.
+    """
+    states = repair_points(session, series_ids)
+    for series_id in states:
+        CACHE.take(series_id)
+    return _detect(session, states, {})
+
+
+def _detect(
+    session: Session, states: dict[int, SeriesState], appended: dict[int, list[PointRow]]
+) -> list[Alert]:
+    """Detect the series of ``states`` (locked, points up to date) and reconcile their alerts."""
+    eligible: list[tuple[Series, Thresholds]] = []
+    thresholds: dict[int, Thresholds] = {}
+    for series in _load_series(session, list(states)):
+        series.detected_at = utcnow()
+        if series.project_id not in thresholds:
+            project = session.get(Project, series.project_id)
+            thresholds[series.project_id] = project_thresholds(project)
+        th = thresholds[series.project_id]
+        if states[series.id].points >= 2 * th.min_segment:
+            eligible.append((series, th))
+    entries = _entries(session, eligible, states, appended)
+    # Back into the cache only once these points are committed (see series_cache).
+    enqueue_after_commit(session, lambda: CACHE.put(entries))
+    context = _Context.load(session, [series.id for series, _ in eligible])
+    raised: list[Alert] = []
+    for series, th in eligible:
+        raised.extend(_detect_one(session, series, entries[series.id], th, context))
+    return raised
+
+
+def _load_series(session: Session, series_ids: list[int]) -> list[Series]:
+    ids = sorted(series_ids)
+    out: list[Series] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        out.extend(session.scalars(select(Series).where(Series.id.in_(chunk)).order_by(Series.id)))
+    return out
+
+
+def _entries(
+    session: Session,
+    eligible: list[tuple[Series, Thresholds]],
+    states: dict[int, SeriesState],
+    appended: dict[int, list[PointRow]],
+) -> dict[int, CachedSeries]:
+    """A current detector state per series: the cached one caught up, else rebuilt."""
+    entries: dict[int, CachedSeries] = {}
+    rebuild: list[tuple[int, Thresholds]] = []
+    for series, th in eligible:
+        entry = CACHE.take(series.id)
+        state = states[series.id]
+        if entry is not None and _catch_up(session, entry, state, th, appended.get(series.id, [])):
+            entries[series.id] = entry
+        else:
+            rebuild.append((series.id, th))
+    loaded = stored_points(session, [series_id for series_id, _ in rebuild])
+    for series_id, th in rebuild:
+        points = loaded.get(series_id, [])
+        entries[series_id] = CachedSeries.build(states[series_id].epoch, th, points)
+    return entries
+
+
+def _catch_up(
+    session: Session,
+    entry: CachedSeries,
+    state: SeriesState,
+    thresholds: Thresholds,
+    appended: list[PointRow],
+) -> bool:
+    """Append what was stored after the entry's last point; False if it must be rebuilt."""
+    if entry.epoch != state.epoch or entry.thresholds != thresholds:
+        return False
+    last = entry.last_position
+    if entry.size + len(appended) == state.points and all(
+        last is None or p.position > last for p in appended
+    ):
+        entry.extend(appended)  # this transaction's own appends: no read needed
+    else:
+        tail = stored_points(session, [state.series_id], after=last)
+        entry.extend(tail.get(state.series_id, []))
+    return entry.size == state.points and entry.last_position == state.last_position
+
+
+def _detect_one(
+    session: Session,
+    series: Series,
+    entry: CachedSeries,
+    thresholds: Thresholds,
+    context: _Context,
+) -> list[Alert]:
+    values = entry.state.values
+    change_points = entry.state.change_points
+    profile = noise_profile(values, change_points, thresholds=thresholds)
     series.noise = profile.rel_noise if np.isfinite(profile.rel_noise) else None
     series.unstable = profile.unstable
     meaningful = [c for c in change_points if abs(c.rel_change) >= profile.min_rel_change]
     series.latest_change = meaningful[-1].rel_change if meaningful else None
-    return _reconcile(session, series, points, meaningful, thresholds)
+    return _reconcile(session, series, entry, meaningful, thresholds, context)
 
 
 def project_thresholds(project: Project | None) -> Thresholds:
@@ -152,40 +185,60 @@ def project_thresholds(project: Project | None) -> Thresholds:
         return THRESHOLDS
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What reconciling needs of every series in a pass, read in a few indexed queries."""
+
+    lower_is_better: dict[int, bool]
+    expected: dict[int, set[int]]
+    alerts: dict[int, dict[int, Alert]]
+
+    @classmethod
+    def load(cls, session: Session, series_ids: list[int]) -> _Context:
+        context = cls({}, {}, {})
+        for start in range(0, len(series_ids), 500):
+            chunk = series_ids[start : start + 500]
+            directions = session.execute(
+                select(Series.id, Measure.direction)
+                .join(Measure, Measure.id == Series.measure_id)
+                .where(Series.id.in_(chunk))
+            )
+            context.lower_is_better.update((s, d != "higher_is_better") for s, d in directions)
+            known = session.execute(
+                select(Annotation.series_id, Annotation.commit_id).where(
+                    Annotation.series_id.in_(chunk), Annotation.kind == "known_change"
+                )
+            )
+            for series_id, commit_id in known:
+                context.expected.setdefault(series_id, set()).add(commit_id)
+            for alert in session.scalars(select(Alert).where(Alert.series_id.in_(chunk))):
+                context.alerts.setdefault(alert.series_id, {})[alert.first_commit_id] = alert
+        return context
+
+
 def _reconcile(
     session: Session,
     series: Series,
-    points: _Point,
+    entry: CachedSeries,
     change_points: list[ChangePoint],
     thresholds: Thresholds,
+    context: _Context,
 ) -> list[Alert]:
-    lower_is_better = (
-        session.scalar(select(Measure.direction).where(Measure.id == series.measure_id))
-        != "higher_is_better"
-    )
-    expected = set(
-        session.scalars(
-            select(Annotation.commit_id).where(
-                Annotation.series_id == series.id, Annotation.kind == "known_change"
-            )
-        )
-    )
-    existing = {
-        a.first_commit_id: a
-        for a in session.scalars(select(Alert).where(Alert.series_id == series.id))
-    }
+    lower_is_better = context.lower_is_better.get(series.id, True)
+    expected = context.expected.get(series.id, set())
+    existing = context.alerts.get(series.id, {})
     found: set[int] = set()
     raised: list[Alert] = []
-    triaged = _triaged_indices(points, existing.values())
+    triaged = _triaged_indices(entry, existing.values())
     for cp in change_points:
-        first = points.commit_ids[cp.index]
+        first = entry.commit_ids[cp.index]
         if first in expected or _near(cp.index, triaged):
             continue
         found.add(first)
         is_regression = (cp.direction == "increase") == lower_is_better
         alert = existing.get(first)
         if alert is None:
-            alert = _new_alert(session, series, points, cp, is_regression, thresholds)
+            alert = _new_alert(session, series, entry, cp, is_regression, thresholds)
             raised.append(alert)
         elif alert.status == "untriaged":
             _refresh(alert, cp, is_regression)
@@ -196,13 +249,9 @@ def _reconcile(
     return raised
 
 
-def _triaged_indices(points: _Point, alerts: Iterable[Alert]) -> list[int]:
-    index = {commit_id: i for i, commit_id in enumerate(points.commit_ids)}
-    return [
-        index[a.first_commit_id]
-        for a in alerts
-        if a.status != "untriaged" and a.first_commit_id in index
-    ]
+def _triaged_indices(entry: CachedSeries, alerts: Iterable[Alert]) -> list[int]:
+    found = (entry.index_of(a.first_commit_id) for a in alerts if a.status != "untriaged")
+    return [i for i in found if i is not None]
 
 
 def _near(position: int, triaged: list[int]) -> bool:
@@ -213,13 +262,13 @@ def _near(position: int, triaged: list[int]) -> bool:
 def _new_alert(
     session: Session,
     series: Series,
-    points: _Point,
+    entry: CachedSeries,
     cp: ChangePoint,
     is_regression: bool,
     thresholds: Thresholds,
 ) -> Alert:
-    first = points.commit_ids[cp.index]
-    last_good = points.commit_ids[cp.index - 1] if cp.index > 0 else None
+    first = entry.commit_ids[cp.index]
+    last_good = entry.commit_ids[cp.index - 1] if cp.index > 0 else None
     summary = _summary(session, series, last_good, first)
     alert = Alert(
         series_id=series.id,
@@ -243,11 +292,20 @@ def _new_alert(
 
 
 def _refresh(alert: Alert, cp: ChangePoint, is_regression: bool) -> None:
-    alert.before, alert.after = cp.before, cp.after
-    alert.rel_change, alert.pvalue = _finite(cp.rel_change), cp.pvalue
-    alert.is_regression = is_regression
-    alert.active = True
-    alert.detector_version = DETECTOR_VERSION
+    fields = {
+        "before": cp.before,
+        "after": cp.after,
+        "rel_change": _finite(cp.rel_change),
+        "pvalue": cp.pvalue,
+        "is_regression": is_regression,
+        "active": True,
+        "detector_version": DETECTOR_VERSION,
+    }
+    # Unchanged alerts are not rewritten: most passes confirm what is stored.
+    if all(getattr(alert, name) == value for name, value in fields.items()):
+        return
+    for name, value in fields.items():
+        setattr(alert, name, value)
     alert.updated_at = utcnow()
 
 
