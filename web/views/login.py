@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
@@ -16,11 +18,34 @@ from web.models import User
 _DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummysa$" + "0" * 128
 
 
+MAX_NEXT_LENGTH = 2000
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect to another host after login."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """``target`` when it is a path on this site, else the project list.
+
+    An allow rule, not a deny list: browsers drop tabs and newlines from URLs,
+    read a backslash as a slash and NFKC-fold look-alikes such as a fullwidth
+    solidus, so ``/<TAB>/evil`` would become ``//evil``, another host. A
+    newline would also break the ``Location`` header. Dot segments are refused
+    too: ``/..//evil`` resolves to the path ``//evil``, one step from off-site.
+    """
+    if target and len(target) <= MAX_NEXT_LENGTH and _is_same_site_path(target):
         return target
     return url_for("dash.projects")
+
+
+def _is_same_site_path(target: str) -> bool:
+    decoded = unquote(target)
+    for text in {target, decoded, unicodedata.normalize("NFKC", decoded)}:
+        if not text.startswith("/") or text.startswith("//") or "\\" in text:
+            return False
+        if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc or {".", ".."} & set(parts.path.split("/")):
+            return False
+    return True
 
 
 def login_form() -> str:
