@@ -58,20 +58,6 @@ class RunnerSettings:
         )
 
 
-# The embedded broker is an SQLite file polled by every worker and written by the
-# web app. pysqlite waits 5 s for a lock by default; a publish that still finds
-# the file locked after kombu's retries is lost, and the job it carried never runs.
-SQLITE_BROKER_LOCK_WAIT = 30.0
-
-
-def sqlite_broker_options(broker_url: str) -> dict[str, object]:
-    """Engine options for kombu's SQLAlchemy transport (it passes its transport
-    options to ``create_engine``): a longer lock wait on SQLite, nothing otherwise."""
-    if broker_url.startswith("sqlalchemy+sqlite") or broker_url.startswith("sqla+sqlite"):
-        return {"connect_args": {"timeout": SQLITE_BROKER_LOCK_WAIT}}
-    return {}
-
-
 def _number(env: Mapping[str, str], name: str, default: Number, kind: type[Number]) -> Number:
     raw = env.get(name)
     if raw is None or raw == "":

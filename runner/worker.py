@@ -19,9 +19,10 @@ from typing import Any
 
 from celery import Celery
 
-from runner.config import RunnerSettings, RunnerSettingsError, sqlite_broker_options
+from runner.config import RunnerSettings, RunnerSettingsError
 from runner.job import RunnerContext, run_job
 from runner.preflight import POLICIES
+from runner.sqlite_broker import celery_broker
 
 TASK_NAME = "benchwarden.run_job"
 # Longer than any job may run: an unacknowledged job is redelivered after this.
@@ -78,7 +79,7 @@ def worker_config(
 
 def _transport_options(config: WorkerConfig) -> dict[str, object]:
     if not config.settings.broker_url.startswith("redis"):
-        return sqlite_broker_options(config.settings.broker_url)
+        return {}
     return {
         "visibility_timeout": config.visibility_timeout,
         "unacked_restore_interval": config.restore_interval,
@@ -89,7 +90,8 @@ def _transport_options(config: WorkerConfig) -> dict[str, object]:
 def make_runner_celery(config: WorkerConfig) -> Celery:
     """The Celery app of one runner machine, with ``benchwarden.run_job`` registered."""
     queue = queue_name(config.context.machine)
-    app = Celery("benchwarden-runner", broker=config.settings.broker_url, set_as_current=False)
+    broker = celery_broker(config.settings.broker_url)
+    app = Celery("benchwarden-runner", broker=broker.pop("broker_url"), set_as_current=False)
     app.conf.update(
         task_default_queue=queue,
         task_acks_late=True,
@@ -102,9 +104,10 @@ def make_runner_celery(config: WorkerConfig) -> Celery:
         broker_connection_retry_on_startup=True,
         # Redis: jobs of a lost worker return to the queue once unacknowledged for
         # visibility_timeout, checked every restore_interval (kombu's default is ~100 s).
-        # The SQLAlchemy transport passes its options to create_engine(): a lock wait.
         broker_transport_options=_transport_options(config),
     )
+    # The embedded broker: our SQLite transport, its lock wait and journal mode.
+    app.conf.update(broker)
     context = config.context
 
     def run(spec: dict[str, Any]) -> str:

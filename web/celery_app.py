@@ -16,7 +16,7 @@ from typing import Any
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from runner.config import sqlite_broker_options
+from runner.sqlite_broker import celery_broker
 from web.config import Settings
 from web.db import enqueue_after_commit, session_scope
 
@@ -77,7 +77,8 @@ def _bind(celery: Celery, name: str, target: Callable[..., Any]) -> None:
 
 def make_celery(settings: Settings, factory: sessionmaker[Session] | None = None) -> Celery:
     """A Celery app for the service queues; ``factory`` defaults to one on settings' database."""
-    celery = Celery("benchwarden", broker=settings.broker_url, set_as_current=False)
+    broker = celery_broker(settings.broker_url)
+    celery = Celery("benchwarden", broker=broker.pop("broker_url"), set_as_current=False)
     celery.conf.update(
         task_default_queue="detect",
         task_routes={name: {"queue": queue} for name, (_, _, queue) in TASKS.items()},
@@ -89,13 +90,12 @@ def make_celery(settings: Settings, factory: sessionmaker[Session] | None = None
         broker_connection_retry_on_startup=True,
         task_always_eager=settings.eager_tasks,
         task_eager_propagates=True,
-        # kombu's SQLAlchemy transport passes its options to create_engine(): a lock wait.
         broker_transport_options=(
-            {"visibility_timeout": 3600}
-            if settings.broker_url.startswith("redis")
-            else sqlite_broker_options(settings.broker_url)
+            {"visibility_timeout": 3600} if settings.broker_url.startswith("redis") else {}
         ),
     )
+    # The embedded broker: our SQLite transport, its lock wait and journal mode.
+    celery.conf.update(broker)
     if factory is None:
         from web.db import make_engine, make_sessionmaker
 

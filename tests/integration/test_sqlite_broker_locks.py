@@ -18,7 +18,13 @@ import pytest
 from kombu import Connection
 from sqlalchemy.exc import OperationalError
 
-from runner.config import SQLITE_BROKER_LOCK_WAIT, sqlite_broker_options
+from runner.sqlite_broker import (
+    BUSY_POLL,
+    IDLE_POLL,
+    SQLITE_BROKER_LOCK_WAIT,
+    TRANSPORT,
+    sqlite_broker_options,
+)
 from runner.worker import make_runner_celery, worker_config
 from web.celery_app import make_celery
 from web.config import Settings
@@ -65,13 +71,35 @@ def test_without_the_option_the_same_publish_fails(tmp_path: Path) -> None:
         _publish_while_locked(tmp_path / "plain.db", {})
 
 
-def test_both_apps_use_the_option_on_sqlite_and_not_on_redis(tmp_path: Path) -> None:
+def test_both_apps_use_the_transport_on_sqlite_and_not_on_redis(tmp_path: Path) -> None:
     sqlite_url = f"sqlalchemy+sqlite:///{tmp_path / 'broker.db'}"
-    wanted = {"connect_args": {"timeout": SQLITE_BROKER_LOCK_WAIT}}
-    settings = replace(Settings.from_env({"BENCHWARDEN_DATA_DIR": str(tmp_path)}),
-                       secret_key="t", eager_tasks=False)  # fmt: skip
+    wanted = sqlite_broker_options(sqlite_url)
+    assert wanted["connect_args"]["timeout"] == SQLITE_BROKER_LOCK_WAIT  # type: ignore[index]
+    settings = replace(
+        Settings.from_env({"BENCHWARDEN_DATA_DIR": str(tmp_path)}),
+        secret_key="t",
+        eager_tasks=False,
+    )
     assert settings.broker_url == sqlite_url
-    assert make_celery(settings).conf.broker_transport_options == wanted
     runner = make_runner_celery(worker_config("m", {"BENCHWARDEN_DATA_DIR": str(tmp_path)}))
-    assert runner.conf.broker_transport_options == wanted
+    for app in (make_celery(settings), runner):
+        assert app.conf.broker_transport_options == wanted
+        assert app.conf.broker_transport == TRANSPORT
+        assert app.conf.broker_url == f"sqlite:///{tmp_path / 'broker.db'}"
     assert sqlite_broker_options("redis://127.0.0.1:6379/0") == {}
+
+
+def test_the_transport_polls_fast_while_tasks_flow_and_backs_off_when_idle(tmp_path: Path) -> None:
+    """kombu's 1 s poll after every task capped a prefetch-1 worker at one task a second."""
+    url = f"sqlite:///{tmp_path / 'flow.db'}"
+    options = sqlite_broker_options(f"sqlalchemy+{url}")
+    with Connection(url, transport=TRANSPORT, transport_options=options) as conn:
+        queue = conn.SimpleQueue("flow")
+        transport = conn.transport
+        assert transport.polling_interval == IDLE_POLL
+        queue.put({"n": 1})
+        assert queue.get(timeout=5).payload == {"n": 1}
+        assert transport.polling_interval == BUSY_POLL
+        queue.close()
+    journal = sqlite3.connect(tmp_path / "flow.db").execute("PRAGMA journal_mode").fetchone()
+    assert journal == ("wal",)
