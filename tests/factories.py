@@ -253,3 +253,11 @@ def make_user(session: Session, username: str = "maintainer", password: str = "c
     session.add(user)
     session.commit()
     return user
+
+
+def grant_role(session: Session, username: str, project: str, role: str) -> None:
+    """Give a dashboard user a project role, as ``benchwarden user grant`` does."""
+    from web.services.membership import grant
+
+    grant(session, username, project, role)
+    session.commit()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import LiveServer
-from tests.factories import make_user, sha
+from tests.factories import grant_role, make_user, sha
 from web.config import Settings
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.migrations import upgrade
@@ -75,6 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             _post(client, token, n, 1.0 if n < 12 else 1.3)
         with session_scope(server.app.extensions["benchwarden.sessionmaker"]) as session:
             make_user(session, "maintainer", "correct horse battery")
+            grant_role(session, "maintainer", "proj", "maintainer")
         yield server
 
 

@@ -180,7 +180,8 @@ def test_read_scope_cannot_write(client, token, db_session, db_connection) -> No
 
 def test_private_project_needs_a_read_token(client, db_session) -> None:  # type: ignore[no-untyped-def]
     private = make_project(db_session, "secret", public=False)
-    assert client.get("/api/v1/projects/secret").status_code == 401
+    hidden = client.get("/api/v1/projects/secret")
+    assert hidden.status_code == 404 and hidden.json == client.get("/api/v1/projects/nope").json
     reader = make_token(db_session, private, "read")
     ok = client.get("/api/v1/projects/secret", headers={"Authorization": f"Bearer {reader}"})
     assert ok.status_code == 200

@@ -56,24 +56,38 @@ def _failure(error: ApiError) -> ApiError:
     return error
 
 
+def project_not_found() -> ApiError:
+    """The one answer for a missing project and for a private one the caller may not see.
+
+    It never names the project: the name of a private project is itself private.
+    """
+    return ApiError(404, "project_not_found", "no such project, or this request may not see it")
+
+
 def project_or_404(session: Session, name: str) -> Project:
     project = find_project(session, name)
     if project is None:
-        raise ApiError(404, "project_not_found", f"project {name!r} does not exist")
+        # A bad token is 401 here as on a private project, so the two stay alike.
+        current_token(session)
+        raise project_not_found()
     return project
 
 
 def authorize(
     session: Session, settings: Settings, project: Project, scope: str
 ) -> ApiToken | None:
-    """Allow the request on ``project`` with ``scope`` or raise 401/403.
+    """Allow the request on ``project`` with ``scope`` or raise 401/403/404.
 
     Reads of a public project need no token when the deployment allows public
     reads; every write needs a token of this very project with enough scope.
+    A private project exists only for its own tokens: anyone else gets the
+    missing project's 404, so its name and existence stay private.
     """
     token = current_token(session)
+    if (token is None or token.project_id != project.id) and not project.public:
+        raise project_not_found()
     if token is None:
-        if scope == "read" and project.public and settings.public_read:
+        if scope == "read" and settings.public_read:
             return None
         raise ApiError(401, "unauthorized", f"a token with {scope!r} scope is required")
     if token.project_id != project.id:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response, current_app, request
 from pydantic import BaseModel, Field, ValidationError
 
-from web.api.auth import authorize, project_or_404
+from web.api.auth import authorize, current_token, project_or_404
 from web.api.errors import ApiError, validation_details
 from web.celery_app import Dispatcher
 from web.db import request_session
@@ -86,14 +86,24 @@ def _settings() -> Any:
     return current_app.extensions["benchwarden.settings"]
 
 
+def _job_not_found(job_id: int) -> ApiError:
+    return ApiError(404, "job_not_found", f"job {job_id} does not exist")
+
+
 def report_job_state(job_id: int) -> tuple[Response, int]:
     session = request_session()
     job = session.get(Job, job_id)
-    if job is None:
-        raise ApiError(404, "job_not_found", f"job {job_id} does not exist")
-    project = session.get(Project, job.project_id)
-    assert project is not None
-    authorize(session, _settings(), project, "write")
+    project = session.get(Project, job.project_id) if job is not None else None
+    if job is None or project is None:
+        current_token(session)  # a bad token is 401, as for a job of a private project
+        raise _job_not_found(job_id)
+    try:
+        authorize(session, _settings(), project, "write")
+    except ApiError as exc:
+        # A job of a private project the token may not see is as missing as no job.
+        if exc.status == 404:
+            raise _job_not_found(job_id) from None
+        raise
     try:
         body = JobStateIn.model_validate(request.get_json(silent=True) or {})
     except ValidationError as exc:

@@ -4,7 +4,7 @@ from web.models.alert import TRIAGE_STATES, Alert, AlertSummary
 from web.models.base import Base
 from web.models.github import PrComment, WebhookDelivery
 from web.models.job import JOB_KINDS, JOB_STATES, Job
-from web.models.people import Annotation, AuditEntry, User
+from web.models.people import PROJECT_ROLES, Annotation, AuditEntry, ProjectMember, User
 from web.models.project import TOKEN_SCOPES, ApiToken, Project
 from web.models.result import Benchmark, Measure, Result, Series
 from web.models.run import Run
@@ -14,6 +14,7 @@ from web.models.source import Branch, BranchCommit, Commit, Machine
 __all__ = [
     "JOB_KINDS",
     "JOB_STATES",
+    "PROJECT_ROLES",
     "TOKEN_SCOPES",
     "TRIAGE_STATES",
     "Alert",
@@ -31,6 +32,7 @@ __all__ = [
     "Measure",
     "PrComment",
     "Project",
+    "ProjectMember",
     "Result",
     "Run",
     "Series",

@@ -1,4 +1,4 @@
-"""Dashboard users, series annotations and the audit trail of privileged actions."""
+"""Dashboard users, their project roles, series annotations and the audit trail."""
 
 from __future__ import annotations
 
@@ -18,6 +18,26 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Ordered from least to most: each role may do everything the ones before it may.
+PROJECT_ROLES = ("viewer", "maintainer", "admin")
+
+
+class ProjectMember(Base):
+    """A user's role on one project; a global ``User.is_admin`` needs no row."""
+
+    __tablename__ = "project_member"
+    __table_args__ = (Index("ix_project_member_project", "project_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,10 +1,12 @@
 """Who may read and write on the dashboard, and the CSRF check of every POST.
 
-Reads are public when ``Settings.public_read`` is on and the project is public;
-otherwise they need a logged-in user. Writes need a logged-in user (session
-cookie + per-session CSRF token) or, on the JSON endpoints, a bearer token of
-the project with write scope. Bearer requests skip CSRF: a browser never adds
-an ``Authorization`` header on its own, so they cannot be forged cross-site.
+Reads of a public project are open when ``Settings.public_read`` is on and
+otherwise need a logged-in user; a private project is readable by its members
+(any role) and global admins only, and is a plain 404 to everyone else. Writes
+need a maintainer (or admin) logged in (session cookie + per-session CSRF token)
+or, on the JSON endpoints, a bearer token of the project with write scope.
+Bearer requests skip CSRF: a browser never adds an ``Authorization`` header on
+its own, so they cannot be forged cross-site.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from werkzeug.wrappers import Response
 from web.config import Settings
 from web.db import request_session
 from web.models import Project, User
+from web.services import membership
 from web.services.projects import find_project
 from web.services.tokens import find_token
 from web.views.writes import Actor
@@ -68,18 +71,48 @@ def check_csrf() -> None:
         abort(400, description="The form has expired or did not come from this site; reload it.")
 
 
+# One answer for "missing" and "private, not yours": it must not tell them apart.
+NO_SUCH_PROJECT = "There is no such project, or you may not see it."
+
+
+def user_role(project: Project) -> str | None:
+    """The logged-in user's role on ``project`` (``admin`` for global admins), looked up once."""
+    user = current_user()
+    if user is None:
+        return None
+    roles: dict[int, str | None] = g.setdefault("dash_roles", {})
+    if project.id not in roles:
+        roles[project.id] = membership.role_on(request_session(), user, project)
+    return roles[project.id]
+
+
 def may_read(project: Project) -> bool:
-    return current_user() is not None or (project.public and settings().public_read)
+    """Public projects: anyone when reads are public, else any logged-in user.
+
+    Private projects: their members (any role) and global admins only.
+    """
+    if project.public and (settings().public_read or current_user() is not None):
+        return True
+    return user_role(project) is not None
+
+
+def may_write(project: Project) -> bool:
+    """Triage, annotations, renames and merges need maintainer (or admin)."""
+    return membership.role_at_least(user_role(project), membership.MAINTAINER)
 
 
 def readable_project(name: str) -> Project:
-    """The named project if this request may read it; 404 or login redirect otherwise."""
+    """The named project if this request may read it.
+
+    A public project that needs a login redirects to it; a private project the
+    request may not see is a 404 worded exactly like a missing project's.
+    """
     project = find_project(request_session(), name)
-    if project is None:
-        abort(404, description=f"There is no project called {name!r}.")
-    if not may_read(project) and not _token_allows(project, "read"):
+    if project is not None and (may_read(project) or _token_allows(project, "read")):
+        return project
+    if project is not None and project.public and current_user() is None:
         raise LoginRequired
-    return project
+    abort(404, description=NO_SUCH_PROJECT)
 
 
 def require_site_read() -> None:
@@ -89,15 +122,20 @@ def require_site_read() -> None:
 
 
 def writer(project: Project, *, allow_token: bool = False) -> Actor:
-    """The actor allowed to write on ``project``; 401/403 otherwise."""
+    """The actor allowed to write on ``project``: a maintainer (or admin), or a write token.
+
+    401 when nobody is logged in, 403 when the user's role or the token falls short.
+    """
     user = current_user()
-    if user is not None:
+    if user is not None and may_write(project):
         return Actor(user.username)
     if allow_token and _token_allows(project, "write"):
         secret = _bearer()
         return Actor(f"token:{(secret or '')[:10]}")
     if allow_token and _bearer() is not None:
         abort(403, description="This token may not write on this project.")
+    if user is not None:
+        abort(403, description="Changes need the maintainer role on this project.")
     abort(401, description="Log in to change anything.")
 
 

@@ -6,6 +6,8 @@ import argparse
 import getpass
 import sys
 
+from web.views.roles_cli import add_role_commands
+
 MIN_PASSWORD = 8
 
 
@@ -63,3 +65,4 @@ def add_user_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     create.add_argument("--admin", action="store_true")
     create.add_argument("--database-url")
     create.set_defaults(func=cmd_user_create)
+    add_role_commands(user)

@@ -141,10 +141,11 @@ def run_redirect(run_id: int) -> Response:
     """``/runs/<id>``: the run URL the API hands out, wherever the run's project is."""
     session = request_session()
     run = session.get(Run, run_id)
-    if run is None:
+    project = session.get(Project, run.project_id) if run is not None else None
+    # A run of a private project this request may not read is as missing as no run at all;
+    # the target page itself sends a login redirect where a public project needs one.
+    if project is None or (not project.public and not may_read(project)):
         abort(404, description="No such run.")
-    project = session.get(Project, run.project_id)
-    assert project is not None
     return redirect(url_for("dash.run_detail", project=project.name, run_id=run_id))
 
 

@@ -27,6 +27,7 @@ from web.views.access import (
     csrf_token,
     current_user,
     login_redirect,
+    may_write,
 )
 from web.views.format import FILTERS
 
@@ -102,6 +103,7 @@ def create_blueprint() -> Blueprint:
     blueprint.app_context_processor(
         lambda: {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD, "current_user": current_user}
     )
+    blueprint.app_context_processor(lambda: {"may_write": may_write})
     for name, function in FILTERS.items():
         blueprint.add_app_template_filter(function, name)  # type: ignore[arg-type]
     return blueprint

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_alert, make_history, make_project, make_user
+from tests.factories import grant_role, make_alert, make_history, make_project, make_user
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -51,6 +51,8 @@ def user(db_session: Session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def writer_client(client, user):  # type: ignore[no-untyped-def]
+def writer_client(client, user, history, db_session: Session):  # type: ignore[no-untyped-def]
+    """Logged in as a maintainer of ``proj``."""
+    grant_role(db_session, user.username, "proj", "maintainer")
     client.csrf = login(client)
     return client

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.conftest import REPO, LiveServer
-from tests.factories import make_alert, make_history, make_project, make_user, sha
+from tests.factories import grant_role, make_alert, make_history, make_project, make_user, sha
 from tests.web.views.conftest import XSS
 from web.config import Settings
 from web.db import make_engine
@@ -68,7 +68,7 @@ def seed(url: str) -> dict[str, int]:
         commit = session.scalar(select(Commit).where(Commit.sha == sha(150)))
         commit.message = EVIL_MESSAGE
         make_user(session)
-        session.commit()
+        grant_role(session, "maintainer", "proj", "maintainer")
         ids = {
             "fast": series["fast"].benchmark_id,
             "xss": series[XSS].benchmark_id,

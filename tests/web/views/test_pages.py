@@ -9,7 +9,7 @@ from dataclasses import replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_token, sha
+from tests.factories import grant_role, make_token, sha
 from tests.web.views.conftest import XSS, login
 from web.models import AlertSummary, Annotation, AuditEntry, Benchmark, Run
 from web.views import pages
@@ -137,6 +137,7 @@ def test_triage_needs_login_and_csrf_and_is_audited(  # type: ignore[no-untyped-
     summary_id = history["alert"].summary_id
     url = f"/p/proj/alerts/{summary_id}/triage"
     assert client.post(url, data={"status": "fixed"}).status_code == 400  # no CSRF token
+    grant_role(db_session, user.username, "proj", "maintainer")
     token = login(client)
     assert client.post(url, data={"status": "fixed"}).status_code == 400
     response = client.post(
