@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from runner.lifetime import die_with_parent
 from web.config import Settings, SettingsError
 from web.services import audit
 
@@ -194,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from web.services.tokens import TokenError
 
     args = build_parser().parse_args(argv)
+    die_with_parent()
     try:
         code: int = args.func(args)
     except (SettingsError, ProjectError, TokenError) as exc:

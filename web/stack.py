@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from runner.lifetime import PARENT_ENV
+from web import stack_pids
 from web.config import Settings
 
 READY_MARK = " ready."
@@ -79,6 +81,11 @@ class Stack:
         from web import create_app
 
         _check_port_free(self.host, self.port)
+        stopped = stack_pids.stop_leftovers(self.settings.data_dir, GRACE_SECONDS)
+        if stopped:
+            noun = "worker" if len(stopped) == 1 else "workers"
+            message = f"stopped {len(stopped)} {noun} left running by an earlier start"
+            print(message, file=sys.stderr)
         self.settings = replace(self.settings, base_url=self.url)
         # One line per request would bury what the command prints.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -90,6 +97,7 @@ class Stack:
         env = self._child_env(runner_token)
         self._spawn("service-worker", ["service-worker", "--loglevel", "INFO"], env)
         self._spawn("runner", ["worker", "--machine", self.machine], env)
+        stack_pids.record(self.settings.data_dir, [c.process.pid for c in self.children])
         for child in self.children:
             self._wait_ready(child)
         return self
@@ -103,6 +111,7 @@ class Stack:
             "BENCHWARDEN_URL": self.url,
             "BENCHWARDEN_TOKEN": token,
             "BENCHWARDEN_MACHINE": self.machine,
+            PARENT_ENV: str(os.getpid()),
         }
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -156,6 +165,8 @@ class Stack:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=5)
             child.log.close()
+        if self.children:
+            stack_pids.forget(self.settings.data_dir)
         self.children.clear()
         if self._server is not None:
             self._server.shutdown()  # type: ignore[attr-defined]

@@ -48,11 +48,11 @@ def stack_settings(args: argparse.Namespace) -> Settings:
 
 
 def prepare(settings: Settings, project_name: str, **project_fields: object) -> str:
-    """Migrate, ensure the project exists; return a new write token for it."""
+    """Migrate, ensure the project exists; return its write token (kept across restarts)."""
     from web.db import make_engine, make_sessionmaker, session_scope
     from web.migrations import upgrade
     from web.services.projects import ensure_project
-    from web.services.tokens import create_token
+    from web.up_token import up_token
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
@@ -60,7 +60,7 @@ def prepare(settings: Settings, project_name: str, **project_fields: object) -> 
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             project = ensure_project(session, project_name, **project_fields)
-            return create_token(session, project, "write", "benchwarden up").secret
+            return up_token(session, project, settings.data_dir)
     finally:
         engine.dispose()
 
