@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 from runner.lifetime import die_with_parent
 from web.config import Settings, SettingsError
+from web.models.project_settings import ProjectSettingsError
+from web.project_cli import add_settings_commands
 from web.services import audit
 
 Handler = Callable[[argparse.Namespace], int]
@@ -136,6 +138,7 @@ def _add_project_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     create.add_argument("--repo-url")
     create.add_argument("--database-url")
     create.set_defaults(func=cmd_project_create)
+    add_settings_commands(project)
 
 
 def _add_token_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -198,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     die_with_parent()
     try:
         code: int = args.func(args)
-    except (SettingsError, ProjectError, TokenError) as exc:
+    except (SettingsError, ProjectError, TokenError, ProjectSettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web.config import Settings
 from web.demo_repo import DemoHistory, build
 from web.models import Alert, Job
+from web.models.project_settings import ProjectSettings
 from web.stack import Stack, StackError, terminate_as_interrupt, wait_for_signal
 from web.up import add_stack_arguments, prepare, stack_settings
 
@@ -329,7 +330,7 @@ def _write_preview(
     with factory() as session:
         project = find_project(session, PROJECT)
         assert project is not None
-        machine = str((project.settings or {}).get("machines", ["local"])[0])  # type: ignore[index]
+        machine = ProjectSettings.of(project).machines[0]
         comparison = compare_commits(session, project.id, parent, culprit, machine)
         mc = MachineComparison(Baseline(machine, parent, parent, None), culprit, comparison)
         config = GitHubConfig(repo="example/demo")

@@ -126,7 +126,7 @@ def test_project_thresholds_override_the_defaults(client, token, db_session) -> 
     _history(client, token, 11, lambda i: {"a": 1.0 if i < 4 else 1.5})
     assert _alerts(db_session) == []  # 4 points before the step: shorter than 5-point segments
     project = find_project(db_session, "proj")
-    settings = {"detector": {"min_segment": 3, "alpha": 0.05, "no_such_threshold": 1}}
+    settings = {"detector": {"min_segment": 3, "alpha": 0.05}}
     project.settings = settings  # type: ignore[union-attr]
     db_session.commit()
     _history(client, token, 1, lambda i: {"a": 1.5}, start=11, seed=3)

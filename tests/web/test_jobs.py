@@ -17,8 +17,9 @@ from runner.schema import ParsedRun, ResultRecord, RunPayload
 from tests.factories import make_project, make_token
 from tests.integration.gitrepo import Repo
 from web.models import Alert, AlertSummary, Commit, Job, Project, Series
-from web.services.bisect import DEFAULT_BISECT_REPEATS, finish_step, start_bisection
-from web.services.confirm import DEFAULT_CONFIRM_REPEATS, confirm_alerts, finish_confirmation
+from web.models.project_settings import DEFAULT_BISECT_REPEATS, DEFAULT_CONFIRM_REPEATS
+from web.services.bisect import finish_step, start_bisection
+from web.services.confirm import confirm_alerts, finish_confirmation
 from web.services.ingest import ingest_run
 from web.services.jobs import (
     FINISHED_TASK,

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from web.github.report import DEFAULT_OVERRIDE_LABEL, DEFAULT_THRESHOLD
+from web.models.project_settings import DEFAULT_MIN_REL_CHANGE, DEFAULT_OVERRIDE_LABEL
 
 
 def add_github_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,12 @@ def add_github_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     cmd.add_argument("--private-key-path", help="file holding the App's private key (PEM)")
     cmd.add_argument("--api-url", help="GitHub Enterprise API URL, e.g. https://ghe/api/v3")
     cmd.add_argument("--override-label", default=None, help=f"default {DEFAULT_OVERRIDE_LABEL}")
-    cmd.add_argument("--threshold", type=float, help=f"default {DEFAULT_THRESHOLD} (relative)")
+    cmd.add_argument(
+        "--threshold",
+        type=float,
+        help=f"sets detector.min_rel_change, the one threshold of alerts and PR reports"
+        f" (default {DEFAULT_MIN_REL_CHANGE})",
+    )
     cmd.add_argument("--checks", choices=["auto", "status"], help="auto: check runs as an App")
     cmd.add_argument("--webhook", help="also POST new alert summaries to this URL")
     cmd.add_argument("--webhook-secret-env", help="variable holding the webhook's HMAC secret")
@@ -54,6 +59,9 @@ def github_command(args: argparse.Namespace) -> int:
             settings.pop("github", None)
         else:
             settings["github"] = _github_settings(dict(settings.get("github") or {}), args)
+        if args.threshold is not None:
+            settings["detector"] = dict(settings.get("detector") or {})
+            settings["detector"]["min_rel_change"] = args.threshold
         if args.webhook:
             hooks = [h for h in settings.get("webhooks") or [] if h.get("url") != args.webhook]
             hooks.append(_webhook(args))
@@ -77,12 +85,11 @@ def _github_settings(current: dict[str, Any], args: argparse.Namespace) -> dict[
         "private_key_path": args.private_key_path,
         "api_url": args.api_url,
         "override_label": args.override_label,
-        "threshold": args.threshold,
         "checks": args.checks,
     }
     merged = current | {k: v for k, v in updates.items() if v is not None}
-    for inline in ("token", "private_key"):  # secrets belong in the environment
-        merged.pop(inline, None)
+    for inline in ("token", "private_key", "threshold"):  # secrets belong in the environment
+        merged.pop(inline, None)  # (threshold: replaced by detector.min_rel_change)
     if not merged.get("repo"):
         raise ProjectError("--repo owner/name is required")
     try:  # validate the shape; credentials may live only in the worker's environment

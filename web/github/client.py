@@ -26,7 +26,13 @@ from typing import Any, TypeVar
 import github3
 from github3 import exceptions as gh_errors
 
-from web.github.report import DEFAULT_OVERRIDE_LABEL, DEFAULT_THRESHOLD
+from web.models.project_settings import (
+    DEFAULT_MIN_REL_CHANGE,
+    DEFAULT_OVERRIDE_LABEL,
+    GitHubSettings,
+    ProjectSettings,
+    ProjectSettingsError,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,7 +68,7 @@ class GitHubConfig:
     installation_id: int | None = None
     private_key: str = field(default="", repr=False)
     override_label: str = DEFAULT_OVERRIDE_LABEL
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float = DEFAULT_MIN_REL_CHANGE
     checks: str = "auto"  # "status", or "auto": check runs when authenticated as an App
 
     @property
@@ -81,62 +87,55 @@ class GitHubConfig:
 
     @classmethod
     def from_settings(
-        cls, settings: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None
+        cls,
+        settings: ProjectSettings | Mapping[str, Any] | None,
+        environ: Mapping[str, str] | None = None,
     ) -> GitHubConfig | None:
-        """None when the project has no GitHub repository configured (then no call is made)."""
-        gh = (settings or {}).get("github")
-        if not isinstance(gh, Mapping) or not gh.get("repo"):
+        """None when the project has no GitHub repository configured (then no call is made).
+
+        The PR report's threshold is the project's ``detector.min_rel_change``,
+        the same number that raises alerts. A settings document that does not
+        validate raises GitHubConfigError naming the key.
+        """
+        try:
+            typed = (
+                settings
+                if isinstance(settings, ProjectSettings)
+                else ProjectSettings.parse(settings)
+            )
+        except ProjectSettingsError as exc:
+            raise GitHubConfigError(str(exc)) from None
+        gh = typed.github
+        if gh is None:
             return None
         env = os.environ if environ is None else environ
-        repo = str(gh["repo"])
-        if repo.count("/") != 1 or not all(repo.split("/")):
-            raise GitHubConfigError(f"github.repo must look like owner/name, got {repo!r}")
         config = cls(
-            repo=repo,
-            api_url=str(gh.get("api_url") or DEFAULT_API_URL).rstrip("/"),
-            token=str(gh.get("token") or env.get(str(gh.get("token_env") or ""), "")),
-            app_id=_int_or_none(gh.get("app_id"), "app_id"),
-            installation_id=_int_or_none(gh.get("installation_id"), "installation_id"),
+            repo=gh.repo,
+            api_url=(gh.api_url or DEFAULT_API_URL).rstrip("/"),
+            token=gh.token or env.get(gh.token_env or "", ""),
+            app_id=gh.app_id,
+            installation_id=gh.installation_id,
             private_key=_private_key(gh, env),
-            override_label=str(gh.get("override_label") or DEFAULT_OVERRIDE_LABEL),
-            threshold=_threshold(gh.get("threshold", DEFAULT_THRESHOLD)),
-            checks=str(gh.get("checks") or "auto"),
+            override_label=gh.override_label or DEFAULT_OVERRIDE_LABEL,
+            threshold=typed.min_rel_change,
+            checks=gh.checks,
         )
         if not config.token and not config.uses_app:
             raise GitHubConfigError(
-                f"github settings for {repo} hold no credentials: set token_env (or token),"
+                f"github settings for {gh.repo} hold no credentials: set token_env (or token),"
                 " or app_id, installation_id and private_key_env/private_key_path"
             )
         return config
 
 
-def _int_or_none(value: Any, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise GitHubConfigError(f"github.{name} must be a whole number") from None
-
-
-def _threshold(value: Any) -> float:
-    try:
-        threshold = float(value)
-    except (TypeError, ValueError):
-        raise GitHubConfigError("github.threshold must be a number like 0.05") from None
-    if not 0.0 <= threshold < 10.0:
-        raise GitHubConfigError("github.threshold must be a relative change like 0.05")
-    return threshold
-
-
-def _private_key(gh: Mapping[str, Any], env: Mapping[str, str]) -> str:
-    if gh.get("private_key"):
-        return str(gh["private_key"])
-    if gh.get("private_key_env"):
-        return env.get(str(gh["private_key_env"]), "")
-    if gh.get("private_key_path"):
+def _private_key(gh: GitHubSettings, env: Mapping[str, str]) -> str:
+    if gh.private_key:
+        return gh.private_key
+    if gh.private_key_env:
+        return env.get(gh.private_key_env, "")
+    if gh.private_key_path:
         try:
-            return Path(str(gh["private_key_path"])).read_text()
+            return Path(gh.private_key_path).read_text()
         except OSError as exc:
             reason = exc.strerror or "unreadable"
             raise GitHubConfigError(f"cannot read github.private_key_path: {reason}") from None

@@ -66,7 +66,7 @@ def notify_pull_request(
     if status_sha != pull.head_sha and stored is not None and stored.head_sha == pull.head_sha:
         log.info("PR #%s: results for %s are older than the posted report", pr_number, status_sha)
         return None
-    comparisons = compare_pr(session, project, pr_number, candidate_sha, threshold=config.threshold)
+    comparisons = compare_pr(session, project, pr_number, candidate_sha)
     report = build_report(project, pr_number, status_sha, comparisons, config, pull, base_url)
     body = render_comment(report)
     comment_id, _created = client.upsert_comment(pr_number, marker(project.name), body)

@@ -46,6 +46,7 @@ from web.models import (
     Series,
 )
 from web.models.base import utcnow
+from web.models.project_settings import ProjectSettings
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Benchwarden-Signature-256"
@@ -68,17 +69,14 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def webhook_targets(
-    settings: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None
+    settings: ProjectSettings, environ: Mapping[str, str] | None = None
 ) -> list[WebhookTarget]:
+    """The project's ``webhooks``, secrets resolved from the environment when named there."""
     env = os.environ if environ is None else environ
-    out = []
-    for item in (settings or {}).get("webhooks") or []:
-        if not isinstance(item, Mapping) or not item.get("url"):
-            continue
-        secret = str(item.get("secret") or env.get(str(item.get("secret_env") or ""), ""))
-        fmt = "slack" if item.get("format") == "slack" else "json"
-        out.append(WebhookTarget(str(item["url"]), secret, fmt))
-    return out
+    return [
+        WebhookTarget(hook.url, hook.secret or env.get(hook.secret_env or "", ""), hook.format)
+        for hook in settings.webhooks
+    ]
 
 
 def summary_payload(session: Session, summary: AlertSummary, base_url: str) -> dict[str, Any]:
@@ -206,19 +204,19 @@ def notify_alert_summary(
     if project is None or branch is None or branch.name != project.default_branch:
         return False
     payload = summary_payload(session, summary, base_url)
-    if not _worth_announcing(project, payload):
+    settings = ProjectSettings.of(project)
+    if not _worth_announcing(settings, payload):
         return False
-    for target in webhook_targets(project.settings):
+    for target in webhook_targets(settings):
         post_webhook(target, payload, sleep=sleep)
-    _github_status(project, payload, make_client)
+    _github_status(settings, payload, make_client)
     summary.notified_at = utcnow()
     session.flush()
     return True
 
 
-def _worth_announcing(project: Project, payload: Mapping[str, Any]) -> bool:
-    notify = project.settings.get("notify") if isinstance(project.settings, dict) else None
-    strict = isinstance(notify, dict) and bool(notify.get("require_confirmation"))
+def _worth_announcing(settings: ProjectSettings, payload: Mapping[str, Any]) -> bool:
+    strict = settings.notify.require_confirmation
     allowed = ("confirmed",) if strict else ("confirmed", "candidate")
     return any(
         a["is_regression"] and a["confirmation"] in allowed and a["status"] not in _IGNORED_TRIAGE
@@ -227,11 +225,11 @@ def _worth_announcing(project: Project, payload: Mapping[str, Any]) -> bool:
 
 
 def _github_status(
-    project: Project,
+    settings: ProjectSettings,
     payload: Mapping[str, Any],
     make_client: Callable[[GitHubConfig], GitHubClient],
 ) -> None:
-    config = GitHubConfig.from_settings(project.settings)
+    config = GitHubConfig.from_settings(settings)
     sha = payload["commits"]["first_changed"]
     if config is None or not sha:
         return

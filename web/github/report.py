@@ -11,8 +11,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-DEFAULT_THRESHOLD = 0.05
-DEFAULT_OVERRIDE_LABEL = "benchwarden-override"
+from web.models.project_settings import DEFAULT_OVERRIDE_LABEL
 
 
 class Category(StrEnum):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from web.models.base import Base, BigId, JsonDoc, UTCDateTime, utcnow
+from web.models.project_settings import ProjectSettings
 
 TOKEN_SCOPES = ("read", "write", "admin")
 
@@ -24,6 +25,12 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="project")
+
+    @validates("settings")
+    def _validate_settings(self, _key: str, value: dict[str, object] | None) -> dict[str, object]:
+        # Every writer (CLI, API, dashboard, webhooks) goes through here, so an
+        # invalid document is refused with ProjectSettingsError before it is stored.
+        return ProjectSettings.parse(value).stored()
 
 
 class ApiToken(Base):

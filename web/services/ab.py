@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detector import compare_many
-from web.models import Benchmark, Job, Measure, Result
+from web.models import Benchmark, Job, Measure, Project, Result
+from web.models.project_settings import ProjectSettings
 from web.services.jobs import spec_of
 
 
@@ -43,9 +44,12 @@ def finish_ab(session: Session, job: Job) -> dict[str, dict[str, object]]:
     shared = sorted(set(base) & set(head))
     if not shared:
         return {}
+    project = session.get(Project, job.project_id)
+    assert project is not None
     results = compare_many(
         {name: (base[name][0], head[name][0]) for name in shared},
         lower_is_better={name: base[name][1] for name in shared},
+        thresholds=ProjectSettings.of(project).thresholds(),
     )
     comparison: dict[str, dict[str, object]] = {
         name: {"verdict": str(c.verdict), "rel_change": c.rel_change, "qvalue": c.qvalue,

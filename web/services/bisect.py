@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from detector import Verdict, compare
 from web.models import Alert, Commit, Job, Project
 from web.models.base import utcnow
+from web.models.project_settings import ProjectSettings
 from web.services.confirm import MAX_INCONCLUSIVE_RETRIES, run_samples, series_context
 from web.services.jobs import Sender, create_job, spec_of
 from web.services.repo import History
-
-DEFAULT_BISECT_REPEATS = 10
 
 
 def start_bisection(
@@ -41,7 +40,7 @@ def start_bisection(
         _set_culprit(session, project, alert_ids, first.sha)
         return None
     _, bench, measure, machine, branch = series_context(session, alert)
-    repeats = int(str((project.settings or {}).get("bisect_repeats", DEFAULT_BISECT_REPEATS)))
+    repeats = ProjectSettings.of(project).bisect_repeats
     controller = Job(
         project_id=project.id, kind="bisect", commit_sha=first.sha, baseline_sha=good.sha,
         machine=machine, branch=branch, alert_id=alert.id, state="running", attempts=0,
@@ -104,9 +103,12 @@ def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
         controller.state, controller.error = "failed", "a step stored no samples"
         return controller
     lib = bool(spec["lower_is_better"])
+    project = session.get(Project, controller.project_id)
+    assert project is not None
+    thresholds = ProjectSettings.of(project).thresholds()
     left, right = (
-        compare(lo_s, mid_s, lower_is_better=lib),
-        compare(mid_s, hi_s, lower_is_better=lib),
+        compare(lo_s, mid_s, lower_is_better=lib, thresholds=thresholds),
+        compare(mid_s, hi_s, lower_is_better=lib, thresholds=thresholds),
     )
     if left.verdict == Verdict.REGRESSION:
         hi = mid

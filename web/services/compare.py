@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from detector.compare import compare_many
 from detector.types import Comparison, SummaryStats, Thresholds, Verdict
-from web.models import Benchmark, Commit, Machine, Measure, Result, Run
+from web.models import Benchmark, Commit, Machine, Measure, Project, Result, Run
+from web.models.project_settings import ProjectSettings
 
 Key = tuple[int, int, int | None]  # (benchmark id, measure id, machine id or None)
 _IMPACT_ORDER = {
@@ -184,6 +185,9 @@ def _compare(
     by_machine: bool,
     thresholds: Thresholds | None,
 ) -> CommitComparison:
+    if thresholds is None:  # the project's, as for alerts and PR reports
+        project = session.get(Project, project_id)
+        thresholds = ProjectSettings.of(project).thresholds() if project else None
     survivors = _survivors(session, project_id)
     meta: dict[Key, _Meta] = {}
     base = _gather(session, base_runs, survivors, by_machine, meta)

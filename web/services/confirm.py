@@ -18,7 +18,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from detector import Verdict, compare
+from detector import Thresholds, Verdict, compare
 from web.models import (
     Alert,
     Benchmark,
@@ -32,10 +32,10 @@ from web.models import (
     Series,
 )
 from web.models.base import utcnow
+from web.models.project_settings import ProjectSettings
 from web.services.jobs import Sender, create_job, spec_of
 from web.services.repo import History
 
-DEFAULT_CONFIRM_REPEATS = 5
 MAX_INCONCLUSIVE_RETRIES = 2  # re-runs of an inconclusive comparison, at 2x then 4x repeats
 
 
@@ -101,13 +101,20 @@ def _confirm_job(
     if parent is None:
         raise ValueError(f"alert {alerts[0].id} has no parent commit to compare with")
     names = sorted({series_context(session, a)[1].name for a in alerts})
-    repeats = int(str((project.settings or {}).get("confirm_repeats", DEFAULT_CONFIRM_REPEATS)))
+    repeats = ProjectSettings.of(project).confirm_repeats
     return create_job(
         session, dispatcher, project, machine=machine, kind="confirm",
         commits=[parent, first.sha], branch=series_context(session, alerts[0])[4],
         alert_id=alerts[0].id, alert_ids=[a.id for a in alerts], benchmarks=names,
         repeats=repeats * 2**retries, retries=retries,
     )  # fmt: skip
+
+
+def _thresholds(session: Session, job: Job) -> Thresholds:
+    """The project's thresholds: confirmation judges with the numbers that raised the alert."""
+    project = session.get(Project, job.project_id)
+    assert project is not None
+    return ProjectSettings.of(project).thresholds()
 
 
 def _sha(session: Session, commit_id: int | None) -> str | None:
@@ -127,6 +134,7 @@ def finish_confirmation(
     decided: dict[int, str] = {}
     again: list[Alert] = []
     verdicts: dict[str, object] = {}
+    thresholds = _thresholds(session, job)
     for alert_id in spec_of(job).get("alert_ids") or [job.alert_id]:
         alert = session.get(Alert, alert_id)
         if alert is None or base_run is None or cand_run is None:
@@ -136,7 +144,8 @@ def finish_confirmation(
         cand = run_samples(session, int(cand_run), bench.id, measure.id)
         if not base or not cand:
             continue
-        result = compare(base, cand, lower_is_better=measure.direction != "higher_is_better")
+        lower = measure.direction != "higher_is_better"
+        result = compare(base, cand, lower_is_better=lower, thresholds=thresholds)
         verdicts[str(alert.id)] = {"verdict": str(result.verdict), "rel_change": result.rel_change,
                                    "pvalue": result.pvalue}  # fmt: skip
         if result.verdict == Verdict.INCONCLUSIVE and retries < MAX_INCONCLUSIVE_RETRIES:

@@ -22,16 +22,16 @@ from detector import (
     Thresholds,
     noise_profile,
 )
-from web.db import enqueue_after_commit
 from web.models import Alert, AlertSummary, Annotation, Measure, Project, Run, Series, SeriesState
 from web.models.base import utcnow
+from web.models.project_settings import DEFAULT_THRESHOLDS, ProjectSettings
 from web.queries.points import PointRow, stored_points
 from web.services.point_state import fold_run, lock_states, repair_points
 from web.services.series_cache import CACHE, CachedSeries
 
 # A change must also be at least 2% to raise an alert (Perfherder's floor): on
 # quiet benchmarks the detector alone would flag sub-percent shifts nobody acts on.
-THRESHOLDS = Thresholds(min_rel_change=0.02)
+THRESHOLDS = DEFAULT_THRESHOLDS
 # Re-detection with more data can move a change point by a point or two.
 _SAME_CHANGE_RADIUS = 2
 
@@ -91,7 +91,7 @@ def _detect(
             eligible.append((series, th))
     entries = _entries(session, eligible, states, appended)
     # Back into the cache only once these points are committed (see series_cache).
-    enqueue_after_commit(session, lambda: CACHE.put(entries))
+    CACHE.put_after_commit(session, entries)
     context = _Context.load(session, [series.id for series, _ in eligible])
     raised: list[Alert] = []
     for series, th in eligible:
@@ -170,19 +170,12 @@ def _detect_one(
 
 
 def project_thresholds(project: Project | None) -> Thresholds:
-    """Defaults, overridden by ``project.settings["detector"]`` (e.g. ``{"min_segment": 3}``).
+    """The project's thresholds (`ProjectSettings.thresholds`); the defaults without a project.
 
-    Unknown names or invalid values fall back to the defaults: a bad setting must
-    never stop detection for the whole project.
+    Raises ProjectSettingsError when the stored settings do not validate: a bad
+    setting is reported, never silently replaced by the defaults.
     """
-    overrides = (project.settings or {}).get("detector") if project is not None else None
-    if not isinstance(overrides, dict):
-        return THRESHOLDS
-    known = {f.name for f in dataclasses.fields(Thresholds)}
-    try:
-        return dataclasses.replace(THRESHOLDS, **{k: v for k, v in overrides.items() if k in known})
-    except (TypeError, ValueError):
-        return THRESHOLDS
+    return THRESHOLDS if project is None else ProjectSettings.of(project).thresholds()
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from web.models import JOB_STATES, Job, Project
 from web.models.base import utcnow
+from web.models.project_settings import ProjectSettings
 from web.services.repo import History
 
 RUN_TASK = "benchwarden.run_job"
 FINISHED_TASK = "benchwarden.job_finished"
-DEFAULT_MACHINES = ("default",)
 FINAL_STATES = ("done", "failed")
 
 
@@ -47,11 +47,8 @@ def spec_of(job: Job) -> dict[str, Any]:
 
 
 def machines_for(project: Project) -> list[str]:
-    """The project's benchmark machines: ``settings["machines"]``, else ``["default"]``."""
-    configured = (project.settings or {}).get("machines")
-    if isinstance(configured, list) and configured:
-        return [str(m) for m in configured]
-    return list(DEFAULT_MACHINES)
+    """The project's benchmark machines (``machines``, default ``["default"]``)."""
+    return list(ProjectSettings.of(project).machines)
 
 
 def create_job(

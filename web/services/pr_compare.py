@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from detector.types import Thresholds
 from web.models import Branch, BranchCommit, Commit, Machine, Project, Run
+from web.models.project_settings import ProjectSettings
 from web.services.compare import CommitComparison, compare_commits
 
 MAX_WALK = 1000  # first-parent steps before giving up on finding the merge-base
@@ -52,18 +52,16 @@ def compare_pr(
     project: Project,
     pr_number: int,
     candidate_sha: str,
-    *,
-    threshold: float,
 ) -> list[MachineComparison]:
     """One comparison per machine that has results for ``candidate_sha``, by machine name.
 
-    ``threshold`` is the project's smallest relative change worth reporting; it
-    becomes the detector's ``compare_min_rel_change``.
+    Judged with the project's thresholds (`ProjectSettings.thresholds`): the
+    smallest change worth reporting is ``detector.min_rel_change``, as for alerts.
     """
     candidate = _commit(session, project.id, candidate_sha)
     if candidate is None:
         return []
-    thresholds = Thresholds(compare_min_rel_change=threshold)
+    thresholds = ProjectSettings.of(project).thresholds()
     out = []
     for machine_id, machine in _machines_of(session, candidate):
         baseline = find_baseline(session, project, pr_number, candidate, machine_id, machine)

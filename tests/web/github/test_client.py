@@ -148,9 +148,10 @@ def test_github_app_installation_auth(github: FakeGitHub, app_keys: tuple[str, s
 
 def test_config_from_settings_resolves_env_and_hides_secrets() -> None:
     assert GitHubConfig.from_settings({}) is None
-    assert GitHubConfig.from_settings({"github": {}}) is None
+    with pytest.raises(GitHubConfigError, match=r"^github\.repo: Field required"):
+        GitHubConfig.from_settings({"github": {}})  # validated like every settings read
     config = GitHubConfig.from_settings(
-        {"github": {"repo": "o/r", "token_env": "GH_TOKEN", "threshold": "0.1"}},
+        {"github": {"repo": "o/r", "token_env": "GH_TOKEN"}, "detector": {"min_rel_change": 0.1}},
         {"GH_TOKEN": "s3cret"},
     )
     assert config is not None and config.token == "s3cret" and config.threshold == 0.1

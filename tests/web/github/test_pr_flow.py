@@ -73,7 +73,7 @@ def test_three_pushes_one_comment(client, setup, github: FakeGitHub, db_session)
     assert len(github.calls("PATCH", r"/issues/comments/")) == 2
     body = next(iter(github.comments.values()))["body"]
     assert body.startswith(marker("proj"))
-    assert "**1 regression** beyond 5%" in body
+    assert "**1 regression** beyond 2%" in body
     assert f"vs merge-base [`{sha(1)[:7]}`]" in body  # the PR's own pushes are skipped
     assert f"`{sha(13)[:7]}`" in body
     assert "parse" in body and "1 unchanged" in body and "1 missing" in body
