@@ -24,10 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from detector import ChangePointState, Thresholds
 from web.queries.points import PointRow
 
+_PENDING_KEY = "benchwarden.series_cache.pending"
 # 2 M points: ~80-200 MB per process; holds 1,000 series of 2,000 points.
 POINT_BUDGET = 2_000_000
 
@@ -101,6 +104,22 @@ class SeriesCache:
             while self._held > self._budget and self._entries:
                 _, evicted = self._entries.popitem(last=False)
                 self._held -= evicted.size
+
+    def put_after_commit(self, session: Session, entries: dict[int, CachedSeries]) -> None:
+        """Put ``entries`` back once ``session`` commits; any rollback, even of a savepoint,
+        drops every entry still pending (losing a cache entry only costs a rebuild).
+        """
+        pending: dict[int, CachedSeries] = session.info.setdefault(_PENDING_KEY, {})
+        pending.update(entries)
+        if not event.contains(session, "after_commit", self._commit):
+            event.listen(session, "after_commit", self._commit)
+            event.listen(session, "after_soft_rollback", self._rollback)
+
+    def _commit(self, session: Session) -> None:
+        self.put(session.info.pop(_PENDING_KEY, {}))
+
+    def _rollback(self, session: Session, _transaction: object) -> None:
+        session.info.pop(_PENDING_KEY, None)
 
     def clear(self) -> None:
         with self._lock:
