@@ -23,7 +23,7 @@ from tests.factories import (
     make_token,
 )
 from tests.web.views.conftest import login
-from web.models import AlertSummary, Annotation, AuditEntry, Commit, Run, User
+from web.models import AlertSummary, Annotation, AuditEntry, Commit, Job, Run, User
 from web.views.routes import ROUTES
 
 SECRET = "hidden-xyz"
@@ -240,3 +240,20 @@ def test_api_private_project_is_a_missing_one(client, private, db_session: Sessi
     hidden = client.get(f"/api/v1/projects/{SECRET}", headers=bad)
     absent = client.get(f"/api/v1/projects/{MISSING}", headers=bad)
     assert (hidden.status_code, hidden.json) == (absent.status_code, absent.json)
+
+
+def test_job_of_a_private_project_is_a_missing_job(client, private, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    job = Job(project_id=private["project"].id, commit_sha="a" * 40, machine="box1")
+    db_session.add(job)
+    db_session.commit()
+    other = make_token(db_session, make_project(db_session, "other"), "write")
+    headers = {"Authorization": f"Bearer {other}"}
+    hidden = client.post(f"/api/v1/jobs/{job.id}/state", json={"state": "done"}, headers=headers)
+    absent = client.post(
+        f"/api/v1/jobs/{job.id + 1000}/state", json={"state": "done"}, headers=headers
+    )
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json["error"]["code"] == absent.json["error"]["code"] == "job_not_found"
+    assert SECRET not in hidden.get_data(as_text=True)
+    db_session.refresh(job)
+    assert job.state == "queued"
