@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
-    from web.github.webhooks import create_webhooks_blueprint
+    from web.github.webhooks import create_webhooks_blueprint, keep_signed_body
     from web.views.routes import register_views
 
     settings = settings or Settings.from_env()
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["benchwarden.auth_limiter"] = FailedAuthLimiter()
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
+    # First: a webhook's raw bytes are kept before any hook parses its form.
+    app.before_request(keep_signed_body)
     app.before_request(reject_nul_characters)
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_webhooks_blueprint())
