@@ -59,19 +59,25 @@ class SeriesList(BaseModel):
 
 
 class SeriesPoints(BaseModel):
-    """Column-wise points: entry i of every list belongs to point i."""
+    """Column-wise points, one per commit: entry i of every list belongs to point i.
+
+    Several runs of one commit (re-runs, confirmation, bisection, A/B) are one
+    point whose value is the median of their ok values, as the detector uses.
+    """
 
     position: list[int]
     sha: list[str]
     time: list[float | None] = Field(description="commit time, Unix seconds")
     author: list[str | None]
     message: list[str | None] = Field(description="first line of the commit message")
-    run_id: list[int]
-    value: list[float | None]
-    stddev: list[float | None]
+    run_id: list[int] = Field(description="the commit's first run")
+    value: list[float | None] = Field(description="median of the commit's ok runs")
+    stddev: list[float | None] = Field(description="one run's stddev; null for several runs")
     min: list[float | None]
     max: list[float | None]
-    status: list[str]
+    status: list[str] = Field(description="ok when any run of the commit was ok")
+    runs: list[list[int]] = Field(description="every run of the commit, oldest first")
+    run_values: list[list[float | None]] = Field(description="each run's value (null: failed)")
 
 
 class SeriesDetail(BaseModel):

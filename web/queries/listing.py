@@ -1,5 +1,8 @@
 """The benchmarks page: one row per series with its sparkline, noise and latest change.
 
+Sparklines and "Last" have one value per commit (the detector's, see
+``web.queries.points``): re-runs of a commit never add points.
+
 Built for 2,000+ rows in well under a second: one query for the rows, one for
 the sparklines (an index-driven LATERAL join on PostgreSQL, a window function
 on SQLite), nothing per row.
@@ -9,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import BigInteger, Select, bindparam, func, select
+from sqlalchemy import BigInteger, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from web.models import Benchmark, Branch, Machine, Measure, Result, Series
+from web.queries.points import merge_results
 
 SPARK_POINTS = 30
 
@@ -167,44 +172,56 @@ def benchmark_rows(
 def sparklines(
     session: Session, series_ids: list[int], points: int = SPARK_POINTS
 ) -> dict[int, list[float]]:
-    """The last ``points`` ok values of each series, oldest first."""
+    """The values of the last ``points`` commits of each series, oldest first.
+
+    One value per commit, the detector's: the median of the commit's ok results,
+    so a commit re-run by confirmation or bisection is one point of the line and
+    "Last" is the newest commit's value, never that of its latest run.
+    """
     if not series_ids:
         return {}
     if session.get_bind().dialect.name == "postgresql":
         rows = _sparklines_lateral(session, series_ids, points)
     else:
         rows = _sparklines_window(session, series_ids, points)
-    out: dict[int, list[float]] = {}
-    for series_id, _position, value in rows:
-        out.setdefault(series_id, []).append(float(value))
-    for values in out.values():
-        values.reverse()
-    return out
+    merged = merge_results((sid, position, 0, value) for sid, position, value in rows)
+    return {series_id: [p.value for p in line] for series_id, line in merged.items()}
+
+
+def _ok(model: type[Result] | Any) -> tuple[Any, ...]:
+    return (model.status == "ok", model.value.is_not(None))
 
 
 def _sparklines_lateral(session: Session, series_ids: list[int], points: int) -> list:  # type: ignore[type-arg]
-    # One index range scan per series on ix_result_series_position (newest first),
-    # folded into one array per series so Python handles 2,000 rows, not 60,000.
+    # Per series: its last ``points`` positions (an index scan backwards that stops
+    # there), then their results; folded into arrays so Python handles one row
+    # per series. Rows come back as (series, position, value) by position and id.
     ids = bindparam("series_ids", series_ids, type_=ARRAY(BigInteger))
     wanted = select(func.unnest(ids).label("sid")).subquery("wanted")
-    recent = (
-        select(Result.value, Result.position)
-        .where(
-            Result.series_id == wanted.c.sid,
-            Result.status == "ok",
-            Result.value.is_not(None),
-        )
+    last = (
+        select(Result.position)
+        .where(Result.series_id == wanted.c.sid, *_ok(Result))
+        .group_by(Result.position)
         .order_by(Result.position.desc())
         .limit(points)
         .correlate(wanted)
+    )
+    other = aliased(Result)
+    recent = (
+        select(other.value, other.position, other.id)
+        .where(other.series_id == wanted.c.sid, *_ok(other), other.position.in_(last))
+        .correlate(wanted)
         .subquery("recent")
     )
-    newest_first = aggregate_order_by(recent.c.value, recent.c.position.desc())
-    folded = select(func.array_agg(newest_first)).scalar_subquery()
-    query = select(wanted.c.sid, folded)
-    out: list[tuple[int, None, float]] = []
-    for sid, values in session.connection().execute(query):
-        out.extend((sid, None, v) for v in values or ())
+    order = (recent.c.position, recent.c.id)
+    folded = select(
+        func.array_agg(aggregate_order_by(recent.c.position, *order)),
+        func.array_agg(aggregate_order_by(recent.c.value, *order)),
+    ).lateral("folded")
+    query = select(wanted.c.sid, folded).select_from(wanted.join(folded, true()))
+    out: list[tuple[int, int, float]] = []
+    for sid, positions, values in session.connection().execute(query):
+        out.extend((sid, p, v) for p, v in zip(positions or (), values or (), strict=True))
     return out
 
 
@@ -218,17 +235,18 @@ def _sparklines_window(session: Session, series_ids: list[int], points: int) -> 
                 Result.series_id,
                 Result.position,
                 Result.value,
-                func.row_number()
+                Result.id,
+                func.dense_rank()
                 .over(partition_by=Result.series_id, order_by=Result.position.desc())
-                .label("rn"),
+                .label("rank"),
             )
-            .where(Result.series_id.in_(chunk), Result.status == "ok", Result.value.is_not(None))
+            .where(Result.series_id.in_(chunk), *_ok(Result))
             .subquery()
         )
         query = (
             select(ranked.c.series_id, ranked.c.position, ranked.c.value)
-            .where(ranked.c.rn <= points)
-            .order_by(ranked.c.series_id, ranked.c.position.desc())
+            .where(ranked.c.rank <= points)
+            .order_by(ranked.c.series_id, ranked.c.position, ranked.c.id)
         )
         out.extend(session.execute(query))
     return out

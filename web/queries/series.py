@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from web.models import Benchmark, Branch, Commit, Machine, Measure, Result, Series
+from web.queries.commit_points import ROW_COLUMNS, fold_rows
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ POINT_FIELDS = (
     "min",
     "max",
     "status",
+    "runs",
+    "run_values",
 )
 
 
@@ -104,43 +107,45 @@ def list_series(
 
 
 def series_points(session: Session, series_id: int) -> dict[str, list[Any]]:
-    """All points of one series in branch order, column-wise; times are Unix seconds.
+    """The series' points in branch order, one per commit, column-wise; times are Unix seconds.
 
-    Runs as a Core statement on the session's connection: at 10,000 rows the ORM's
-    per-row bookkeeping would cost more than the query itself.
+    A commit measured by several runs (re-runs, confirmation, bisection, A/B)
+    is one point: ``value`` is the median of its ok results (the detector's
+    value), ``runs``/``run_values`` list every run and its value (None when it
+    failed), ``run_id`` is the first. ``status`` is ``ok`` when any run was ok.
+    Runs as a Core statement on the session's connection: at 10,000 rows the
+    ORM's per-row bookkeeping would cost more than the query itself.
     """
     query = (
-        select(
-            Result.position,
-            Commit.sha,
-            Commit.committed_at,
-            Commit.author,
-            Commit.message,
-            Result.run_id,
-            Result.value,
-            Result.stddev,
-            Result.min,
-            Result.max,
-            Result.status,
-        )
-        .join(Commit, Commit.id == Result.commit_id)
+        select(*(getattr(Result, name) for name in ROW_COLUMNS))
         .where(Result.series_id == series_id)
         .order_by(Result.position, Result.id)
     )
-    rows = session.connection().execute(query).all()
-    if not rows:
-        return {name: [] for name in POINT_FIELDS}
-    columns = dict(zip(POINT_FIELDS, map(list, zip(*rows, strict=True)), strict=True))
-    columns["time"] = [t.timestamp() if t is not None else None for t in columns["time"]]
-    columns["message"] = [m.partition("\n")[0] if m else m for m in columns["message"]]
+    points = fold_rows(session.connection().execute(query))
+    facts = _commit_facts(session, [p.commit_id for p in points])
+    columns: dict[str, list[Any]] = {name: [] for name in POINT_FIELDS}
+    for p in points:
+        sha, when, author, message = facts[p.commit_id]
+        row = (p.position, sha, when, author, message, p.run_id, p.value, p.stddev, p.low,
+               p.high, p.status, p.runs, p.run_values)  # fmt: skip
+        for name, item in zip(POINT_FIELDS, row, strict=True):
+            columns[name].append(item)
     return columns
 
 
-def series_values(session: Session, series_id: int) -> tuple[list[int], list[int], list[float]]:
-    """(positions, commit ids, values) of the ok points, for detection."""
-    rows = session.execute(
-        select(Result.position, Result.commit_id, Result.value)
-        .where(Result.series_id == series_id, Result.status == "ok", Result.value.is_not(None))
-        .order_by(Result.position, Result.id)
-    ).all()
-    return [r[0] for r in rows], [r[1] for r in rows], [float(r[2]) for r in rows]
+def _commit_facts(
+    session: Session, commit_ids: list[int]
+) -> dict[int, tuple[str, float | None, str | None, str | None]]:
+    """commit id -> (sha, Unix time, author, first line of the message)."""
+    out: dict[int, tuple[str, float | None, str | None, str | None]] = {}
+    unique = sorted(set(commit_ids))
+    for start in range(0, len(unique), 500):
+        rows = session.connection().execute(
+            select(Commit.id, Commit.sha, Commit.committed_at, Commit.author, Commit.message).where(
+                Commit.id.in_(unique[start : start + 500])
+            )
+        )
+        for cid, sha, when, author, message in rows:
+            first = message.partition("\n")[0] if message else message
+            out[cid] = (sha, when.timestamp() if when is not None else None, author, first)
+    return out

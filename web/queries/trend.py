@@ -26,8 +26,7 @@ from web.models import (
     Result,
     Series,
 )
-
-POINT_COLUMNS = ("position", "commit_id", "run_id", "value", "stddev", "min", "max")
+from web.queries.commit_points import ROW_COLUMNS, CommitPoint, fold_rows
 
 
 def merged_benchmark_ids(session: Session, benchmark_id: int) -> list[int]:
@@ -140,16 +139,17 @@ def sibling_series_ids(session: Session, series: Series | SeriesHeader) -> list[
     return sorted(set(ids) | {series.id})
 
 
-def point_columns(session: Session, series_ids: list[int]) -> dict[str, list[Any]]:
-    """Ok points of the given series in branch order, column-wise.
+def commit_points(session: Session, series_ids: list[int]) -> list[CommitPoint]:
+    """The series' points in branch order, one per commit, from their ok results.
 
     Only ``result`` columns (one index range scan); commit facts are fetched
     for the points actually sent, see :func:`commit_facts`. Rows are read with
     the driver's own cursor: at 10,000 rows SQLAlchemy's per-row result
     processing costs more than the query itself, and these columns need none.
+    Several runs of a commit (re-runs, confirmation, bisection) are one point.
     """
     query = (
-        select(*(getattr(Result, name) for name in POINT_COLUMNS))
+        select(*(getattr(Result, name) for name in ROW_COLUMNS))
         .where(
             Result.series_id.in_(series_ids),
             Result.status == "ok",
@@ -157,13 +157,7 @@ def point_columns(session: Session, series_ids: list[int]) -> dict[str, list[Any
         )
         .order_by(Result.position, Result.id)
     )
-    rows = _raw_rows(session, query)
-    if not rows:
-        return {name: [] for name in POINT_COLUMNS}
-    return {
-        name: list(values)
-        for name, values in zip(POINT_COLUMNS, zip(*rows, strict=True), strict=True)
-    }
+    return fold_rows(_raw_rows(session, query))
 
 
 def _raw_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:

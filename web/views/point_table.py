@@ -2,7 +2,8 @@
 
 The trend page shows each series' latest points under its plot; the series'
 points page pages through all of them, newest first, with the same run and
-commit links the plot's click panel offers.
+commit links the plot's click panel offers. One row per commit: its runs
+(re-runs, confirmation, bisection) are listed in the row, with their kind.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from web.db import request_session
 from web.queries.point_table import PointRow, count_points, recent_points
+from web.queries.run_kinds import run_kinds
 from web.queries.trend import alert_marks, annotation_marks, series_header, sibling_series_ids
 from web.views.access import readable_project
 from web.views.format import commit_url, format_pct
@@ -32,6 +34,7 @@ class PointTable:
     offset: int
     rows: list[PointRow]
     marks: dict[int, list[str]]
+    kinds: dict[int, str]  # run id -> why it ran (ci, schedule, confirm, bisect, ab)
 
 
 def point_table(
@@ -41,7 +44,8 @@ def point_table(
     if total is None:
         total = count_points(session, series_ids)
     rows = recent_points(session, series_ids, total, offset, limit)
-    return PointTable(series_ids[0], total, offset, rows, _marks(session, series_ids))
+    kinds = run_kinds(session, [run for row in rows for run in row.runs])
+    return PointTable(series_ids[0], total, offset, rows, _marks(session, series_ids), kinds)
 
 
 def _marks(session: Session, series_ids: list[int]) -> dict[int, list[str]]:

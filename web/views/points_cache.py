@@ -10,9 +10,9 @@ Two levels, both keyed by the sibling series ids (a merged history reads
 several series) and checked against their version, ``series_version``:
 count, max and sum of their result ids, one aggregate per request.
 
-- ``Columns``: the ok points of the series as arrays, plus a memo of the
-  commit facts fetched so far (a commit's sha, author, time and message never
-  change). Zooming reuses them.
+- ``Columns``: the points of the series (one per commit, its runs folded
+  in) as arrays, plus a memo of the commit facts fetched so far (a
+  commit's sha, author, time and message never change). Zooming reuses them.
 - Answers: the encoded ``points`` object for one (range, budget, kept
   indices). Alerts and annotations are read fresh on every request (two small
   indexed queries) and their indices are part of the key, so triage or a new
@@ -36,8 +36,9 @@ import numpy as np
 import orjson
 from sqlalchemy.orm import Session
 
+from web.queries.commit_points import band
 from web.queries.downsample import select_indices
-from web.queries.trend import commit_facts, point_columns
+from web.queries.trend import commit_facts, commit_points
 
 Version = tuple[int, int, int]
 Fact = tuple[str, float | None, str | None, str | None]
@@ -46,11 +47,16 @@ MESSAGE_CHARS = 200
 
 @dataclass
 class Columns:
-    """A series' ok points in branch order, with the spread band precomputed."""
+    """A series' points (one per commit) in branch order, with the spread band precomputed.
+
+    ``runs``/``run_values`` hold every run of each commit: the plot draws them as
+    small dots at the commit's x, never as points of their own.
+    """
 
     version: Version
     commit_id: list[int]
-    run_id: list[int]
+    runs: list[list[int]]
+    run_values: list[list[float | None]]
     value: np.ndarray
     lo: list[float]
     hi: list[float]
@@ -68,29 +74,25 @@ class Columns:
 
 def build_columns(session: Session, series_ids: list[int], version: Version) -> Columns:
     """Read the points once; the band is ±stddev, else min–max, else the value itself."""
-    raw = point_columns(session, series_ids)
-    value, stddev, low, high = raw["value"], raw["stddev"], raw["min"], raw["max"]
-    lo: list[float] = []
-    hi: list[float] = []
-    for v, s, mn, mx in zip(value, stddev, low, high, strict=True):
-        if s is not None:
-            lo.append(v - s)
-            hi.append(v + s)
-        else:
-            lo.append(mn if mn is not None else v)
-            hi.append(mx if mx is not None else v)
+    points = commit_points(session, series_ids)
+    bands = [band(p) for p in points]
     return Columns(
         version=version,
-        commit_id=raw["commit_id"],
-        run_id=raw["run_id"],
-        value=np.asarray(value, dtype=float),
-        lo=lo,
-        hi=hi,
+        commit_id=[p.commit_id for p in points],
+        runs=[p.runs for p in points],
+        run_values=[p.run_values for p in points],
+        value=np.asarray([p.value for p in points], dtype=float),
+        lo=[b[0] for b in bands],
+        hi=[b[1] for b in bands],
     )
 
 
 def encode_points(session: Session, columns: Columns, chosen: list[int]) -> bytes:
-    """The JSON ``points`` object: column arrays of the chosen indices."""
+    """The JSON ``points`` object: column arrays of the chosen indices.
+
+    ``run_id`` is each commit's first run (the link the click panel opens);
+    ``runs`` and ``run_values`` are all of its runs and their values.
+    """
     wanted = [columns.commit_id[i] for i in chosen]
     missing = [c for c in set(wanted) if c not in columns.facts]
     if missing:
@@ -105,7 +107,9 @@ def encode_points(session: Session, columns: Columns, chosen: list[int]) -> byte
         "time": [f[1] for f in facts],
         "author": [f[2] for f in facts],
         "message": [(f[3] or "")[:MESSAGE_CHARS] for f in facts],
-        "run_id": [columns.run_id[i] for i in chosen],
+        "run_id": [columns.runs[i][0] for i in chosen],
+        "runs": [columns.runs[i] for i in chosen],
+        "run_values": [columns.run_values[i] for i in chosen],
     }
     return orjson.dumps(body)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import REPO, LiveServer
 from tests.factories import grant_role, make_alert, make_history, make_project, make_user, sha
+from tests.web.reruns import add_job_run
 from tests.web.views.conftest import XSS
 from web.config import Settings
 from web.db import make_engine
@@ -35,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = REPO / "test-artifacts"
 EVIL_MESSAGE = "fix <b>it</b> <img src=x onerror=alert(2)>"
+# Six confirmation runs of two commits of ``fast``: still 300 x positions.
+RERUNS = [(100, 1.05e-3), (100, 1.1e-3), (100, 0.95e-3), (101, 1.02e-3), (101, 1e-3), (101, 1e-3)]
 
 pytestmark = [
     pytest.mark.postgres,
@@ -65,6 +68,8 @@ def seed(url: str) -> dict[str, int]:
         )
         alert = make_alert(session, series["fast"], 201, before=1e-3, after=1.25e-3)
         make_alert(session, series[XSS], 150, before=5e-6, after=4e-6)
+        for commit, value in RERUNS:  # confirmation runs: samples of their commit's point
+            add_job_run(session, series["fast"], commit, value)
         commit = session.scalar(select(Commit).where(Commit.sha == sha(150)))
         commit.message = EVIL_MESSAGE
         make_user(session)
@@ -191,6 +196,19 @@ def test_plot_draws_points_change_points_and_hover(page, site) -> None:  # type:
     detail.wait_for(state="visible")
     assert "Open run" in detail.inner_text()
     assert page.locator(".point-detail a[href*='forge.example/org/proj/commit/']").count() == 1
+    assert page.problems == []
+
+
+def test_reruns_are_dots_at_their_commits_x(page, site) -> None:  # type: ignore[no-untyped-def]
+    """300 commits and 6 confirmation runs: 300 x positions, the 8 runs of 2 commits as dots."""
+    server, ids = site
+    page.goto(f"{server.url}/p/proj/benchmarks/{ids['fast']}")
+    wait_for_plots(page)
+    plot = page.locator(".plot").first
+    assert plot.get_attribute("data-points") == "300"
+    assert plot.get_attribute("data-x-positions") == "300"
+    assert plot.get_attribute("data-runs") == "306"
+    assert plot.get_attribute("data-run-dots") == "8"
     assert page.problems == []
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import grant_role, make_token, sha
-from tests.web.views.conftest import XSS, login
+from tests.web.views.conftest import XSS, login, token_of
 from web.models import AlertSummary, Annotation, AuditEntry, Benchmark, Run
 from web.views import pages
 
@@ -110,9 +110,7 @@ def test_reads_can_require_login(app, client, history, user) -> None:  # type: i
 
 
 def test_login_rejects_bad_password_and_foreign_next(client, user) -> None:  # type: ignore[no-untyped-def]
-    _get(client, "/login")
-    with client.session_transaction() as session:
-        token = session["csrf"]
+    token = token_of(client)
     bad = client.post(
         "/login", data={"username": "maintainer", "password": "x", "csrf_token": token}
     )
@@ -195,7 +193,8 @@ def test_rename_merge_and_known_change(writer_client, history, db_session: Sessi
     merged = writer_client.post(f"{base}/merge", data={"source_id": slow.benchmark_id} | csrf)
     assert merged.status_code == 303
     points = writer_client.get(f"/p/proj/series/{fast.id}/points.json?max=20000").json
-    assert points["total"] == 80  # both histories, in branch order
+    # both histories, one point per commit: each commit's point holds both benchmarks' results
+    assert points["total"] == 40 and {len(r) for r in points["points"]["runs"]} == {2}
     _, listing = _get(writer_client, "/p/proj/")
     assert ">quick<" in listing and ">slow<" not in listing
     cycle = writer_client.post(

@@ -44,6 +44,30 @@
     return out;
   }
 
+  // A commit measured more than once (re-run, confirmation, bisection) is one point; its
+  // runs are drawn as small dots at the commit's x, never as x positions of their own.
+  function drawRuns(card) {
+    return function (u) {
+      var p = card._data.points, ctx = u.ctx, r = 2 * devicePixelRatio, b = u.bbox, drawn = 0;
+      ctx.save();
+      ctx.beginPath(); ctx.rect(b.left, b.top, b.width, b.height); ctx.clip();
+      ctx.fillStyle = css("--fg");
+      (p.run_values || []).forEach(function (values, n) {
+        if (values.length < 2) return;
+        var x = u.valToPos(u.data[0][n], "x", true);
+        values.forEach(function (v) {
+          if (v == null) return;
+          var y = u.valToPos(v / card._k, "y", true);
+          if (!isFinite(x) || !isFinite(y)) return;
+          ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill();
+          drawn += 1;
+        });
+      });
+      ctx.restore();
+      u.root.parentNode.dataset.runDots = String(drawn);
+    };
+  }
+
   function drawMarks(card) {
     return function (u) {
       var ctx = u.ctx, r = 7 * devicePixelRatio, b = u.bbox;
@@ -67,7 +91,8 @@
   function describe(card, n) {
     var p = card._data.points, lines = [];
     card._marks.forEach(function (m) { if (m.n === n) lines.push(m.text); });
-    lines.push(num(p.value[n] / card._k) + " " + card._unit,
+    var runs = p.runs ? p.runs[n].length : 1;
+    lines.push(num(p.value[n] / card._k) + " " + card._unit + (runs > 1 ? " (median of " + runs + " runs)" : ""),
                p.sha[n].slice(0, 10) + " · " + when(p.time[n]), p.author[n] || "unknown", p.message[n]);
     return lines;
   }
@@ -109,7 +134,7 @@
       bands: [{ series: [1, 2], fill: css("--band") }],
       axes: [x, axis(card._yLabel, 70)],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 9 } },
-      hooks: { draw: [drawMarks(card)], setCursor: [hover(card)], setSelect: [zoom(card)] },
+      hooks: { draw: [drawRuns(card), drawMarks(card)], setCursor: [hover(card)], setSelect: [zoom(card)] },
     };
   }
 
@@ -134,6 +159,8 @@
   function expose(card) {
     var div = card.querySelector(".plot"), d = card._data;
     div.dataset.points = String(d.points.i.length);
+    div.dataset.xPositions = String(new Set(d.points.i).size);
+    div.dataset.runs = String((d.points.runs || []).reduce(function (sum, r) { return sum + r.length; }, 0));
     div.dataset.alerts = String(card._marks.filter(function (m) { return m.shape !== "diamond"; }).length);
     div.dataset.scale = card._log ? "log" : "linear";
     div.dataset.yLabel = card._yLabel;
@@ -169,10 +196,14 @@
     var msg = document.createElement("p");
     msg.textContent = card._marks.filter(function (m) { return m.n === n; })
       .map(function (m) { return m.text + " · "; }).join("") + p.message[n];
-    var links = document.createElement("p"), run = document.createElement("a");
-    run.href = card.dataset.runUrl.replace(/\/0$/, "/" + p.run_id[n]);
-    run.textContent = "Open run " + p.run_id[n];
-    links.appendChild(run);
+    var links = document.createElement("p");
+    (p.runs ? p.runs[n] : [p.run_id[n]]).forEach(function (id, k) {
+      var run = document.createElement("a"), v = p.run_values ? p.run_values[n][k] : null;
+      run.href = card.dataset.runUrl.replace(/\/0$/, "/" + id);
+      run.textContent = "Open run " + id + (v == null ? "" : " (" + num(v / card._k) + " " + card._unit + ")");
+      if (k) links.append(" · ");
+      links.appendChild(run);
+    });
     if (card.dataset.repoUrl) {
       var forge = document.createElement("a");
       forge.href = card.dataset.repoUrl.replace(/\/$/, "").replace(/\.git$/, "") + "/commit/" + encodeURIComponent(p.sha[n]);
