@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
     from web.github.webhooks import create_webhooks_blueprint, keep_signed_body
+    from web.views.csrf import init_csrf
     from web.views.routes import register_views
 
     settings = settings or Settings.from_env()
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_webhooks_blueprint())
     register_views(app)
+    init_csrf(app)
     return app
 
 

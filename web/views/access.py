@@ -1,18 +1,14 @@
-"""Who may read and write on the dashboard, and the CSRF check of every POST.
+"""Who may read and write on the dashboard.
 
 Reads of a public project are open when ``Settings.public_read`` is on and
 otherwise need a logged-in user; a private project is readable by its members
 (any role) and global admins only, and is a plain 404 to everyone else. Writes
-need a maintainer (or admin) logged in (session cookie + per-session CSRF token)
-or, on the JSON endpoints, a bearer token of the project with write scope.
-Bearer requests skip CSRF: a browser never adds an ``Authorization`` header on
-its own, so they cannot be forged cross-site.
+need a maintainer (or admin) logged in (session cookie + CSRF token, see
+:mod:`web.views.csrf`) or, on the JSON endpoints, a bearer token of the project
+with write scope.
 """
 
 from __future__ import annotations
-
-import hmac
-import secrets
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
@@ -24,9 +20,6 @@ from web.services import membership
 from web.services.projects import find_project
 from web.services.tokens import find_token
 from web.views.writes import Actor
-
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 
 
 class LoginRequired(Exception):
@@ -47,28 +40,9 @@ def current_user() -> User | None:
     return user
 
 
-def csrf_token() -> str:
-    """This session's CSRF token, created on first use."""
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return str(token)
-
-
 def _bearer() -> str | None:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
-
-
-def check_csrf() -> None:
-    """before_request: every POST carries this session's token, unless it uses a bearer token."""
-    if request.method != "POST" or _bearer() is not None:
-        return
-    sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    expected = session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(str(sent), str(expected)):
-        abort(400, description="The form has expired or did not come from this site; reload it.")
 
 
 # One answer for "missing" and "private, not yours": it must not tell them apart.

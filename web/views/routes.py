@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -20,15 +21,8 @@ from web.views import (
     series_json,
     vendor,
 )
-from web.views.access import (
-    CSRF_FIELD,
-    LoginRequired,
-    check_csrf,
-    csrf_token,
-    current_user,
-    login_redirect,
-    may_write,
-)
+from web.views.access import LoginRequired, current_user, login_redirect, may_write
+from web.views.csrf import CSRF_FIELD, check_token_endpoints
 from web.views.format import FILTERS
 
 
@@ -97,11 +91,15 @@ def create_blueprint() -> Blueprint:
     blueprint = Blueprint("dash", __name__)
     for page in ROUTES:
         blueprint.add_url_rule(page.path, page.endpoint, page.handler, methods=list(page.methods))
-    blueprint.before_request(check_csrf)
+    blueprint.before_request(check_token_endpoints)
     blueprint.register_error_handler(LoginRequired, login_redirect)
     blueprint.register_error_handler(HTTPException, _json_errors)
     blueprint.app_context_processor(
-        lambda: {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD, "current_user": current_user}
+        lambda: {
+            "csrf_token": generate_csrf,
+            "csrf_field": CSRF_FIELD,
+            "current_user": current_user,
+        }
     )
     blueprint.app_context_processor(lambda: {"may_write": may_write})
     for name, function in FILTERS.items():
