@@ -114,8 +114,8 @@ def build_report(
         for row in _rows_of(mc):
             rows.append(_report_row(row, mc, config.threshold, several_measures, page))
         if mc.comparison is not None:
-            missing += [m.name for m in mc.comparison.only_in_baseline]
-            added += [m.name for m in mc.comparison.only_in_candidate]
+            missing += [m.label for m in mc.comparison.only_in_baseline]
+            added += [m.label for m in mc.comparison.only_in_candidate]
     return PrReport(
         project=project.name,
         pr_number=pr_number,
@@ -141,8 +141,7 @@ def _report_row(
     row: ComparisonRow, mc: MachineComparison, threshold: float, with_measure: bool, page: str
 ) -> ReportRow:
     c = row.comparison
-    params = ",".join(f"{k}={v}" for k, v in sorted(row.params.items()))
-    name = row.name + (f"[{params}]" if params and params not in row.name else "")
+    name = row.label
     if with_measure:
         name += f" ({row.measure})"
     return ReportRow(
@@ -158,7 +157,9 @@ def _report_row(
         pvalue=c.pvalue,
         qvalue=c.qvalue,
         category=categorize(c.verdict.value, c.rel_change, c.ci_low, c.ci_high, threshold),
-        compare_url=f"{page}&{urlencode({'q': row.name})}" if page else "",
+        compare_url=f"{page}&{urlencode({'q': row.label})}" if page else "",
+        why_reason=row.why.reason if row.why else "",
+        why_advice=row.why.advice if row.why else "",
     )
 
 

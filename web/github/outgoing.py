@@ -46,6 +46,7 @@ from web.models import (
     Series,
 )
 from web.models.base import utcnow
+from web.models.naming import benchmark_label
 from web.models.project_settings import ProjectSettings
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def summary_payload(session: Session, summary: AlertSummary, base_url: str) -> d
     first = session.get(Commit, summary.first_commit_id)
     last_good = session.get(Commit, summary.last_good_commit_id or -1)
     rows = session.execute(
-        select(Alert, Benchmark.name, Measure.name, Measure.unit, Machine.name)
+        select(Alert, Benchmark, Measure.name, Measure.unit, Machine.name)
         .join(Series, Series.id == Alert.series_id)
         .join(Benchmark, Benchmark.id == Series.benchmark_id)
         .join(Measure, Measure.id == Series.measure_id)
@@ -97,7 +98,7 @@ def summary_payload(session: Session, summary: AlertSummary, base_url: str) -> d
     ).tuples()
     alerts = [
         {
-            "benchmark": bench,
+            "benchmark": benchmark_label(bench.name, bench.params, bench.display_name),
             "measure": measure,
             "unit": unit,
             "machine": machine,

@@ -176,7 +176,22 @@ def _details(report: PrReport, budget: list[int]) -> list[str]:
         lines += ["", "Missing from this PR: " + ", ".join(escape(n) for n in report.missing)]
     if report.added:
         lines += ["", "New in this PR: " + ", ".join(escape(n) for n in report.added)]
-    return [*lines, "", "</details>"]
+    return [*lines, *_why_inconclusive(report), "", "</details>"]
+
+
+def _why_inconclusive(report: PrReport) -> list[str]:
+    """Why rows are inconclusive and what would decide them, one line per reason."""
+    found: dict[str, tuple[int, str]] = {}
+    for row in report.rows:
+        if row.why_reason:
+            count, _ = found.get(row.why_reason, (0, ""))
+            found[row.why_reason] = (count + 1, row.why_advice)
+    if not found:
+        return []
+    lines = ["", "Why inconclusive:"]
+    for reason, (count, advice) in sorted(found.items(), key=lambda item: -item[1][0]):
+        lines.append(f"- {count} × {escape(reason.replace('_', ' '))}: {escape(advice)}.")
+    return lines
 
 
 def _counts_line(report: PrReport) -> str:

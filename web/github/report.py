@@ -51,6 +51,9 @@ class ReportRow:
     qvalue: float
     category: Category
     compare_url: str
+    # For an inconclusive comparison: why (a stable code) and what would decide it.
+    why_reason: str = ""
+    why_advice: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from web.models import Alert, AlertSummary, Benchmark, Branch, Commit, Machine, Measure, Run, Series
+from web.models.naming import benchmark_label
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _alert_rows(session: Session, summary_ids: list[int]) -> list[tuple[int, Ale
             Alert.confirmation,
             Alert.active,
             culprit.sha,
+            Benchmark.params,
         )
         .join(Series, Series.id == Alert.series_id)
         .outerjoin(culprit, culprit.id == Alert.culprit_commit_id)
@@ -105,8 +107,8 @@ def _alert_rows(session: Session, summary_ids: list[int]) -> list[tuple[int, Ale
     )
     out = []
     for r in rows:
-        name = r[4] or r[5]
-        out.append((r[0], AlertRow(r[1], r[2], r[3], name, *r[6:])))
+        name = benchmark_label(r[5], r[-1], r[4])  # params tell parametrized rows apart
+        out.append((r[0], AlertRow(r[1], r[2], r[3], name, *r[6:-1])))
     return out
 
 

@@ -11,6 +11,8 @@ Which statistics a row uses, per side:
     a side with samples is summarised so the two kinds meet;
   * otherwise single values: no test is possible, so the row is ``inconclusive``
     unless the values are identical (``no_change``); its CI and p-value are NaN.
+An inconclusive row says why and what to change (``ComparisonRow.why``, see
+``web.services.inconclusive``). Single values are medians, as a commit's point.
 Benchmarks merged into another (renames) are compared under the survivor.
 """
 
@@ -26,7 +28,9 @@ from sqlalchemy.orm import Session
 from detector.compare import compare_many
 from detector.types import Comparison, SummaryStats, Thresholds, Verdict
 from web.models import Benchmark, Commit, Machine, Measure, Project, Result, Run
+from web.models.naming import benchmark_label
 from web.models.project_settings import ProjectSettings
+from web.services.inconclusive import Evidence, Inconclusive, explain
 
 Key = tuple[int, int, int | None]  # (benchmark id, measure id, machine id or None)
 _IMPACT_ORDER = {
@@ -55,6 +59,12 @@ class ComparisonRow:
     candidate_center: float
     comparison: Comparison
     basis: str  # "samples" | "summary" | "single"
+    why: Inconclusive | None = None  # set on inconclusive rows only
+
+    @property
+    def label(self) -> str:
+        """The benchmark's name with its params (parametrized rows differ only there)."""
+        return benchmark_label(self.name, self.params)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,11 @@ class MissingBenchmark:
     suite: str
     measure: str
     machine: str | None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return benchmark_label(self.name, self.params)
 
 
 @dataclass(frozen=True)
@@ -78,12 +93,23 @@ class CommitComparison:
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.rows if r.comparison.verdict == verdict)
 
+    def reasons(self) -> list[tuple[str, int, str]]:
+        """(reason, how many rows, what to change) of the inconclusive rows, commonest first."""
+        found: dict[str, tuple[int, str]] = {}
+        for row in self.rows:
+            if row.why is not None:
+                count, _ = found.get(row.why.reason, (0, ""))
+                found[row.why.reason] = (count + 1, row.why.advice)
+        ordered = sorted(found.items(), key=lambda item: -item[1][0])
+        return [(reason, count, advice) for reason, (count, advice) in ordered]
+
 
 @dataclass
 class _Side:
     samples: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     summaries: list[SummaryStats] = field(default_factory=list)
+    single_sample: int = 0  # results (processes) that measured one sample only
 
 
 @dataclass(frozen=True)
@@ -218,7 +244,12 @@ def _missing(keys: set[Key], meta: dict[Key, _Meta]) -> list[MissingBenchmark]:
     items = sorted(keys, key=lambda k: _sort_name(meta[k]))
     return [
         MissingBenchmark(
-            meta[k].benchmark_id, meta[k].name, meta[k].suite, meta[k].measure, meta[k].machine
+            meta[k].benchmark_id,
+            meta[k].name,
+            meta[k].suite,
+            meta[k].measure,
+            meta[k].machine,
+            meta[k].params,
         )
         for k in items
     ]
@@ -290,6 +321,8 @@ def _add(side: _Side, result: Result) -> None:
     if result.samples:
         side.samples.extend(float(v) for v in result.samples)
     n = result.sample_count or result.rounds
+    if len(result.samples or ()) <= 1 and (n or 1) <= 1:
+        side.single_sample += 1
     if result.stddev is not None and n and n >= 2:
         centre = result.mean if result.mean is not None else result.value
         side.summaries.append(SummaryStats(float(centre), float(result.stddev), int(n)))
@@ -324,11 +357,25 @@ def _rows(
             comparison, basis = results[name], bases[name]
         else:
             comparison, basis = _single(base[key], cand[key]), "single"
-        rows.append(_row(meta[key], comparison, basis))
+        why = explain(comparison, basis, _evidence(base[key], cand[key], basis), thresholds)
+        rows.append(_row(meta[key], comparison, basis, why))
     return rows
 
 
-def _row(m: _Meta, c: Comparison, basis: str) -> ComparisonRow:
+def _evidence(b: _Side, c: _Side, basis: str) -> Evidence:
+    """How many samples each side brought to the test, and whether each process gave one."""
+
+    def count(side: _Side) -> int:
+        if basis == "samples":
+            return len(side.samples)
+        summary = _as_summary(side)
+        return summary.n if basis == "summary" and summary is not None else len(side.values)
+
+    one_each = all(s.single_sample == len(s.values) for s in (b, c))
+    return Evidence(count(b), count(c), one_each)
+
+
+def _row(m: _Meta, c: Comparison, basis: str, why: Inconclusive | None) -> ComparisonRow:
     return ComparisonRow(
         m.benchmark_id,
         m.name,
@@ -342,6 +389,7 @@ def _row(m: _Meta, c: Comparison, basis: str) -> ComparisonRow:
         c.candidate_center,
         c,
         basis,
+        why,
     )
 
 
@@ -370,7 +418,8 @@ def _as_summary(side: _Side) -> SummaryStats | None:
 
 
 def _single(b: _Side, c: _Side) -> Comparison:
-    base, cand = float(np.mean(b.values)), float(np.mean(c.values))
+    # The median, as a commit's point is valued (one run: its value).
+    base, cand = float(np.median(b.values)), float(np.median(c.values))
     same = base == cand
     rel = 0.0 if same else (cand / base - 1.0 if base != 0.0 else math.copysign(math.inf, cand))
     direction = "none" if same else ("increase" if cand > base else "decrease")

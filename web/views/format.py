@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from web.models.naming import benchmark_label
+
 UNIT_LADDERS: dict[str, list[tuple[float, str]]] = {
     "s": [(1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s")],
     "B": [(1.0, "B"), (1024.0, "KiB"), (1024.0**2, "MiB"), (1024.0**3, "GiB")],
@@ -91,7 +93,17 @@ def safe_link(url: str | None) -> str | None:
     return url if url and url.startswith(("https://", "http://")) else None
 
 
+def bench_label(bench: object) -> str:
+    """A benchmark (or any row with name, params, display_name) named with its params."""
+    return benchmark_label(
+        str(getattr(bench, "name", "")),
+        getattr(bench, "params", None),
+        getattr(bench, "display_name", None),
+    )
+
+
 FILTERS = {
+    "label": bench_label,
     "value": format_value,
     "pct": format_pct,
     "ci": format_ci,
