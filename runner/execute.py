@@ -53,6 +53,15 @@ class JobLog:
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(f"[benchwarden] {line}\n")
 
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def since(self, offset: int, chars: int = 20_000) -> str:
+        """The log text written after byte ``offset`` (its last ``chars``)."""
+        with self.path.open("rb") as handle:
+            handle.seek(max(offset, self.size() - chars * 4))
+            return handle.read().decode("utf-8", "replace")
+
     def tail(self, chars: int = LOG_TAIL_CHARS) -> str:
         size = self.path.stat().st_size
         with self.path.open("rb") as handle:
@@ -125,27 +134,34 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def build_env(tree: Path, kind: str, python: str | None = None) -> dict[str, str]:
+def build_env(
+    tree: Path,
+    kind: str,
+    python: str | None = None,
+    *,
+    system_site_packages: bool = False,
+    with_pip: bool = True,
+) -> dict[str, str]:
     """The environment suites run in; ``kind="venv"`` makes an isolated venv inside ``tree``.
 
-    The venv layers on the runner interpreter's site-packages (so pytest and
-    pytest-benchmark need no download) but installs the project into itself, so
-    nothing a job installs outlives the job or leaks into the runner.
+    The venv is made from ``python`` (``BENCHWARDEN_PYTHON``, else the runner's
+    interpreter) and holds only what the suite's ``[env] install`` steps put in
+    it; the interpreter's own site-packages only with ``system_site_packages``.
+    A job therefore never depends on what happens to be installed on the
+    runner, and nothing it installs outlives it. ``with_pip=False`` skips
+    installing pip (seconds per venv) when there is nothing to install.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHWARDEN_", "CELERY"))}
     env["PYTHONHASHSEED"] = "0"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if kind == "venv":
         venv = tree / ".bw-venv"
+        options = [
+            *(["--system-site-packages"] if system_site_packages else []),
+            *([] if with_pip else ["--without-pip"]),
+        ]
         subprocess.run(
-            [
-                python or sys.executable,
-                "-m",
-                "venv",
-                "--system-site-packages",
-                "--without-pip",
-                str(venv),
-            ],
+            [python or sys.executable, "-m", "venv", *options, str(venv)],
             check=True,
             capture_output=True,
             timeout=300,
@@ -153,6 +169,25 @@ def build_env(tree: Path, kind: str, python: str | None = None) -> dict[str, str
         env["VIRTUAL_ENV"] = str(venv)
         env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+_MISSING = re.compile(r"No module named '?([A-Za-z_][\w.]*)'?")
+# Import name -> what to install, where the two differ.
+_PACKAGES = {"pytest": "pytest-benchmark", "pytest_benchmark": "pytest-benchmark"}
+
+
+def missing_module_hint(output: str) -> str | None:
+    """One line naming the install step a ``No module named X`` failure lacks, else None."""
+    found = _MISSING.findall(output)
+    if not found:
+        return None
+    module = found[-1].split(".")[0]
+    package = _PACKAGES.get(module, module)
+    return (
+        f"hint: the job environment has no module {module!r}; add"
+        f' "python -m pip install {package}" to [env] install in benchwarden.toml'
+        " (job venvs see only what the suite installs; see README, Run your own runners)"
+    )
 
 
 def shell(command: str) -> list[str]:

@@ -6,12 +6,21 @@ measured interleaved on this machine and stored as one run per commit. Runs
 are uploaded with an idempotency key derived from the job id and the commit
 only, never the attempt, so a job redelivered after its worker died stores
 each run exactly once.
+
+A job message carries its own write token (``token``), scoped to the job's
+project and revoked by the service when the job ends: a runner serves every
+project with it, and its worker token (``BENCHWARDEN_TOKEN``) is only the
+fallback for messages without one. A job the service says has ended (409:
+done, failed or cancelled) is skipped; one whose upload is refused (403, 413,
+422) is reported ``failed`` with the service's reason.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import shutil
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,12 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from runner.checkout import CheckoutError, Checkouts
-from runner.execute import RUN_LOG_CHARS, JobLog, build_env, run_command, shell
+from runner.execute import (
+    RUN_LOG_CHARS,
+    JobLog,
+    build_env,
+    missing_module_hint,
+    run_command,
+    shell,
+)
 from runner.gitinfo import detect_context
 from runner.machine import local_machine
 from runner.measure import Plan, Side, measure
 from runner.preflight import Preflight, PreflightRefused, enforce
-from runner.reporting import JobFinished, ServiceClient
+from runner.reporting import JobFinished, ReportError, ServiceClient
 from runner.schema import ParsedRun, ParseOutput, ResultRecord, RunPayload
 from runner.suites import ProjectSuites, Suite, SuiteError, load_suites
 from runner.upload import UploadError, post_run
@@ -88,11 +104,17 @@ class Outcome:
 def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
     """Execute one job spec and report its state; the task body of ``benchwarden.run_job``."""
     spec = JobSpec.from_dict(raw)
+    # The worker's own token says "alive": a job's token may be revoked already.
+    heartbeat(ServiceClient(ctx.url, ctx.token, retries=0), ctx.machine)
+    ctx = dataclasses.replace(ctx, token=str(raw.get("token") or ctx.token))
     client = ServiceClient(ctx.url, ctx.token, retries=ctx.upload_retries)
     try:
         client.report(spec.job_id, "running", machine=ctx.machine)
     except JobFinished:
         return Outcome("skipped")
+    except ReportError as exc:  # nothing can be reported with a token the service refuses
+        log_error(f"job {spec.job_id} not started: {exc}")
+        return Outcome("failed", error=str(exc))
     work = ctx.work_dir / "jobs" / f"job-{spec.job_id}"
     shutil.rmtree(work, ignore_errors=True)
     log = JobLog(work / "log.txt")
@@ -101,15 +123,32 @@ def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
     except (CheckoutError, PreflightRefused, UploadError, OSError) as exc:
         log.note(f"job failed: {exc}")
         outcome = Outcome("failed", error=str(exc))
-    client.report(
-        spec.job_id,
-        outcome.state,
-        run_ids=outcome.run_ids,
-        error=outcome.error,
-        log_tail=log.tail(),
-    )
+    try:
+        client.report(
+            spec.job_id,
+            outcome.state,
+            run_ids=outcome.run_ids,
+            error=outcome.error,
+            log_tail=log.tail(),
+        )
+    except (JobFinished, ReportError) as exc:  # e.g. cancelled while it ran
+        log_error(f"job {spec.job_id} ended {outcome.state} but was not recorded: {exc}")
     Checkouts(ctx.work_dir).remove(work)
     return outcome
+
+
+def heartbeat(client: ServiceClient, machine: str) -> None:
+    """Best effort: a missed heartbeat must never stop a job or a worker."""
+    if not client.token:
+        return
+    try:
+        client.heartbeat(machine, socket.gethostname())
+    except (ReportError, JobFinished) as exc:
+        log_error(f"heartbeat for {machine} not recorded: {exc}")
+
+
+def log_error(message: str) -> None:
+    print(f"benchwarden runner: {message}", file=sys.stderr, flush=True)
 
 
 def _execute(spec: JobSpec, ctx: RunnerContext, log: JobLog, work: Path) -> Outcome:
@@ -144,14 +183,26 @@ def _prepare(
     side: Side, declared: ProjectSuites, suites: Sequence[Suite], ctx: RunnerContext, log: JobLog
 ) -> None:
     """Build the side's environment and run install and setup commands once."""
-    log.note(f"building {declared.env.kind} environment for {side.commit[:12]}")
-    side.env = build_env(side.tree, declared.env.kind, ctx.python) | dict(declared.env.variables)
-    commands = [*declared.env.install, *(c for s in suites for c in s.setup)]
+    env = declared.env
+    system = " with the interpreter's site-packages" if env.system_site_packages else ""
+    python = ctx.python or sys.executable
+    log.note(f"building {env.kind} environment for {side.commit[:12]} from {python}{system}")
+    side.env = build_env(
+        side.tree,
+        env.kind,
+        ctx.python,
+        system_site_packages=env.system_site_packages,
+        with_pip=bool(env.install),
+    ) | dict(env.variables)
+    commands = [*env.install, *(c for s in suites for c in s.setup)]
     timeout = max((s.timeout for s in suites), default=600.0)
     for command in commands:
+        start = log.size()
         done = run_command(shell(command), cwd=side.tree, log=log, timeout=timeout, env=side.env)
         if not done.ok:
-            side.errors.append(f"setup command failed on {side.commit[:12]}: {command}")
+            hint = missing_module_hint(log.since(start))
+            failed = f"setup command failed on {side.commit[:12]}: {command}"
+            side.errors.append(f"{failed}; {hint}" if hint else failed)
             return
 
 

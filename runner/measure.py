@@ -18,6 +18,7 @@ from pathlib import Path
 
 from runner.execute import (
     JobLog,
+    missing_module_hint,
     no_aslr_prefix,
     read_instructions,
     run_command,
@@ -94,11 +95,16 @@ def measure(sides: Sequence[Side], plan: Plan, log: JobLog, work: Path) -> None:
 def _one_process(suite: Suite, side: Side, plan: Plan, log: JobLog, out: Path) -> str | None:
     argv = [*no_aslr_prefix(), *suite_argv(suite, side, plan, out)]
     env = {**side.env, "BENCHWARDEN_OUTPUT": str(out)}
+    start = log.size()
     done = run_command(argv, cwd=side.tree, log=log, timeout=suite.timeout, env=env, cpus=plan.cpus)
     if done.timed_out:
         return f"suite {suite.name} timed out after {suite.timeout:g}s on {side.commit[:12]}"
     if not done.ok:
-        return f"suite {suite.name} exited with status {done.returncode} on {side.commit[:12]}"
+        failed = f"suite {suite.name} exited with status {done.returncode} on {side.commit[:12]}"
+        hint = missing_module_hint(log.since(start))
+        if hint:
+            log.note(hint)
+        return f"{failed}; {hint}" if hint else failed
     try:
         records = _read_results(suite, side, out, plan.machine)
     except (ParseError, OSError) as exc:

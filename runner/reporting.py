@@ -33,9 +33,16 @@ class ServiceClient:
 
     def report(self, job_id: int, state: str, **fields: Any) -> dict[str, Any]:
         """Send the job's new state; raise JobFinished on 409, ReportError on other refusals."""
-        endpoint = f"{self.url.rstrip('/')}/api/v1/jobs/{job_id}/state"
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         body = {"state": state, **{k: v for k, v in fields.items() if v is not None}}
+        return self._post(f"/api/v1/jobs/{job_id}/state", body)
+
+    def heartbeat(self, machine: str, hostname: str = "") -> dict[str, Any]:
+        """Tell the service a runner serving ``bench.<machine>`` is alive."""
+        return self._post(f"/api/v1/machines/{machine}/heartbeat", {"hostname": hostname})
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        endpoint = f"{self.url.rstrip('/')}{path}"
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         last = "no attempt made"
         for attempt in range(self.retries + 1):
             if attempt:
@@ -51,9 +58,7 @@ class ServiceClient:
             if response.status_code == 409:
                 raise JobFinished(response.text[:500])
             if response.status_code >= 400:
-                raise ReportError(
-                    f"job state refused ({response.status_code}): {response.text[:500]}"
-                )
+                raise ReportError(f"{path} refused ({response.status_code}): {response.text[:500]}")
             answer = response.json()
             return answer if isinstance(answer, dict) else {}
         raise ReportError(f"gave up after {self.retries + 1} attempts: {last}")

@@ -66,6 +66,9 @@ class Suite:
 class EnvSpec:
     kind: str = "venv"
     install: tuple[str, ...] = ()
+    # A venv sees only what ``install`` puts in it unless the suite opts in to
+    # the base interpreter's packages, so a job never works by accident.
+    system_site_packages: bool = False
     # Extra environment variables for every suite process, e.g.
     # PYTEST_DISABLE_PLUGIN_AUTOLOAD = "1" to skip unrelated plugins' start-up.
     variables: tuple[tuple[str, str], ...] = ()
@@ -130,9 +133,13 @@ def _env(doc: dict[str, Any]) -> EnvSpec:
     variables = _table(doc.get("variables", {}), "env.variables")
     if not all(isinstance(v, str) for v in variables.values()):
         raise SuiteError("env.variables values must be strings")
+    system = doc.get("system_site_packages", False)
+    if not isinstance(system, bool):
+        raise SuiteError("env.system_site_packages must be true or false")
     return EnvSpec(
         kind=kind,
         install=_strings(doc.get("install", []), "env.install"),
+        system_site_packages=system,
         variables=tuple(sorted(variables.items())),
     )
 

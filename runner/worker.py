@@ -7,21 +7,28 @@ acknowledged late and rejected when the worker process is lost: a worker killed
 mid-job leaves its job on the broker to be delivered again, and the upload's
 idempotency key makes the run stored once. The service sends jobs by name
 (``benchwarden.run_job``); nothing here imports the service.
+
+Once ready, the worker sends a heartbeat for its machine and then every
+``BENCHWARDEN_HEARTBEAT_INTERVAL`` seconds (60; 0 turns it off), from a thread
+of the main process, so a worker busy with a long job still counts as live.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready
 
 from runner.config import RunnerSettings, RunnerSettingsError
-from runner.job import RunnerContext, run_job
+from runner.job import RunnerContext, heartbeat, run_job
 from runner.preflight import POLICIES
+from runner.reporting import ServiceClient
 from runner.sqlite_broker import celery_broker
 
 TASK_NAME = "benchwarden.run_job"
@@ -39,6 +46,7 @@ class WorkerConfig:
     context: RunnerContext
     visibility_timeout: float
     restore_interval: float = 30.0
+    heartbeat_interval: float = 60.0
 
 
 def parse_cpus(text: str) -> tuple[int, ...]:
@@ -74,7 +82,25 @@ def worker_config(
     )
     timeout = float(env.get("BENCHWARDEN_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT))
     restore = float(env.get("BENCHWARDEN_RESTORE_INTERVAL", "30"))
-    return WorkerConfig(settings, context, timeout, restore)
+    beat = float(env.get("BENCHWARDEN_HEARTBEAT_INTERVAL", "60"))
+    return WorkerConfig(settings, context, timeout, restore, beat)
+
+
+def start_heartbeats(config: WorkerConfig) -> threading.Event:
+    """Send heartbeats now and every interval until the returned event is set."""
+    stop = threading.Event()
+    context = config.context
+    client = ServiceClient(context.url, context.token, retries=0, timeout=10.0)
+
+    def beat() -> None:
+        while True:
+            heartbeat(client, context.machine)
+            if stop.wait(config.heartbeat_interval):
+                return
+
+    if config.heartbeat_interval > 0:
+        threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+    return stop
 
 
 def _transport_options(config: WorkerConfig) -> dict[str, object]:
@@ -128,9 +154,12 @@ def worker_command(args: argparse.Namespace) -> int:
             RunnerContext(**{**context.__dict__, "cpus": parse_cpus(args.cpus)}),
             config.visibility_timeout,
             config.restore_interval,
+            config.heartbeat_interval,
         )
     config.context.work_dir.mkdir(parents=True, exist_ok=True)
     app = make_runner_celery(config)
+    # Once ready, the pool's processes exist: none is forked while the thread holds a lock.
+    worker_ready.connect(lambda **_: start_heartbeats(config), weak=False)
     app.worker_main(
         [
             "worker",

@@ -56,7 +56,7 @@ def cmd_service_worker(args: argparse.Namespace) -> int:
 def cmd_schedule(args: argparse.Namespace) -> int:
     from web.celery_app import Dispatcher
     from web.db import make_engine, make_sessionmaker, session_scope
-    from web.services.jobs import JobError, schedule_range
+    from web.services.jobs import JobError, machines_for, schedule_range
     from web.services.projects import find_project
     from web.services.repo import History, HistoryError
 
@@ -68,9 +68,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             project = find_project(session, args.project)
             if project is None:
                 raise JobError(f"project {args.project!r} does not exist")
+            machines = args.machine or machines_for(project)
+            _check_runners(session, project.name, machines, force=args.force)
             jobs = schedule_range(
                 session, Dispatcher(celery), project, History(settings.data_dir / "mirrors"),
-                args.commits, branch=args.branch, machines=args.machine or None, every=args.every,
+                args.commits, branch=args.branch, machines=machines, every=args.every,
             )  # fmt: skip
             ids = [job.id for job in jobs]
             for job in jobs:
@@ -80,6 +82,71 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         return 2
     print(f"scheduled {len(ids)} job(s) for {args.project}", file=sys.stderr)
     return _wait(factory, ids, args.timeout) if args.wait else 0
+
+
+def _check_runners(session: Any, project: str, machines: list[str], *, force: bool) -> None:
+    """Say which machines get the jobs; refuse (JobError) one no live runner serves."""
+    from web.models.base import utcnow
+    from web.services.jobs import JobError
+    from web.services.runners import live_machines, machine_status
+
+    now = utcnow()
+    statuses = machine_status(session, machines, now)
+    print(f"queueing for: {', '.join(s.describe(now) for s in statuses)}", file=sys.stderr)
+    dead = [s.machine for s in statuses if not s.live]
+    if not dead:
+        return
+    live = live_machines(session, now)
+    fix = (
+        f"`benchwarden project set {project} machines={','.join(live)}` to use the live"
+        f" runner(s), or start `benchwarden worker --machine {dead[0]}`"
+        if live
+        else f"start `benchwarden worker --machine {dead[0]}` (or `benchwarden up`)"
+    )
+    message = f"no live runner serves machine {dead[0]!r}: {fix}"
+    if not force:
+        raise JobError(f"{message}; --force queues anyway")
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Cancel one job, or every queued job (of ``--project``); a runner skips them."""
+    from web.db import make_engine, make_sessionmaker
+
+    if (args.id is None) == (not args.queued):
+        print("error: give a job id or --queued", file=sys.stderr)
+        return 2
+    engine = make_engine(_settings(args).database_url)
+    try:
+        return _cancel(make_sessionmaker(engine), args)
+    finally:
+        engine.dispose()
+
+
+def _cancel(factory: Any, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from web.db import session_scope
+    from web.models import Job, Project
+    from web.services.jobs import cancel_job
+
+    with session_scope(factory) as session:
+        query = select(Job).join(Project, Project.id == Job.project_id)
+        if args.id is not None:
+            query = query.where(Job.id == args.id)
+        else:
+            query = query.where(Job.state == "queued")
+        if args.project:
+            query = query.where(Project.name == args.project)
+        jobs = list(session.scalars(query.order_by(Job.id)))
+        if args.id is not None and not jobs:
+            print(f"error: job {args.id} does not exist", file=sys.stderr)
+            return 2
+        ended = [job for job in jobs if not cancel_job(session, job, "cancelled from the CLI")]
+        for job in ended:
+            print(f"error: job {job.id} already ended ({job.state})", file=sys.stderr)
+        print(f"cancelled {len(jobs) - len(ended)} job(s)")
+    return 2 if ended else 0
 
 
 def _wait(factory: Any, ids: list[int], timeout: float) -> int:
@@ -96,7 +163,7 @@ def _wait(factory: Any, ids: list[int], timeout: float) -> int:
         while True:
             with factory() as session:
                 states = list(session.scalars(select(Job.state).where(Job.id.in_(ids))))
-            finished = sum(s in ("done", "failed") for s in states)
+            finished = sum(s in ("done", "failed", "cancelled") for s in states)
             running = sum(s == "running" for s in states)
             progress.update(bar, completed=finished, description=f"jobs ({running} running)")
             if finished == len(ids) or time.monotonic() > deadline:
@@ -156,12 +223,22 @@ def add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     schedule.add_argument("--branch")
     schedule.add_argument("--wait", action="store_true", help="show progress until finished")
     schedule.add_argument("--timeout", type=float, default=3600.0)
+    schedule.add_argument(
+        "--force", action="store_true", help="queue even when no live runner serves a machine"
+    )
     schedule.add_argument("--database-url")
     schedule.set_defaults(func=cmd_schedule)
 
     jobs = sub.add_parser("jobs", help="list runner jobs and their state")
     jobs.add_argument("--project")
-    jobs.add_argument("--state", choices=["queued", "running", "done", "failed"])
+    jobs.add_argument("--state", choices=["queued", "running", "done", "failed", "cancelled"])
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--database-url")
     jobs.set_defaults(func=cmd_jobs)
+    actions = jobs.add_subparsers(dest="jobs_cmd")
+    cancel = actions.add_parser("cancel", help="cancel a job, or every queued one")
+    cancel.add_argument("id", type=int, nargs="?", help="job id")
+    cancel.add_argument("--queued", action="store_true", help="every queued job")
+    cancel.add_argument("--project", help="only this project's jobs")
+    cancel.add_argument("--database-url")
+    cancel.set_defaults(func=cmd_cancel)

@@ -18,6 +18,8 @@ from runner.parsers import ParseError, parse_path
 from runner.schema import RunPayload
 from runner.upload import UploadError, post_run
 from web.config import Settings
+from web.models import Project
+from web.models.project_settings import ProjectSettings
 from web.stack import Stack, StackError, terminate_as_interrupt, wait_for_signal
 
 
@@ -47,8 +49,15 @@ def stack_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def prepare(settings: Settings, project_name: str, **project_fields: object) -> str:
-    """Migrate, ensure the project exists; return its write token (kept across restarts)."""
+def prepare(
+    settings: Settings, project_name: str, machine: str | None = None, **project_fields: object
+) -> str:
+    """Migrate, ensure the project exists; return its write token (kept across restarts).
+
+    With ``machine`` (the local runner's), a project that names no machines is
+    set to it, so `schedule` queues where the local runner listens; a project
+    that names others is left alone and told about.
+    """
     from web.db import make_engine, make_sessionmaker, session_scope
     from web.migrations import upgrade
     from web.services.projects import ensure_project
@@ -60,9 +69,23 @@ def prepare(settings: Settings, project_name: str, **project_fields: object) -> 
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             project = ensure_project(session, project_name, **project_fields)
+            if machine is not None:
+                _route_to(project, machine)
             return up_token(session, project, settings.data_dir)
     finally:
         engine.dispose()
+
+
+def _route_to(project: Project, machine: str) -> None:
+    if "machines" not in (project.settings or {}):
+        project.settings = {**(project.settings or {}), "machines": [machine]}
+        print(f"project {project.name!r}: jobs go to machine {machine!r} (the local runner)")
+    elif machine not in ProjectSettings.of(project).machines:
+        names = ",".join(ProjectSettings.of(project).machines)
+        print(
+            f"note: project {project.name!r} runs on {names}, not on the local runner"
+            f" {machine!r}; `benchwarden project set {project.name} machines={machine}` changes it"
+        )
 
 
 def _sample_files(root: Path) -> list[Path]:
@@ -108,7 +131,7 @@ def submit_samples(url: str, token: str, project: str, root: Path) -> tuple[int,
 
 def cmd_up(args: argparse.Namespace) -> int:
     settings = stack_settings(args)
-    token = prepare(settings, args.project)
+    token = prepare(settings, args.project, machine=args.machine)
     stack = Stack(settings, host=args.host, port=args.port, machine=args.machine)
     terminate_as_interrupt()
     try:

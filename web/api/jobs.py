@@ -10,17 +10,25 @@ module does not import the route table it is listed in.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, current_app, request
 from pydantic import BaseModel, Field, ValidationError
 
-from web.api.auth import authorize, current_token, project_or_404
+from web.api.auth import authorize, bearer_secret, current_token, project_or_404
 from web.api.errors import ApiError, validation_details
 from web.celery_app import Dispatcher
 from web.db import request_session
 from web.models import Job, Project
-from web.services.jobs import JobError, JobFinishedError, list_jobs, record_state
+from web.services.jobs import (
+    JobError,
+    JobFinishedError,
+    ended_for_its_runner,
+    list_jobs,
+    record_state,
+)
+from web.services.runners import record_heartbeat
 
 # Spec keys worth showing; the rest (bisection samples) is bookkeeping.
 _SHOWN_SPEC = ("commits", "run_ids", "comparison", "confirmation", "culprit", "steps", "alert_ids")
@@ -82,6 +90,9 @@ def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
     return current_app.response_class(model.model_dump_json(), mimetype="application/json"), status
 
 
+MACHINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
 def _settings() -> Any:
     return current_app.extensions["benchwarden.settings"]
 
@@ -97,6 +108,9 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
     if job is None or project is None:
         current_token(session)  # a bad token is 401, as for a job of a private project
         raise _job_not_found(job_id)
+    if ended_for_its_runner(session, job, bearer_secret()):
+        raise ApiError(409, "job_finished", f"job {job.id} is already {job.state}",
+                       {"state": job.state})  # fmt: skip
     try:
         authorize(session, _settings(), project, "write")
     except ApiError as exc:
@@ -143,6 +157,37 @@ def get_job(project: str, job_id: int) -> tuple[Response, int]:
     return _json(job_out(job, found))
 
 
+class HeartbeatIn(BaseModel):
+    hostname: str = Field(default="", max_length=255)
+
+
+class HeartbeatOut(BaseModel):
+    machine: str
+    last_seen_at: str
+
+
+def runner_heartbeat(machine: str) -> tuple[Response, int]:
+    """A runner serving ``bench.<machine>`` is alive; any project's write token may say so."""
+    session = request_session()
+    token = current_token(session)
+    if token is None:
+        raise ApiError(401, "unauthorized", "a token with 'write' scope is required")
+    if not token.allows("write"):
+        raise ApiError(
+            403, "forbidden", f"this token has {token.scope!r} scope; 'write' is required"
+        )
+    if not MACHINE_NAME.fullmatch(machine):
+        raise ApiError(422, "invalid_machine", "machine names are letters, digits, '.', '_', '-'")
+    try:
+        body = HeartbeatIn.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_heartbeat", "the heartbeat is invalid",
+                       validation_details(exc)) from None  # fmt: skip
+    beat = record_heartbeat(session, machine, body.hostname)
+    session.commit()
+    return _json(HeartbeatOut(machine=beat.machine, last_seen_at=beat.last_seen_at.isoformat()))
+
+
 # (method, path, handler, summary, response, status, auth, query)
 JOB_ROUTES: tuple[tuple[Any, ...], ...] = (
     ("GET", "/projects/<project>/jobs", list_project_jobs, "Runner jobs, newest first",
@@ -150,4 +195,6 @@ JOB_ROUTES: tuple[tuple[Any, ...], ...] = (
     ("GET", "/projects/<project>/jobs/<int:job_id>", get_job, "One runner job", JobOut),
     ("POST", "/jobs/<int:job_id>/state", report_job_state,
      "A runner reports a job's state (running, done, failed)", JobOut, 200, "write"),
+    ("POST", "/machines/<machine>/heartbeat", runner_heartbeat,
+     "A runner serving this machine's queue is alive", HeartbeatOut, 200, "write"),
 )  # fmt: skip

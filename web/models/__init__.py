@@ -3,7 +3,7 @@
 from web.models.alert import TRIAGE_STATES, Alert, AlertSummary
 from web.models.base import Base
 from web.models.github import PrComment, WebhookDelivery
-from web.models.job import JOB_KINDS, JOB_STATES, Job
+from web.models.job import JOB_KINDS, JOB_STATES, Job, RunnerHeartbeat
 from web.models.people import PROJECT_ROLES, Annotation, AuditEntry, ProjectMember, User
 from web.models.project import TOKEN_SCOPES, ApiToken, Project
 from web.models.result import Benchmark, Measure, Result, Series
@@ -35,6 +35,7 @@ __all__ = [
     "ProjectMember",
     "Result",
     "Run",
+    "RunnerHeartbeat",
     "Series",
     "SeriesPoint",
     "SeriesState",

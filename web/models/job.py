@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from web.models.base import Base, BigId, JsonDoc, UTCDateTime, utcnow
 
 JOB_KINDS = ("run", "ab", "confirm", "bisect")
-JOB_STATES = ("queued", "running", "done", "failed")
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
 class Job(Base):
@@ -46,3 +46,18 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RunnerHeartbeat(Base):
+    """When a runner consuming ``bench.<machine>`` last said it is alive.
+
+    Machines are queue names shared by every project, so this is one row per
+    name, not per project; ``schedule`` reads it to refuse queueing jobs no
+    runner will take.
+    """
+
+    __tablename__ = "runner_heartbeat"
+
+    machine: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

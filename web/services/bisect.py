@@ -20,7 +20,7 @@ from web.models import Alert, Commit, Job, Project
 from web.models.base import utcnow
 from web.models.project_settings import ProjectSettings
 from web.services.confirm import MAX_INCONCLUSIVE_RETRIES, run_samples, series_context
-from web.services.jobs import Sender, create_job, spec_of
+from web.services.jobs import FINAL_STATES, Sender, create_job, spec_of
 from web.services.repo import History
 
 
@@ -77,7 +77,7 @@ def _step(
 def finish_step(session: Session, dispatcher: Sender, step: Job) -> Job | None:
     """Fold a finished step into its bisection and send the next step (or blame a commit)."""
     controller = session.get(Job, step.parent_job_id) if step.parent_job_id else None
-    if controller is None or controller.state in ("done", "failed"):
+    if controller is None or controller.state in FINAL_STATES:
         return controller
     if step.state != "done":
         controller.state, controller.finished_at = "failed", utcnow()

@@ -5,6 +5,11 @@ queue (``bench.<machine>``) by task name only after the transaction that
 created it commits, so a runner never reports on a job the database does not
 hold yet. Other code schedules work through `schedule_commits`,
 `schedule_push` and `schedule_pull_request`.
+
+Each job carries its own write token, scoped to the job's project and revoked
+when the job ends (done, failed or cancelled): any runner can serve any
+project, and a job redelivered after it ended is refused by the service.
+The secret travels only in the broker message, never in the database.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.models import JOB_STATES, Job, Project
+from web.models import ApiToken, Job, Project
 from web.models.base import utcnow
 from web.models.project_settings import ProjectSettings
 from web.services.repo import History
+from web.services.tokens import create_token, hash_token, revoke_token
 
 RUN_TASK = "benchwarden.run_job"
 FINISHED_TASK = "benchwarden.job_finished"
-FINAL_STATES = ("done", "failed")
+FINAL_STATES = ("done", "failed", "cancelled")
 
 
 class Sender(Protocol):
@@ -86,6 +92,7 @@ def create_job(
     )
     session.add(job)
     session.flush()
+    token = create_token(session, project, "write", f"job {job.id}")
     job.spec = {
         "job_id": job.id,
         "kind": kind,
@@ -94,9 +101,11 @@ def create_job(
         "commits": list(commits),
         "branch": job.branch,
         "pr_number": job.pr_number,
+        "token_id": token.id,
         **fields,
     }
-    dispatcher.after_commit(session, RUN_TASK, job.spec, queue=f"bench.{machine}")
+    message = {**job.spec, "token": token.secret}
+    dispatcher.after_commit(session, RUN_TASK, message, queue=f"bench.{machine}")
     return job
 
 
@@ -185,22 +194,56 @@ def record_state(
     Raises JobFinishedError when ``running`` arrives for a finished job: the
     message was delivered again after the job completed and must not run twice.
     """
-    if state not in JOB_STATES or state == "queued":
+    if state not in ("running", "done", "failed"):
         raise JobError(f"state must be running, done or failed, got {state!r}")
+    if job.state in FINAL_STATES and (state == "running" or job.state == "cancelled"):
+        raise JobFinishedError(f"job {job.id} is already {job.state}")
     if state == "running":
-        if job.state in FINAL_STATES:
-            raise JobFinishedError(f"job {job.id} is already {job.state}")
         job.state, job.attempts = "running", job.attempts + 1
         job.started_at = job.started_at or utcnow()
         return job
     job.state, job.finished_at = state, utcnow()
     job.log_tail, job.error = log_tail, error
+    _revoke_job_token(session, job)
     if run_ids:
         job.spec = {**job.spec, "run_ids": dict(run_ids)}
         job.run_id = run_ids.get(job.commit_sha) or next(reversed(run_ids.values()))
     if job.kind != "run" or job.parent_job_id is not None:
         dispatcher.after_commit(session, FINISHED_TASK, job.id)
     return job
+
+
+def cancel_job(session: Session, job: Job, reason: str = "cancelled") -> bool:
+    """Mark a queued or running job ``cancelled``; False when it had already ended.
+
+    Its token is revoked, so a runner that receives it later is refused and
+    skips it, and a runner still measuring it cannot store its runs.
+    """
+    if job.state in FINAL_STATES:
+        return False
+    job.state, job.finished_at, job.error = "cancelled", utcnow(), reason
+    _revoke_job_token(session, job)
+    return True
+
+
+def ended_for_its_runner(session: Session, job: Job, secret: str | None) -> bool:
+    """True when ``job`` ended and ``secret`` is its own (now revoked) token.
+
+    Its runner is then told "already finished" (409) rather than "unknown token"
+    (401): a redelivered or cancelled job is skipped without counting as a
+    failed login against the runner's address.
+    """
+    token_id = (job.spec or {}).get("token_id")
+    if job.state not in FINAL_STATES or secret is None or not isinstance(token_id, int):
+        return False
+    token = session.get(ApiToken, token_id)
+    return token is not None and token.token_hash == hash_token(secret)
+
+
+def _revoke_job_token(session: Session, job: Job) -> None:
+    token_id = (job.spec or {}).get("token_id")
+    if isinstance(token_id, int):
+        revoke_token(session, token_id)
 
 
 def list_jobs(
