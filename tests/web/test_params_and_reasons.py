@@ -117,3 +117,12 @@ def test_render_groups_reasons() -> None:
     )
     comment = render_comment(_report(rows=rows))
     assert "- 2 × noise: quiet." in comment
+
+
+def test_trend_page_flags_one_sample_per_process(client, params, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    one = client.get(f"/p/proj/benchmarks/{params[1]['a'].benchmark_id}").get_data(as_text=True)
+    assert 'id="one-sample"' in one
+    project = make_project(db_session, "many")
+    series = make_history(db_session, project, {"m": [1.0, 1.0]}, stddev=0.01, samples=5)["m"]
+    many = client.get(f"/p/many/benchmarks/{series.benchmark_id}").get_data(as_text=True)
+    assert 'id="one-sample"' not in many

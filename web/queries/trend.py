@@ -266,3 +266,21 @@ def find_branch_commit(session: Session, branch_id: int, sha_prefix: str) -> Com
         .limit(2)
     ).all()
     return rows[0] if len(rows) == 1 else None
+
+
+def one_sample_per_process(session: Session, series_ids: list[int], recent: int = 5) -> bool:
+    """Whether the series' latest ``recent`` ok results each hold one sample only.
+
+    Such a benchmark (pytest-benchmark's ``pedantic(rounds=1)``, a one-shot
+    command) can never be compared conclusively with few processes: its page
+    says so before a reader wonders why every comparison is inconclusive.
+    """
+    rows = session.execute(
+        select(Result.samples, Result.sample_count, Result.rounds)
+        .where(Result.series_id.in_(series_ids), Result.status == "ok")
+        .order_by(Result.position.desc(), Result.id.desc())
+        .limit(recent)
+    ).all()
+    return bool(rows) and all(
+        len(samples or ()) <= 1 and (count or rounds or 1) <= 1 for samples, count, rounds in rows
+    )

@@ -16,6 +16,7 @@ from web.queries.trend import (
     annotation_marks,
     benchmark_series,
     merged_benchmark_ids,
+    one_sample_per_process,
     sibling_series_ids,
 )
 from web.views.access import may_read, readable_project, require_site_read
@@ -89,6 +90,7 @@ def trend(project: str, benchmark_id: int) -> str | Response:
         annotations=annotation_marks(session, series_ids),
         merged=_merged(session, bench.id),
         merge_candidates=_merge_candidates(session, found, bench),
+        one_sample=bool(series_ids) and one_sample_per_process(session, series_ids),
     )
 
 
