@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from detector.scan import FloatArray
 from detector.types import Comparison, Direction, SummaryStats, Thresholds, Verdict
@@ -112,6 +111,10 @@ def _direction(delta: float) -> Direction:
 
 
 def _samples(base: FloatArray, cand: FloatArray, th: Thresholds) -> Comparison:
+    # scipy.stats takes seconds to import; every `benchwarden` command imports
+    # this package (project settings hold Thresholds), few of them compare.
+    from scipy import stats
+
     if base.shape[0] == 0 or cand.shape[0] == 0:
         raise ValueError("baseline and candidate need at least one sample each")
     mb, mc = float(np.median(base)), float(np.median(cand))
@@ -160,6 +163,8 @@ def _bootstrap_ratio(
 
 
 def _welch(b: SummaryStats, c: SummaryStats, th: Thresholds) -> Comparison:
+    from scipy import stats  # see _samples
+
     for name, s in (("baseline", b), ("candidate", c)):
         if s.n < 2 or s.stddev < 0 or not all(map(math.isfinite, (s.mean, s.stddev))):
             raise ValueError(f"{name} summary needs n >= 2 and finite mean and stddev >= 0")
