@@ -6,12 +6,18 @@ never disagree on what a result is.
 
 Units: time is always seconds (`unit="s"`), memory always bytes (`unit="B"`);
 any other unit (ops/s, allocs, instructions, custom counters) is kept as written.
+
+Limits: every length, range and nesting limit the service's database enforces
+is declared here, so a submission is refused (422) before it reaches any
+database, and SQLite (which would store anything) and PostgreSQL answer the
+same. ``tests/web/test_wire_limits.py`` keeps them equal to the column types.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -21,6 +27,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 Direction = Literal["lower_is_better", "higher_is_better"]
@@ -31,6 +38,18 @@ CommitSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{7,64}$")]
 
 SECONDS = "s"
 BYTES = "B"
+# Units whose values cannot be negative: a duration or a size below zero is a broken tool.
+NON_NEGATIVE_UNITS = frozenset({SECONDS, BYTES})
+
+INT32_MAX = 2**31 - 1  # INTEGER columns (pr_number, cores, a result's sample count)
+INT64_MAX = 2**63 - 1  # BIGINT columns and row ids
+MAX_EXTRA_DEPTH = 16  # nesting of a machine's free-form ``extra`` document
+MAX_PARAMS_KEY = 2000  # characters of a benchmark's canonical params (params_key)
+
+# A whole number that fits the column it is stored in.
+Int32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Int64 = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 def reject_nul(value: object) -> object:
@@ -48,6 +67,45 @@ def reject_nul(value: object) -> object:
         for item in value:
             reject_nul(item)
     return value
+
+
+def check_json_document(value: object, max_depth: int = MAX_EXTRA_DEPTH) -> None:
+    """Raise ValueError unless ``value`` is a JSON document every engine stores
+    alike: no NUL in any string, only finite numbers (PostgreSQL's JSON has no
+    NaN), and arrays/objects nested at most ``max_depth`` deep (a deeper one
+    exhausts the recursion of the code that stores or shows it)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            reject_nul(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite (no NaN or Infinity)")
+        elif isinstance(item, dict | list | tuple):
+            if depth >= max_depth:
+                raise ValueError(f"nested deeper than {max_depth} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC (a naive value is taken as UTC already); ValueError when
+    the conversion leaves the years 1-9999 (``0001-01-01T00:30+01:00``)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time lies outside the years 1-9999 in UTC") from None
+
+
+# A point in time, stored in UTC.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def params_key(params: dict[str, str]) -> str:
+    """The canonical text of a benchmark's params, as stored in its unique key."""
+    return json.dumps(params, sort_keys=True, ensure_ascii=False)
 
 
 def _no_nul(text: str) -> str:
@@ -71,7 +129,8 @@ class Stats(BaseModel):
     max: float | None = None
     q1: float | None = None
     q3: float | None = None
-    rounds: int | None = None
+    # Also the sample count when no samples are sent, so it fits that INTEGER column.
+    rounds: Int32 | None = None
 
     @field_validator("mean", "median", "stddev", "min", "max", "q1", "q3")
     @classmethod
@@ -79,6 +138,18 @@ class Stats(BaseModel):
         if value is not None and not math.isfinite(value):
             raise ValueError("statistics must be finite numbers")
         return value
+
+    @field_validator("stddev")
+    @classmethod
+    def _spread(cls, value: float | None) -> float | None:
+        if value is not None and value < 0:
+            raise ValueError("a standard deviation cannot be negative")
+        return value
+
+    def central_values(self) -> list[float]:
+        """The statistics in the record's unit (not the spread or the count)."""
+        found = (self.mean, self.median, self.min, self.max, self.q1, self.q3)
+        return [v for v in found if v is not None]
 
 
 class ResultRecord(BaseModel):
@@ -91,9 +162,12 @@ class ResultRecord(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    suite: Text = ""
+    suite: Text = Field(default="", max_length=500)
     name: Text = Field(min_length=1, max_length=1000)
-    params: dict[Text, Text] = Field(default_factory=dict)
+    params: dict[Text, Text] = Field(
+        default_factory=dict,
+        description=f"stored as sorted JSON of at most {MAX_PARAMS_KEY} characters",
+    )
     measure: Text = Field(min_length=1, max_length=200)
     unit: Text = Field(max_length=50)
     direction: Direction = "lower_is_better"
@@ -117,6 +191,24 @@ class ResultRecord(BaseModel):
             raise ValueError("samples must be finite numbers")
         return samples
 
+    @field_validator("params")
+    @classmethod
+    def _params_fit(cls, params: dict[str, str]) -> dict[str, str]:
+        if len(params_key(params)) > MAX_PARAMS_KEY:
+            raise ValueError(f"params take over {MAX_PARAMS_KEY} characters as sorted JSON")
+        return params
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> ResultRecord:
+        """A duration or a size below zero is refused (other units may be negative)."""
+        if self.unit not in NON_NEGATIVE_UNITS:
+            return self
+        values = [*([] if self.value is None else [self.value]), *(self.samples or ())]
+        values += self.stats.central_values() if self.stats else []
+        if any(v < 0 for v in values):
+            raise ValueError(f"values in unit {self.unit!r} cannot be negative")
+        return self
+
 
 class MachineInfo(BaseModel):
     """The fingerprint of the machine a run was measured on."""
@@ -124,18 +216,21 @@ class MachineInfo(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Text = Field(min_length=1, max_length=200)
-    cpu_model: Text | None = None
-    cores: int | None = None
-    memory_bytes: int | None = None
-    os: Text | None = None
-    kernel: Text | None = None
-    python: Text | None = None
-    extra: dict[str, object] = Field(default_factory=dict)
+    cpu_model: Text | None = Field(default=None, max_length=500)
+    cores: Int32 | None = None
+    memory_bytes: Int64 | None = None
+    os: Text | None = Field(default=None, max_length=500)
+    kernel: Text | None = Field(default=None, max_length=500)
+    python: Text | None = Field(default=None, max_length=200)
+    extra: dict[str, object] = Field(
+        default_factory=dict,
+        description=f"free-form JSON: finite numbers, nested at most {MAX_EXTRA_DEPTH} deep",
+    )
 
     @field_validator("extra")
     @classmethod
-    def _no_nul_inside(cls, extra: dict[str, object]) -> dict[str, object]:
-        reject_nul(extra)
+    def _storable(cls, extra: dict[str, object]) -> dict[str, object]:
+        check_json_document(extra)
         return extra
 
 
@@ -147,8 +242,21 @@ class ParsedRun(BaseModel):
     commit: Text | None = None
     machine: MachineInfo | None = None
     started_at: Text | None = None
-    environment: Text | None = None
+    environment: Text | None = Field(default=None, max_length=500)
     results: list[ResultRecord]
+
+    @field_validator("started_at")
+    @classmethod
+    def _in_range(cls, value: str | None) -> str | None:
+        # Only a time that converts is checked here; one that does not parse at
+        # all is refused when stored (see web.services.ingest).
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+        except ValueError:
+            return value
+        if parsed is not None:
+            as_utc(parsed)
+        return value
 
 
 class ParseOutput(BaseModel):
@@ -156,7 +264,7 @@ class ParseOutput(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    format: str
+    format: str = Field(max_length=50)
     runs: list[ParsedRun]
 
 
@@ -169,24 +277,30 @@ class RunPayload(BaseModel):
     commit: CommitSha
     branch: Text | None = Field(default=None, max_length=255)
     parents: list[CommitSha] = Field(default_factory=list, max_length=64)
-    commit_time: datetime | None = None
+    commit_time: UtcDatetime | None = None
     commit_author: Text | None = Field(default=None, max_length=500)
     commit_message: Text | None = Field(default=None, max_length=20000)
     machine: MachineInfo | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = Field(default=None, description="not before started_at")
     ci_url: Text | None = Field(default=None, max_length=2000)
-    pr_number: int | None = Field(default=None, ge=1)
+    pr_number: int | None = Field(default=None, ge=1, le=INT32_MAX)
     idempotency_key: Text | None = Field(default=None, max_length=200)
-    format: Text | None = None
+    format: Text | None = Field(default=None, max_length=50)
     source_name: Text | None = Field(default=None, max_length=500)
     # Sent by runner machines with the runs of a job: the suite log (tail), the job
     # it belongs to, and how the benchmark environment was built. All optional.
     log: Text | None = Field(default=None, max_length=200_000)
-    job_id: int | None = Field(default=None, ge=1)
+    job_id: Id | None = None
     environment: Text | None = Field(default=None, max_length=500)
 
     @field_validator("parents")
     @classmethod
     def _lowercase(cls, parents: list[str]) -> list[str]:
         return [p.lower() for p in parents]
+
+    @model_validator(mode="after")
+    def _no_negative_duration(self) -> RunPayload:
+        if self.started_at and self.finished_at and self.finished_at < self.started_at:
+            raise ValueError("finished_at is before started_at")
+        return self

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.api.ratelimit import FailedAuthLimiter
     from web.api.routes import create_blueprint
     from web.api.series_cache import SeriesPointsCache
-    from web.api.text_guard import reject_nul_characters
+    from web.api.text_guard import guard_request
     from web.celery_app import make_celery
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     # First: a webhook's raw bytes are kept before any hook parses its form.
     app.before_request(keep_signed_body)
-    app.before_request(reject_nul_characters)
+    app.before_request(guard_request)
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_webhooks_blueprint())
     register_views(app)

@@ -15,12 +15,16 @@ from typing import Any
 
 from flask import Response, current_app, request
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from runner.schema import Id
 from web.api.auth import authorize, bearer_secret, current_token, project_or_404
 from web.api.errors import ApiError, validation_details
+from web.api.params import MAX_JOB_LIMIT, whole_number
 from web.celery_app import Dispatcher
 from web.db import request_session
-from web.models import Job, Project
+from web.models import Job, Project, Run
 from web.services.jobs import (
     JobError,
     JobFinishedError,
@@ -36,10 +40,10 @@ _SHOWN_SPEC = ("commits", "run_ids", "comparison", "confirmation", "culprit", "s
 
 class JobStateIn(BaseModel):
     state: str = Field(pattern="^(running|done|failed)$")
-    run_ids: dict[str, int] = Field(default_factory=dict)
+    run_ids: dict[str, Id] = Field(default_factory=dict, max_length=1000)
     log_tail: str | None = Field(default=None, max_length=20_000)
     error: str | None = Field(default=None, max_length=20_000)
-    machine: str | None = None
+    machine: str | None = Field(default=None, max_length=200)
 
 
 class JobOut(BaseModel):
@@ -124,6 +128,7 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
         raise ApiError(
             422, "invalid_state", "the job state is invalid", validation_details(exc)
         ) from None
+    _check_runs(session, project, body.run_ids)
     dispatcher = Dispatcher(current_app.extensions["benchwarden.celery"])
     try:
         record_state(session, dispatcher, job, body.state, run_ids=body.run_ids,
@@ -136,14 +141,28 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
     return _json(job_out(job, project))
 
 
+def _check_runs(session: Session, project: Project, run_ids: dict[str, int]) -> None:
+    """422 unless every reported run is a run of ``project`` (the job keeps a
+    reference to it, which the database would refuse with a 500)."""
+    wanted = set(run_ids.values())
+    found = set(
+        session.scalars(select(Run.id).where(Run.id.in_(wanted), Run.project_id == project.id))
+    )
+    if wanted - found:
+        unknown = min(wanted - found)
+        raise ApiError(422, "invalid_state", f"run {unknown} is not a run of {project.name!r}")
+
+
 def list_project_jobs(project: str) -> tuple[Response, int]:
     session = request_session()
     found = project_or_404(session, project)
     authorize(session, _settings(), found, "read")
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit():
-        raise ApiError(400, "invalid_parameter", "limit must be a positive whole number")
-    jobs = list_jobs(session, found, state=request.args.get("state"), limit=int(limit))
+    limit = whole_number(request.args.get("limit", "100"), high=MAX_JOB_LIMIT)
+    if limit is None:
+        raise ApiError(
+            400, "invalid_parameter", f"limit must be a whole number from 1 to {MAX_JOB_LIMIT}"
+        )
+    jobs = list_jobs(session, found, state=request.args.get("state"), limit=limit)
     return _json(JobList(jobs=[job_out(j, found) for j in jobs]))
 
 

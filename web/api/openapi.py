@@ -7,18 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from runner.schema import RunPayload
+from runner.schema import INT64_MAX, RunPayload
+from web.api.json_depth import MAX_JSON_DEPTH
+from web.api.params import MAX_JOB_LIMIT
 from web.api.schemas import ErrorEnvelope
 
 if TYPE_CHECKING:
     from web.api.routes import Route
 
 _PATH_PARAM = re.compile(r"<(?:(int):)?(\w+)>")
+_QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_JOB_LIMIT},
+}
 _ERRORS = {
-    "400": "malformed request",
+    "400": f"malformed request (also: JSON nested deeper than {MAX_JSON_DEPTH} levels)",
     "401": "missing, unknown or revoked token",
     "403": "token of another project or with too little scope",
     "404": "no such resource",
+    "409": "conflict: an idempotency key used with other content, or a finished job",
     "413": "request body over the size limit",
     "422": "well-formed but invalid submission",
     "429": "too many failed authentications from this client",
@@ -39,17 +45,18 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for kind, name in _PATH_PARAM.findall(route.path):
         schema: dict[str, Any] = (
-            {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+            {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
             if kind == "int"
             else {"type": "string"}
         )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     for name in route.query:
-        schema = (
-            {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
-            if name.endswith("_id")
-            else {"type": "string"}
-        )
+        if name in _QUERY_SCHEMAS:
+            schema = _QUERY_SCHEMAS[name]
+        elif name.endswith("_id"):
+            schema = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+        else:
+            schema = {"type": "string"}
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params
 

@@ -18,6 +18,7 @@ from web.api import schemas
 from web.api.auth import authorize, bearer_secret, current_token, project_or_404
 from web.api.errors import ApiError
 from web.api.jobs import JOB_ROUTES
+from web.api.params import whole_number
 from web.api.series_cache import SeriesPointsCache
 from web.api.submission import read_submission
 from web.celery_app import Dispatcher
@@ -27,7 +28,7 @@ from web.models import Benchmark, Branch, Commit, Machine, Project, Run
 from web.models.base import utcnow
 from web.queries import catalog
 from web.queries import series as series_queries
-from web.services.ingest import IngestError, ingest_run
+from web.services.ingest import IdempotencyConflict, IngestError, ingest_run
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,10 @@ def _optional_int(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not raw.isdigit():
-        raise ApiError(400, "invalid_parameter", f"{name} must be a positive whole number")
-    return int(raw)
+    value = whole_number(raw)
+    if value is None:
+        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number from 1 to 2**63-1")
+    return value
 
 
 def _series_out(info: series_queries.SeriesInfo) -> schemas.SeriesOut:
@@ -214,6 +216,9 @@ def create_run() -> tuple[Response, int]:
         )
     try:
         outcome = ingest_run(session, project, payload, parsed.runs[0], parsed.format)
+    except IdempotencyConflict as exc:
+        details = {"run_id": exc.run.id, "url": run_url(exc.run.id)}
+        raise ApiError(409, "idempotency_conflict", str(exc), details) from None
     except IngestError as exc:
         raise ApiError(422, "invalid_submission", str(exc)) from None
     if token is not None:

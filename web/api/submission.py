@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from runner.schema import RunPayload
 from web.api.errors import ApiError, validation_details
+from web.api.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 
 _INT_FIELDS = {"pr_number"}
 
@@ -44,13 +45,29 @@ def read_submission() -> tuple[RunPayload, bytes, str | None]:
 
 
 def _metadata_json(raw: str) -> dict[str, Any]:
+    """The metadata part as a dict; refused as the result file's JSON would be:
+    nested over MAX_JSON_DEPTH, or with a key given twice (which would
+    otherwise silently take the last value)."""
+    if nests_deeper_than(raw):
+        raise ApiError(
+            400, "malformed_metadata", f"metadata nests deeper than {MAX_JSON_DEPTH} levels"
+        )
     try:
-        fields = json.loads(raw)
+        fields = json.loads(raw, object_pairs_hook=_unique_keys)
     except ValueError as exc:
         raise ApiError(400, "malformed_metadata", f"metadata is not valid JSON: {exc}") from None
     if not isinstance(fields, dict):
         raise ApiError(400, "malformed_metadata", "metadata must be a JSON object")
     return fields
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _query_fields() -> dict[str, Any]:

@@ -29,6 +29,8 @@ class Run(Base):
     source_format: Mapped[str] = mapped_column(String(50))
     source_name: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the submission's content, to tell a retry from a reused key (see ingest).
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     ci_url: Mapped[str | None] = mapped_column(String(2000))
     pr_number: Mapped[int | None] = mapped_column(Integer)
     environment: Mapped[str | None] = mapped_column(String(500))

@@ -3,6 +3,14 @@
 The caller owns the transaction: everything here happens in the session it
 passes and becomes visible only when that session commits, so a submission is
 all of a run or nothing.
+
+Idempotency: a submission with a key already used in the project answers the
+stored run when its content is the same (a client retrying after a lost
+answer) and raises :class:`IdempotencyConflict` when it differs. The content
+is the commit, the machine and the parsed file (see :func:`content_hash`).
+Concurrent submissions of one key, which PostgreSQL lets race up to the
+unique constraint, are settled inside a savepoint: the loser finds the
+winner's run instead of failing.
 """
 
 from __future__ import annotations
@@ -10,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from runner.schema import MachineInfo, ParsedRun, ResultRecord, RunPayload
+from runner.schema import MachineInfo, ParsedRun, ResultRecord, RunPayload, as_utc, params_key
 from web.models import (
     Benchmark,
     Branch,
@@ -39,6 +48,17 @@ class IngestError(ValueError):
     """The submission is well-formed but cannot be stored as asked (HTTP 422)."""
 
 
+class IdempotencyConflict(IngestError):
+    """The idempotency key names a stored run of other content (HTTP 409)."""
+
+    def __init__(self, key: str, run: Run) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for run {run.id} with other content"
+            " (another commit, machine or file)"
+        )
+        self.run = run
+
+
 @dataclass(frozen=True)
 class IngestOutcome:
     run: Run
@@ -49,15 +69,12 @@ class IngestOutcome:
 def ingest_run(
     session: Session, project: Project, payload: RunPayload, parsed: ParsedRun, source_format: str
 ) -> IngestOutcome:
-    """Store ``parsed`` as one run of ``project``; a repeated idempotency key gives the old run."""
-    if payload.idempotency_key:
-        existing = session.scalar(
-            select(Run).where(
-                Run.project_id == project.id, Run.idempotency_key == payload.idempotency_key
-            )
-        )
-        if existing is not None:
-            return IngestOutcome(existing, False, ())
+    """Store ``parsed`` as one run of ``project``; a repeated idempotency key gives the
+    stored run when the content is the same, else raises IdempotencyConflict."""
+    digest = content_hash(payload, parsed, source_format)
+    stored = _stored_run(session, project, payload.idempotency_key, digest)
+    if stored is not None:
+        return IngestOutcome(stored, False, ())
     if not parsed.results:
         raise IngestError("the file holds no benchmark results")
     commit = _ensure_commit(session, project, payload)
@@ -83,13 +100,61 @@ def ingest_run(
         started_at=_timestamp(payload.started_at or parsed.started_at, "started_at"),
         finished_at=_timestamp(payload.finished_at, "finished_at"),
         result_count=len(parsed.results),
+        content_hash=digest,
     )
-    session.add(run)
-    session.flush()
+    if not _insert_run(session, run):
+        stored = _stored_run(session, project, payload.idempotency_key, digest)
+        assert stored is not None  # the key's run exists: it is what the insert ran into
+        return IngestOutcome(stored, False, ())
     series_ids = _store_results(
         session, project, run, machine, branch, commit, position, parsed.results
     )
     return IngestOutcome(run, True, series_ids)
+
+
+def content_hash(payload: RunPayload, parsed: ParsedRun, source_format: str) -> str:
+    """SHA-256 of what makes two submissions the same: commit, machine name and
+    the parsed file. A runner job's upload carries its ``job_id`` instead of
+    its measurements: a redelivered job measures again, and its second upload
+    is the same submission (answered with the first run), not a conflict."""
+    machine = payload.machine or parsed.machine
+    basis = {
+        "commit": payload.commit.lower(),
+        "machine": machine.name if machine else DEFAULT_MACHINE,
+        "job": payload.job_id,
+        "file": None if payload.job_id else [source_format, parsed.model_dump(mode="json")],
+    }
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def _stored_run(session: Session, project: Project, key: str | None, digest: str) -> Run | None:
+    """The run stored under ``key`` when it holds this content; None when none is stored."""
+    if not key:
+        return None
+    stored = session.scalar(
+        select(Run).where(Run.project_id == project.id, Run.idempotency_key == key)
+    )
+    # Runs stored before content hashes were kept match on the key alone.
+    if stored is not None and stored.content_hash not in (None, digest):
+        raise IdempotencyConflict(key, stored)
+    return stored
+
+
+def _insert_run(session: Session, run: Run) -> bool:
+    """Insert ``run``; False when a concurrent submission stored its idempotency key first.
+
+    On PostgreSQL two transactions can both miss the key and race to the unique
+    constraint; the savepoint keeps the rest of this transaction usable.
+    """
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        if run.idempotency_key is None:
+            raise
+        return False
+    return True
 
 
 def _run_status(results: list[ResultRecord]) -> str:
@@ -102,13 +167,13 @@ def _run_status(results: list[ResultRecord]) -> str:
 def _timestamp(raw: str | datetime | None, field: str) -> datetime | None:
     if not raw:
         return None
-    if isinstance(raw, datetime):
-        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise IngestError(f"{field} must be an ISO 8601 timestamp, got {raw!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed = (
+            raw if isinstance(raw, datetime) else datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        )
+        return as_utc(parsed)
+    except ValueError as exc:
+        raise IngestError(f"{field} must be an ISO 8601 timestamp in years 1-9999: {exc}") from None
 
 
 def _ensure_commit(session: Session, project: Project, payload: RunPayload) -> Commit:
@@ -156,9 +221,13 @@ def _place_commit(session: Session, branch: Branch, commit: Commit) -> int:
     position = _first_parent_position(session, branch, commit)
     if position is None:
         position = _time_position(session, branch, commit)
-    session.add(BranchCommit(branch_id=branch.id, commit_id=commit.id, position=position))
-    session.flush()
-    return position
+    # A concurrent submission of the same commit may place it first; its place stands.
+    row = {"branch_id": branch.id, "commit_id": commit.id, "position": position}
+    ids = ensure_rows(session, BranchCommit, [row], ["branch_id", "commit_id"])
+    placed = session.execute(
+        select(BranchCommit.position).where(BranchCommit.id == ids[(branch.id, commit.id)])
+    ).scalar_one()
+    return int(placed)
 
 
 def _first_parent_position(session: Session, branch: Branch, commit: Commit) -> int | None:
@@ -243,10 +312,6 @@ def _ensure_machine(session: Session, project: Project, info: MachineInfo | None
             machine.kernel, machine.python = info.kernel, info.python
             machine.extra = dict(info.extra)
     return machine
-
-
-def params_key(params: dict[str, str]) -> str:
-    return json.dumps(params, sort_keys=True, ensure_ascii=False)
 
 
 def _store_results(

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detector.types import Verdict
+from web.api.params import whole_number
 from web.db import request_session
 from web.models import Machine
 from web.services.compare import CommitComparison, CompareError, compare_commits, compare_runs
@@ -62,7 +63,8 @@ def _run(
     session: Session, project_id: int, kind: str, baseline: str, candidate: str, machine: str
 ) -> CommitComparison:
     if kind == "runs":
-        if not (baseline.isdigit() and candidate.isdigit()):
-            raise CompareError("run ids are whole numbers")
-        return compare_runs(session, project_id, int(baseline), int(candidate))
+        baseline_id, candidate_id = whole_number(baseline), whole_number(candidate)
+        if baseline_id is None or candidate_id is None:
+            raise CompareError("run ids are whole numbers from 1 to 2**63-1")
+        return compare_runs(session, project_id, baseline_id, candidate_id)
     return compare_commits(session, project_id, baseline, candidate, machine or None)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from flask import abort, request
 
+from web.api.params import whole_number
+
 
 @dataclass(frozen=True)
 class Pager:
@@ -29,8 +31,7 @@ class Pager:
 
 
 def requested_page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return whole_number(request.args.get("page")) or 1
 
 
 def pager(total: int, size: int, what: str) -> Pager:
