@@ -26,6 +26,7 @@ PUBLISHED = {
 }
 
 
+@pytest.mark.corpus  # reads ../shared: runs again in place in .ci/run
 @pytest.mark.skipif(not TCPD.is_dir(), reason="TCPD data not beside the repository")
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_matches_the_locations_tcpdbench_published(name: str) -> None:

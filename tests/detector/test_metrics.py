@@ -53,6 +53,7 @@ def test_synthetic_scoring_counts_alarms_and_recall() -> None:
     assert recall[1] == 1.0 and err == 2.0
 
 
+@pytest.mark.corpus  # reads ../shared: runs again in place in .ci/run
 @pytest.mark.skipif(not TCPD.is_dir(), reason="TCPD data not beside the repository")
 def test_tcpd_loads_all_32_series() -> None:
     from detector.evaluate import load_tcpd

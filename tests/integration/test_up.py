@@ -19,7 +19,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, select
 
-from tests.conftest import CORPUS
+from tests.conftest import FIXTURES
 from tests.integration.test_demo import _children_of, _wait_for
 from tests.support.servers import PostgresServer, RedisServer, free_port
 from web.models import Series
@@ -49,7 +49,7 @@ def test_up_on_postgres_and_redis_stops_cleanly(
         workers = _children_of(up.pid)
         assert len(workers) == 2
         token = re.search(r"write token for project 'p': (bw_\S+)", log.read_text()).group(1)  # type: ignore[union-attr]
-        sample = (CORPUS / "pytest-benchmark" / "gab_pytest_output.json").read_bytes()
+        sample = (FIXTURES / "pytest-benchmark" / "pytest-benchmark.json").read_bytes()
         posted = requests.post(
             f"http://127.0.0.1:{port}/api/v1/runs",
             params={"project": "p", "commit": "a" * 40},

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from werkzeug.test import Client, TestResponse
 
-from tests.conftest import CORPUS
+from tests.conftest import FIXTURES
 from tests.support.servers import PostgresServer
 from web import create_app
 from web.config import Settings
@@ -69,7 +69,7 @@ def fuzz_app(pg_server: PostgresServer | None, tmp_path_factory: pytest.TempPath
         create_project(session, "secret", public=False)
         token = create_token(session, project, "write").secret
     client = app.test_client()
-    sample = (CORPUS / "pytest-benchmark" / "gab_pytest_output.json").read_bytes()
+    sample = (FIXTURES / "pytest-benchmark" / "pytest-benchmark.json").read_bytes()
     client.post(
         f"/api/v1/runs?project=proj&commit={'a' * 40}",
         data=sample,

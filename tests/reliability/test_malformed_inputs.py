@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import CORPUS
+from tests.conftest import FIXTURES
 from tests.factories import make_project, make_token
 from web.models import Base
 
-GOOD = (CORPUS / "pytest-benchmark" / "gab_pytest_several_units.json").read_bytes()
+GOOD = (FIXTURES / "pytest-benchmark" / "pytest-benchmark.json").read_bytes()
 SHA = "c" * 40
 NUMERIC_STATS = ("min", "max", "mean", "stddev", "median", "q1", "q3", "ops", "rounds", "iqr")
 

@@ -1,6 +1,6 @@
-"""Every parser over mutated corpus files: only its own clear ParseError, never a hang.
+"""Every parser over mutated result files: only its own clear ParseError, never a hang.
 
-For each format, hypothesis mutates that format's corpus files (bytes replaced,
+For each format, hypothesis mutates that format's files (bytes replaced,
 inserted, cut, duplicated; JSON-significant tokens planted) and parses them with
 the format forced and with auto-detection. Each input has a wall-clock limit
 enforced by SIGALRM, so a pathological input fails the test instead of hanging it.
@@ -11,20 +11,37 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.parsers import FORMATS, ParseError, parse_bytes
-from tests.conftest import CORPUS
+from tests.runner.corpus import CORPUS, FIXTURES
 
 SECONDS_PER_INPUT = 5
 MAX_FILE = 64 * 1024
 EXAMPLES = 400
+CORPUS_EXAMPLES = 100  # extra seeds, extra coverage: fewer examples
 
-# Which corpus directories hold files of each format (small files only, to keep mutation fast).
-FORMAT_DIRS = {
+# Which directories of our own fixtures hold files of each format (tests/fixtures/results).
+FIXTURE_DIRS = {
+    "pytest-benchmark": ["pytest-benchmark"],
+    "asv": ["asv"],
+    "google-benchmark": ["google-benchmark"],
+    "hyperfine": ["hyperfine"],
+    "pyperf": ["pyperf"],
+    "criterion": ["criterion"],
+    "go-bench": ["go-bench"],
+    "bmf": ["bmf"],
+    "customSmallerIsBetter": ["custom"],
+    "customBiggerIsBetter": ["custom"],
+    "jmh": ["jmh"],
+    "benchwarden": ["benchwarden"],
+}
+# Which directories of the shared corpus (../shared/corpus, when present) hold each format.
+CORPUS_DIRS = {
     "pytest-benchmark": ["pytest-benchmark"],
     "asv": ["asv"],
     "google-benchmark": ["google-benchmark"],
@@ -74,11 +91,12 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _seed_files(fmt: str) -> list[bytes]:
+def _seed_files(base: Path, directories: list[str], fmt: str) -> list[bytes]:
+    """Small files of ``fmt`` under ``base`` (small only, to keep mutation fast)."""
     files = [
         path.read_bytes()
-        for directory in FORMAT_DIRS[fmt]
-        for path in sorted((CORPUS / directory).rglob("*"))
+        for directory in directories
+        for path in sorted((base / directory).rglob("*"))
         if path.is_file() and path.stat().st_size <= MAX_FILE and path.suffix != ".tsv"
     ]
     if fmt == "benchwarden":
@@ -108,12 +126,23 @@ def mutation(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_mutated_files_of_every_format(fmt: str) -> None:
-    seeds = _seed_files(fmt)
-    assert seeds, f"no corpus seed for {fmt}"
+def test_mutated_fixtures_of_every_format(fmt: str) -> None:
+    seeds = _seed_files(FIXTURES, FIXTURE_DIRS[fmt], fmt)
+    assert seeds, f"no fixture of our own for {fmt} under {FIXTURES}"
+    _fuzz(fmt, seeds, EXAMPLES)
 
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if CORPUS_DIRS[f]])
+def test_mutated_corpus_files_of_every_format(fmt: str) -> None:
+    seeds = _seed_files(CORPUS, CORPUS_DIRS[fmt], fmt)
+    assert seeds, f"no corpus seed for {fmt}"
+    _fuzz(fmt, seeds, CORPUS_EXAMPLES)
+
+
+def _fuzz(fmt: str, seeds: list[bytes], examples: int) -> None:
     @settings(
-        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     @given(mutation(seeds), st.booleans())
     def check(data: bytes, forced: bool) -> None:

@@ -11,21 +11,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.parsers import FORMATS, ParseError, detect_format, parse_bytes
-from tests.runner.corpus import corpus_bytes
+from tests.runner.corpus import FIXTURES, fixture_bytes
 
+# Small files of our own fixtures (tests/fixtures/results), one or two per format.
 SMALL_FILES = [
-    "pytest-benchmark/pbm_test_storage_0030_v2.5.0.json",
-    "asv/generated-asv-0.6.6/results/gen-machine/601f9ea6-existing-py_opt_venv_bin_python3.json",
-    "asv/empymod-bench/results/dtr-latitude/machine.json",
-    "google-benchmark/gbench_compare_test3_run0.json",
-    "hyperfine/gen_hyperfine-1.15_param_scan.json",
-    "pyperf/pyperf_track_memory.json",
-    "criterion/gab_cargo_criterion_message_format_json.json",
-    "go-test-bench/gen_go1.19_bench_count2_benchmem.txt",
-    "go-test-bench/gen_go1.19_bench_test2json.jsonl",
-    "bmf/bencher_report_v1_canonical_UNRELEASED.json",
-    "github-action-benchmark-custom/gab_customSmallerIsBetter_output.json",
-    "jmh/gab_jmh_output_2.json",
+    "pytest-benchmark/autosave.json",
+    *sorted(
+        p.relative_to(FIXTURES).as_posix()
+        for p in (FIXTURES / "asv" / "results" / "fixture-box").glob("*-existing-*.json")
+    ),
+    "asv/results/fixture-box/machine.json",
+    "google-benchmark/repetitions.json",
+    "hyperfine/param_scan.json",
+    "pyperf/track_memory.json",
+    "go-bench/bench.txt",
+    "go-bench/bench.jsonl",
+    "bmf/bmf.json",
+    "custom/customSmallerIsBetter.json",
+    "jmh/jmh.json",
 ]
 
 
@@ -112,14 +115,14 @@ def test_unknown_format_name() -> None:
 
 
 @pytest.mark.parametrize("relative", [f for f in SMALL_FILES if f.endswith(".json")])
-def test_truncated_json_corpus_files(relative: str) -> None:
-    data = corpus_bytes(relative)
+def test_truncated_json_fixture_files(relative: str) -> None:
+    data = fixture_bytes(relative)
     with pytest.raises(ParseError, match="not valid JSON"):
         parse_bytes(data[: len(data) // 2])
 
 
 def test_gzip_is_transparent_everywhere() -> None:
-    data = corpus_bytes("hyperfine/gen_hyperfine-1.15_basic.json")
+    data = fixture_bytes("hyperfine/basic.json")
     assert parse_bytes(gzip.compress(data)) == parse_bytes(data)
     with pytest.raises(ParseError, match="truncated gzip"):
         parse_bytes(gzip.compress(data)[:-20])
@@ -137,8 +140,8 @@ def test_every_format_rejects_garbage() -> None:
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
-    """A small corpus file with a few bytes replaced, inserted or cut."""
-    data = bytearray(corpus_bytes(draw(st.sampled_from(SMALL_FILES))))
+    """A small fixture file with a few bytes replaced, inserted or cut."""
+    data = bytearray(fixture_bytes(draw(st.sampled_from(SMALL_FILES))))
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
         op = draw(st.sampled_from(["replace", "insert", "cut"]))
@@ -157,7 +160,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
-def test_mutated_corpus_bytes_only_parse_or_raise_parse_error(data: bytes) -> None:
+def test_mutated_fixture_bytes_only_parse_or_raise_parse_error(data: bytes) -> None:
     try:
         output = parse_bytes(data)
     except ParseError:
@@ -175,7 +178,7 @@ def test_random_bytes_detect_or_raise_parse_error(data: bytes) -> None:
 def test_a_nul_character_in_run_metadata_is_a_parse_error() -> None:
     """NUL cannot be stored (PostgreSQL text): a file whose commit field holds one
     is refused by the wire schema, and the parser reports it as a ParseError."""
-    doc = json.loads(corpus_bytes("pytest-benchmark/gab_pytest_several_units.json"))
+    doc = json.loads(fixture_bytes("pytest-benchmark/pytest-benchmark.json"))
     doc["commit_info"] = {"id": "\x00abc1234"}
     with pytest.raises(ParseError, match="NUL"):
         parse_bytes(json.dumps(doc).encode())

@@ -8,21 +8,21 @@ import json
 import pytest
 
 from runner.cli import add_parse_command, parse_command
-from tests.runner.corpus import CORPUS
+from tests.runner.corpus import FIXTURES
 
 
 def test_parse_command_prints_normalized_json(capsys: pytest.CaptureFixture[str]) -> None:
-    status = parse_command(str(CORPUS / "go-test-bench/gen_go1.19_bench_count2_benchmem.txt"), None)
+    status = parse_command(str(FIXTURES / "go-bench/bench.txt"), None)
     out = capsys.readouterr()
     assert status == 0 and out.err == ""
     doc = json.loads(out.out)
     assert doc["format"] == "go-bench"
     names = {r["name"] for r in doc["runs"][0]["results"]}
-    assert "BenchmarkÜnicode/sub_with_spaces" in names
+    assert "BenchmarkJoin/Ünicode_with_spaces" in names
 
 
 def test_parse_command_on_an_asv_directory(capsys: pytest.CaptureFixture[str]) -> None:
-    assert parse_command(str(CORPUS / "asv/generated-asv-0.6.6/results"), "asv") == 0
+    assert parse_command(str(FIXTURES / "asv/results"), "asv") == 0
     assert len(json.loads(capsys.readouterr().out)["runs"]) == 2
 
 
@@ -30,14 +30,14 @@ def test_parse_command_on_an_asv_directory(capsys: pytest.CaptureFixture[str]) -
     ("path", "message"),
     [
         (
-            "catch2/gab_catch2_output_v2.txt",
+            "unsupported/catch2-console.txt",
             "error: not a supported format: this looks like Catch2",
         ),
         ("does/not/exist.json", "error: cannot read"),
     ],
 )
 def test_parse_command_errors(capsys: pytest.CaptureFixture[str], path: str, message: str) -> None:
-    assert parse_command(str(CORPUS / path), None) == 2
+    assert parse_command(str(FIXTURES / path), None) == 2
     out = capsys.readouterr()
     assert out.out == "" and out.err.startswith(message)
 
@@ -45,9 +45,7 @@ def test_parse_command_errors(capsys: pytest.CaptureFixture[str], path: str, mes
 def test_registration_dispatches_to_parse(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="benchwarden")
     add_parse_command(parser.add_subparsers())
-    args = parser.parse_args(
-        ["parse", str(CORPUS / "bmf/bencher_report_dhat.json"), "--format", "bmf"]
-    )
+    args = parser.parse_args(["parse", str(FIXTURES / "bmf/bmf.json"), "--format", "bmf"])
     assert args.func(args) == 0
     assert json.loads(capsys.readouterr().out)["format"] == "bmf"
     with pytest.raises(SystemExit):

@@ -12,6 +12,8 @@ import pytest
 from runner.parsers import ParseError, detect_format, parse_bytes, parse_path
 from tests.runner.corpus import CORPUS, corpus_bytes, manifest_files
 
+pytestmark = pytest.mark.corpus
+
 GEN05 = "asv/generated-asv-0.5.1/results/gen-machine-05"
 
 ERROR = "error"

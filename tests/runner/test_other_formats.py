@@ -26,6 +26,7 @@ def pick(run: ParsedRun, name: str, measure: str, **params: str) -> ResultRecord
     return found[0]
 
 
+@pytest.mark.corpus
 def test_google_benchmark_repetitions_counters_errors() -> None:
     run = one_run("google-benchmark/gen_gbench-1.7.1_repetitions_aggregates.json")
     names = {r.name for r in run.results}
@@ -46,6 +47,7 @@ def test_google_benchmark_repetitions_counters_errors() -> None:
     assert run.machine is not None and (run.machine.name, run.machine.cores) == ("vm", 2)
 
 
+@pytest.mark.corpus
 def test_google_benchmark_seconds_unit_and_complexity_rows() -> None:
     run = one_run("google-benchmark/gbench_compare_test5_run0.json")
     assert pick(run, "BM_ManyRepetitions", "cpu_time").value == 1000.0
@@ -54,6 +56,7 @@ def test_google_benchmark_seconds_unit_and_complexity_rows() -> None:
     assert pick(test1, "BM_100xFaster", "real_time").value == pytest.approx(1e-5)
 
 
+@pytest.mark.corpus
 def test_go_count_cpu_subbenchmarks_and_failure() -> None:
     run = one_run("go-test-bench/gen_go1.19_bench_count2_benchmem.txt")
     fib = pick(run, "BenchmarkFib", "time", cpu="2", n="10")
@@ -76,6 +79,7 @@ def test_go_count_cpu_subbenchmarks_and_failure() -> None:
     assert failed.status == "failed" and "boom" in (failed.error or "")
 
 
+@pytest.mark.corpus
 def test_go_cpu_list_without_suffix_means_one() -> None:
     run = one_run("go-test-bench/gen_go1.19_bench_verbose_cpu1_4.txt")
     assert pick(run, "BenchmarkFib", "time", cpu="1", n="20").value == pytest.approx(89033e-9)
@@ -84,6 +88,7 @@ def test_go_cpu_list_without_suffix_means_one() -> None:
     assert [r.status for r in skipped] == ["skipped"]
 
 
+@pytest.mark.corpus
 def test_go_same_name_in_two_packages_and_test2json() -> None:
     run = one_run("go-test-bench/gab_go_fiber_duplicate_names_output.txt")
     suites = {
@@ -104,6 +109,7 @@ def test_go_same_name_in_two_packages_and_test2json() -> None:
     assert pick(streamed, "BenchmarkFib", "time", cpu="2", n="10").value == pytest.approx(328.8e-9)
 
 
+@pytest.mark.corpus
 def test_criterion_cargo_message() -> None:
     (rec,) = one_run("criterion/gab_cargo_criterion_message_format_json.json").results
     assert rec.name == "Queries/[LIGHT] Bam query all"
@@ -145,6 +151,7 @@ def test_criterion_directory_with_benchmark_json(tmp_path: Path) -> None:
         parse_bytes(json.dumps({**ESTIMATES, "slope": None}).encode())
 
 
+@pytest.mark.corpus
 def test_bmf_versions_and_units() -> None:
     latency = one_run("bmf/bencher_report_latency.json")
     rec = pick(latency, "tests::benchmark_a", "latency")
@@ -162,6 +169,7 @@ def test_bmf_versions_and_units() -> None:
     assert pick(mixed, "tests::benchmark_b", "latency", size_mb="16").value == pytest.approx(42e-9)
 
 
+@pytest.mark.corpus
 def test_github_action_benchmark_custom_direction_and_units() -> None:
     smaller = one_run("github-action-benchmark-custom/gab_customSmallerIsBetter_output2.json")
     rec = pick(smaller, "No instrumentation", "time")
@@ -183,6 +191,7 @@ def test_github_action_benchmark_custom_direction_and_units() -> None:
     assert {r.direction for r in forced.runs[0].results} == {"higher_is_better"}
 
 
+@pytest.mark.corpus
 def test_jmh_params_mode_and_raw_data() -> None:
     run = one_run("jmh/bencher_jmh_six.json")
     rec = pick(run, "compute_sameKey", "throughput", computeType="Guava")
@@ -212,6 +221,7 @@ def test_jmh_params_mode_and_raw_data() -> None:
     assert pick(run, "m", "gc.alloc.rate.norm").unit == "B"
 
 
+@pytest.mark.corpus
 def test_native_round_trip() -> None:
     original = parse_path(CORPUS / "asv/generated-asv-0.6.6")
     data = json.dumps(original.model_dump(mode="json")).encode()

@@ -1,4 +1,4 @@
-"""pytest-benchmark, asv, pyperf and hyperfine: facts checked by hand against the files."""
+"""pytest-benchmark, asv, pyperf and hyperfine: facts checked by hand against the corpus files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import pytest
 from runner.parsers import parse_bytes, parse_path
 from runner.schema import ParsedRun, ResultRecord
 from tests.runner.corpus import CORPUS, corpus_bytes
+
+# Facts about files of the shared corpus; tests/runner/test_fixtures.py covers our own.
+pytestmark = pytest.mark.corpus
 
 
 def one_run(relative: str) -> ParsedRun:

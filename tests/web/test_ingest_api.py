@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import CORPUS, table_counts
+from tests.conftest import FIXTURES, table_counts
 from tests.factories import make_project, make_token
 from web.models import Result, Run
 
-PYTEST_FILE = CORPUS / "pytest-benchmark" / "gab_pytest_several_units.json"
+PYTEST_FILE = FIXTURES / "pytest-benchmark" / "pytest-benchmark.json"
 SHA = "a" * 40
 
 
@@ -39,12 +39,12 @@ def test_post_pytest_benchmark_file_stores_a_run(client, token, db_session) -> N
     body = response.json
     assert body["created"] is True
     assert body["run"]["source_format"] == "pytest-benchmark"
-    assert body["run"]["result_count"] == 4
+    assert body["run"]["result_count"] == 7
     assert body["run"]["pr_number"] == 7
     assert body["run"]["url"] == f"http://bw.test/runs/{body['run']['id']}"
     values = db_session.scalars(select(Result.value).where(Result.run_id == body["run"]["id"]))
-    # test_sleep_2 sleeps two seconds: its mean is stored in seconds, not ns or ms.
-    assert any(1.9 < v < 2.2 for v in values)
+    # test_sleep_ms sleeps 2 ms: its mean is stored in seconds (not 2e6 ns or 2 ms).
+    assert any(0.002 <= v < 0.5 for v in values)
 
 
 def test_raw_body_with_query_metadata(client, token) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ def test_series_follow_first_parent_order(client, token) -> None:  # type: ignor
         response = _post(client, token, PYTEST_FILE.read_bytes(), commit=shas[i], parents=parents)
         assert response.status_code == 201
     series = client.get("/api/v1/projects/proj/series").json["series"]
-    assert len(series) == 4
+    assert len(series) == 7
     detail = client.get(f"/api/v1/projects/proj/series/{series[0]['id']}").json
     assert detail["points"]["sha"] == shas
     assert detail["series"]["unit"] == "s"
@@ -87,10 +87,10 @@ def test_read_endpoints(client, token) -> None:  # type: ignore[no-untyped-def]
     assert [p["name"] for p in client.get("/api/v1/projects").json["projects"]] == ["proj"]
     assert client.get("/api/v1/projects/proj").json["default_branch"] == "main"
     names = {b["name"] for b in client.get("/api/v1/projects/proj/benchmarks").json["benchmarks"]}
-    assert "test_sleep_2" in names
+    assert "test_sleep_ms" in names
     run = client.get(f"/api/v1/projects/proj/runs/{run_id}").json
     assert run["run"]["commit"] == SHA
-    assert len(run["results"]) == 4
+    assert len(run["results"]) == 7
 
 
 def test_openapi_document_lists_the_routes(client) -> None:  # type: ignore[no-untyped-def]
