@@ -17,6 +17,8 @@ from pathlib import Path
 @dataclass(frozen=True)
 class CommitContext:
     commit: str | None = None
+    # where ``commit`` came from ("GITHUB_SHA", "CI_COMMIT_SHA", "git HEAD"), for messages
+    commit_source: str | None = None
     parents: list[str] = field(default_factory=list)
     branch: str | None = None
     pr_number: int | None = None
@@ -78,10 +80,19 @@ def _iso_time(raw: str | None) -> datetime | None:
         return None
 
 
+def _commit_from(repo: Path, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The commit a CI job benchmarks and where it was read: CI variables, then git HEAD."""
+    for name in ("GITHUB_SHA", "CI_COMMIT_SHA"):
+        if env.get(name):
+            return env[name], name
+    head = _git(repo, "rev-parse", "HEAD")
+    return (head, "git HEAD") if head else (None, None)
+
+
 def detect_context(repo: Path, environ: Mapping[str, str] | None = None) -> CommitContext:
     """Read the commit context of ``repo``; missing facts stay None."""
     env = os.environ if environ is None else environ
-    commit = env.get("GITHUB_SHA") or env.get("CI_COMMIT_SHA") or _git(repo, "rev-parse", "HEAD")
+    commit, source = _commit_from(repo, env)
     parents: list[str] = []
     details = None
     if commit:
@@ -92,6 +103,7 @@ def detect_context(repo: Path, environ: Mapping[str, str] | None = None) -> Comm
     author, when, message = _split_details(details)
     return CommitContext(
         commit=commit,
+        commit_source=source,
         parents=parents,
         branch=None if branch == "HEAD" else branch,
         pr_number=_pr_from_env(env),

@@ -3,6 +3,11 @@
 The file is parsed locally first, so a bad file fails fast with the parser's
 message and nothing is sent. A file with one run is posted as written; an asv
 results directory (several commits) is posted as one normalised run per commit.
+
+A run is never stored under a commit it was not measured at: when the file
+records its own commit (pytest-benchmark ``commit_info.id``, asv
+``commit_hash``) and it differs from the checkout's (git HEAD or the CI
+variables), submit refuses, naming both, unless ``--commit`` says which to use.
 """
 
 from __future__ import annotations
@@ -58,10 +63,17 @@ def submit_command(args: argparse.Namespace) -> int:
                 timeout=settings.upload_timeout,
             )
             _print_summary(result.body, payload)
+    except CommitMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (UploadError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+class CommitMismatch(Exception):
+    """The result file records another commit than the checkout it is submitted from."""
 
 
 def _submissions(
@@ -115,11 +127,31 @@ def _payload(
 def _commit_for(
     args: argparse.Namespace, run: ParsedRun, context: CommitContext, *, several: bool
 ) -> str:
-    """--commit wins; each run of a multi-commit directory keeps its own; else git/CI, then file."""
-    commit = args.commit or (run.commit if several else None) or context.commit or run.commit
+    """--commit wins; each run of a multi-commit directory keeps its own; else git/CI, then file.
+
+    Raises CommitMismatch when git/CI and the file name different commits: storing
+    the run under the checkout's commit would mislabel it (issue 15, item 4).
+    """
+    if args.commit:
+        return str(args.commit)
+    if several and run.commit:
+        return run.commit
+    if run.commit and context.commit and not _same_commit(run.commit, context.commit):
+        raise CommitMismatch(
+            f"{args.path} was measured at commit {run.commit} (recorded in the file) but "
+            f"{context.commit_source or 'the checkout'} is {context.commit}; pass "
+            f"--commit {run.commit} to store it under the commit it was measured at"
+        )
+    commit = context.commit or run.commit
     if not commit:
         raise ValueError("no commit sha: pass --commit or run inside a git work tree")
     return str(commit)
+
+
+def _same_commit(recorded: str, checkout: str) -> bool:
+    """Equal SHAs, or one an abbreviation of the other (tools may record a short SHA)."""
+    a, b = recorded.strip().lower(), checkout.strip().lower()
+    return a.startswith(b) or b.startswith(a)
 
 
 def _machine(args: argparse.Namespace, run: ParsedRun, settings: RunnerSettings) -> MachineInfo:

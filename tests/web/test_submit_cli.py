@@ -16,12 +16,12 @@ from sqlalchemy import create_engine, select
 
 from runner.schema import RunPayload
 from runner.upload import UploadError, post_run
-from tests.conftest import CORPUS, LiveServer
+from tests.conftest import FIXTURES, LiveServer
 from tests.support.servers import free_port
 from web.models import Commit, Run
 
-PYTEST_FILE = CORPUS / "pytest-benchmark" / "gab_pytest_output.json"
-ASV_DIR = CORPUS / "asv" / "generated-asv-0.6.6" / "results"
+PYTEST_FILE = FIXTURES / "pytest-benchmark" / "pytest-benchmark.json"
+ASV_DIR = FIXTURES / "asv" / "results"
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -68,21 +68,32 @@ def _token(server: LiveServer) -> str:
 
 
 def _submit(
-    server: LiveServer, token: str, repo: Path, *args: str
+    server: LiveServer | str, token: str, repo: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run ``benchwarden submit`` against ``server`` (or a URL) with no CI variables but ``env``."""
     ci_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_"))}
-    env = ci_env | {
-        "BENCHWARDEN_URL": server.url,
+    url = server if isinstance(server, str) else server.url
+    overrides = {
+        "BENCHWARDEN_URL": url,
         "BENCHWARDEN_TOKEN": token,
         "BENCHWARDEN_MACHINE": "ci-box",
     }
     return subprocess.run(
         ["benchwarden", "submit", *args, "--project", "proj", "--repo", str(repo)],
-        env=env,
+        env=ci_env | (env or {}) | overrides,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def _recorded_at(tmp_path: Path, sha: str) -> Path:
+    """The pytest-benchmark fixture as if measured at ``sha`` (its ``commit_info.id``)."""
+    doc = json.loads(PYTEST_FILE.read_text())
+    doc["commit_info"]["id"] = sha
+    path = tmp_path / f"measured-at-{sha[:8]}.json"
+    path.write_text(json.dumps(doc))
+    return path
 
 
 def _runs(server: LiveServer) -> list[tuple[str, list[str], str | None]]:
@@ -96,19 +107,44 @@ def _runs(server: LiveServer) -> list[tuple[str, list[str], str | None]]:
 
 
 def test_submit_takes_commit_facts_from_git_and_is_idempotent(
-    live_server: LiveServer, repo: Path
+    live_server: LiveServer, repo: Path, tmp_path: Path
 ) -> None:
     token = _token(live_server)
-    first = _submit(live_server, token, repo, str(PYTEST_FILE))
+    measured = _recorded_at(tmp_path, _git(repo, "rev-parse", "HEAD"))
+    first = _submit(live_server, token, repo, str(measured))
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("stored run ")
     assert f"{live_server.url}/runs/" in first.stdout
-    second = _submit(live_server, token, repo, str(PYTEST_FILE))
+    second = _submit(live_server, token, repo, str(measured))
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("already stored run ")
     runs = _runs(live_server)
     head, parent = _git(repo, "rev-parse", "HEAD"), _git(repo, "rev-parse", "HEAD~1")
     assert runs == [(head, [parent], "Ada <ada@example.org>")]
+
+
+def test_submit_refuses_a_file_measured_at_another_commit(repo: Path, tmp_path: Path) -> None:
+    """ca4a9bd's file submitted from a checkout at 91a4d0b was stored as 91a4d0b."""
+    head, older = _git(repo, "rev-parse", "HEAD"), _git(repo, "rev-parse", "HEAD~1")
+    unreachable = f"http://127.0.0.1:{free_port()}"  # refused before anything is sent
+    for env_sha, source in ((None, "git HEAD"), ("c" * 40, "GITHUB_SHA")):
+        extra = {"GITHUB_SHA": env_sha} if env_sha else {}
+        done = _submit(unreachable, "t", repo, str(_recorded_at(tmp_path, older)), env=extra)
+        assert done.returncode == 2, done.stderr
+        assert done.stdout == "" and "Traceback" not in done.stderr
+        (line,) = done.stderr.splitlines()
+        assert older in line and (env_sha or head) in line and source in line
+        assert f"--commit {older}" in line
+
+
+def test_submit_with_explicit_commit_stores_the_file_where_it_says(
+    live_server: LiveServer, repo: Path, tmp_path: Path
+) -> None:
+    token = _token(live_server)
+    older = _git(repo, "rev-parse", "HEAD~1")
+    done = _submit(live_server, token, repo, str(_recorded_at(tmp_path, older)), "--commit", older)
+    assert done.returncode == 0, done.stderr
+    assert [sha for sha, _, _ in _runs(live_server)] == [older]
 
 
 def test_submit_asv_directory_posts_one_run_per_commit(live_server: LiveServer, repo: Path) -> None:
@@ -133,9 +169,12 @@ def test_submit_bad_file_fails_before_sending(
     assert _runs(live_server) == []
 
 
-def test_submit_with_wrong_token_says_why(live_server: LiveServer, repo: Path) -> None:
+def test_submit_with_wrong_token_says_why(
+    live_server: LiveServer, repo: Path, tmp_path: Path
+) -> None:
     _token(live_server)
-    done = _submit(live_server, "bw_not-a-token", repo, str(PYTEST_FILE))
+    measured = _recorded_at(tmp_path, _git(repo, "rev-parse", "HEAD"))
+    done = _submit(live_server, "bw_not-a-token", repo, str(measured))
     assert done.returncode == 1
     assert "401" in done.stderr and "unknown or revoked" in done.stderr
     assert "bw_not-a-token" not in done.stderr
