@@ -86,7 +86,9 @@ def _snapshot(session: Session, project: str) -> dict[str, Any]:
             .where(Series.project_id == project_id)
         )
     }
-    shas = dict(session.execute(select(Commit.id, Commit.sha)).all())
+    shas: dict[int | None, str] = {
+        cid: sha for cid, sha in session.execute(select(Commit.id, Commit.sha))
+    }
     alerts = session.scalars(select(Alert).where(Alert.series_id.in_(series))).all()
     points = session.scalars(select(SeriesPoint).where(SeriesPoint.series_id.in_(series))).all()
     return {
@@ -98,7 +100,7 @@ def _snapshot(session: Session, project: str) -> dict[str, Any]:
             (
                 series[a.series_id][0],
                 shas[a.first_commit_id],
-                shas.get(a.last_good_commit_id),  # type: ignore[arg-type]
+                shas.get(a.last_good_commit_id),
                 a.before,
                 a.after,
                 a.rel_change,
@@ -159,9 +161,10 @@ def test_incremental_path_equals_full_recomputation(  # type: ignore[no-untyped-
 
 def _check_cached_states(session: Session, project: str) -> None:
     """Each cached detector state gives the change points of a full run over the results."""
-    found = session.get(Project, session.scalar(select(Project.id).where(Project.name == project)))
+    found = session.scalar(select(Project).where(Project.name == project))
+    assert found is not None
     thresholds = project_thresholds(found)
-    ids = list(session.scalars(select(Series.id).where(Series.project_id == found.id)))  # type: ignore[union-attr]
+    ids = list(session.scalars(select(Series.id).where(Series.project_id == found.id)))
     expected = points_from_results(session, ids)
     for series_id in ids:
         entry = CACHE.take(series_id)

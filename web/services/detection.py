@@ -25,7 +25,7 @@ from detector import (
 from web.models import Alert, AlertSummary, Annotation, Measure, Project, Run, Series, SeriesState
 from web.models.base import utcnow
 from web.models.project_settings import DEFAULT_THRESHOLDS, ProjectSettings
-from web.queries.points import PointRow, stored_points
+from web.queries.points import PointRow, stored_columns, stored_points
 from web.services.point_state import fold_run, lock_states, repair_points
 from web.services.series_cache import CACHE, CachedSeries
 
@@ -94,8 +94,11 @@ def _detect(
     CACHE.put_after_commit(session, entries)
     context = _Context.load(session, [series.id for series, _ in eligible])
     raised: list[Alert] = []
-    for series, th in eligible:
-        raised.extend(_detect_one(session, series, entries[series.id], th, context))
+    # One flush at the end instead of one per query: a pass touches 1,000 series.
+    with session.no_autoflush:
+        for series, th in eligible:
+            raised.extend(_detect_one(session, series, entries[series.id], th, context))
+    session.flush()
     return raised
 
 
@@ -124,10 +127,10 @@ def _entries(
             entries[series.id] = entry
         else:
             rebuild.append((series.id, th))
-    loaded = stored_points(session, [series_id for series_id, _ in rebuild])
+    loaded = stored_columns(session, [series_id for series_id, _ in rebuild])
     for series_id, th in rebuild:
-        points = loaded.get(series_id, [])
-        entries[series_id] = CachedSeries.build(states[series_id].epoch, th, points)
+        columns = loaded.get(series_id)
+        entries[series_id] = CachedSeries.from_columns(states[series_id].epoch, th, columns)
     return entries
 
 
@@ -185,10 +188,12 @@ class _Context:
     lower_is_better: dict[int, bool]
     expected: dict[int, set[int]]
     alerts: dict[int, dict[int, Alert]]
+    # (project, branch, last good, first) -> summary: one change usually hits many series.
+    summaries: dict[tuple[int, int, int | None, int], AlertSummary]
 
     @classmethod
     def load(cls, session: Session, series_ids: list[int]) -> _Context:
-        context = cls({}, {}, {})
+        context = cls({}, {}, {}, {})
         for start in range(0, len(series_ids), 500):
             chunk = series_ids[start : start + 500]
             directions = session.execute(
@@ -231,7 +236,7 @@ def _reconcile(
         is_regression = (cp.direction == "increase") == lower_is_better
         alert = existing.get(first)
         if alert is None:
-            alert = _new_alert(session, series, entry, cp, is_regression, thresholds)
+            alert = _new_alert(session, series, entry, cp, is_regression, thresholds, context)
             raised.append(alert)
         elif alert.status == "untriaged":
             _refresh(alert, cp, is_regression)
@@ -259,10 +264,14 @@ def _new_alert(
     cp: ChangePoint,
     is_regression: bool,
     thresholds: Thresholds,
+    context: _Context,
 ) -> Alert:
     first = entry.commit_ids[cp.index]
     last_good = entry.commit_ids[cp.index - 1] if cp.index > 0 else None
-    summary = _summary(session, series, last_good, first)
+    key = (series.project_id, series.branch_id, last_good, first)
+    summary = context.summaries.get(key)
+    if summary is None:
+        summary = context.summaries[key] = _summary(session, series, last_good, first)
     alert = Alert(
         series_id=series.id,
         summary_id=summary.id,
@@ -280,7 +289,6 @@ def _new_alert(
         is_regression=is_regression,
     )
     session.add(alert)
-    session.flush()
     return alert
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from detector import ChangePointState, Thresholds
-from web.queries.points import PointRow
+from web.queries.points import PointColumns, PointRow
 
 _PENDING_KEY = "benchwarden.series_cache.pending"
 # 2 M points: ~80-200 MB per process; holds 1,000 series of 2,000 points.
@@ -46,14 +46,22 @@ class CachedSeries:
     state: ChangePointState
 
     @classmethod
-    def build(cls, epoch: int, thresholds: Thresholds, points: Sequence[PointRow]) -> CachedSeries:
-        values = np.fromiter((p.value for p in points), dtype=np.float64, count=len(points))
+    def from_columns(
+        cls, epoch: int, thresholds: Thresholds, columns: PointColumns | None
+    ) -> CachedSeries:
+        positions, commits = array("q"), array("q")
+        if columns is None:
+            return cls(
+                epoch, thresholds, positions, commits, ChangePointState((), thresholds=thresholds)
+            )
+        positions.frombytes(columns.positions.astype(np.int64).tobytes())
+        commits.frombytes(columns.commit_ids.astype(np.int64).tobytes())
         return cls(
             epoch,
             thresholds,
-            array("q", (p.position for p in points)),
-            array("q", (p.commit_id for p in points)),
-            ChangePointState(values, thresholds=thresholds),
+            positions,
+            commits,
+            ChangePointState(columns.values, thresholds=thresholds),
         )
 
     @property
