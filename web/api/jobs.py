@@ -207,13 +207,14 @@ def runner_heartbeat(machine: str) -> tuple[Response, int]:
     return _json(HeartbeatOut(machine=beat.machine, last_seen_at=beat.last_seen_at.isoformat()))
 
 
-# (method, path, handler, summary, response, status, auth, query)
+# (method, path, handler, summary, response, status, auth, query, body)
 JOB_ROUTES: tuple[tuple[Any, ...], ...] = (
     ("GET", "/projects/<project>/jobs", list_project_jobs, "Runner jobs, newest first",
      JobList, 200, "read", ("state", "limit")),
     ("GET", "/projects/<project>/jobs/<int:job_id>", get_job, "One runner job", JobOut),
     ("POST", "/jobs/<int:job_id>/state", report_job_state,
-     "A runner reports a job's state (running, done, failed)", JobOut, 200, "write"),
+     "A runner reports a job's state (running, done, failed)", JobOut, 200, "write", (),
+     "job_state"),
     ("POST", "/machines/<machine>/heartbeat", runner_heartbeat,
      "A runner serving this machine's queue is alive", HeartbeatOut, 200, "write"),
 )  # fmt: skip

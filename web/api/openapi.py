@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from runner.schema import INT64_MAX, RunPayload
+from web.api.jobs import JobStateIn
 from web.api.json_depth import MAX_JSON_DEPTH
 from web.api.params import MAX_JOB_LIMIT
 from web.api.schemas import ErrorEnvelope
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from web.api.routes import Route
 
 _PATH_PARAM = re.compile(r"<(?:(int):)?(\w+)>")
+# JSON request bodies by the name a route gives in ``Route.body``.
+_JSON_BODIES: dict[str, type[BaseModel]] = {"job_state": JobStateIn}
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_JOB_LIMIT},
 }
@@ -110,6 +113,12 @@ def build_document(routes: tuple[Route, ...], base_url: str) -> dict[str, Any]:
             operation["requestBody"] = _submission_body(components)
             operation["responses"]["200"] = responses[str(route.status)] | {
                 "description": "an earlier run with the same idempotency key"
+            }
+        elif route.body in _JSON_BODIES:
+            body_ref = _schema_ref(_JSON_BODIES[route.body], components)
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": body_ref}},
             }
         if route.auth != "read":
             operation["security"] = [{"bearer": []}]
