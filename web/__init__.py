@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.config import Settings
     from web.db import close_request_session, make_engine, make_sessionmaker
     from web.github.webhooks import create_webhooks_blueprint, keep_signed_body
+    from web.headers import init_security_headers
     from web.views.csrf import init_csrf
     from web.views.routes import register_views
 
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["benchwarden.sessionmaker"] = factory
     app.extensions["benchwarden.celery"] = make_celery(settings, factory)
     app.extensions["benchwarden.series_cache"] = SeriesPointsCache()
-    app.extensions["benchwarden.auth_limiter"] = FailedAuthLimiter()
+    app.extensions["benchwarden.auth_limiter"] = FailedAuthLimiter.for_app(app, settings)
     app.teardown_appcontext(close_request_session)
     register_error_handlers(app)
     # First: a webhook's raw bytes are kept before any hook parses its form.
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(create_webhooks_blueprint())
     register_views(app)
     init_csrf(app)
+    init_security_headers(app)
     return app
 
 

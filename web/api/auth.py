@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from sqlalchemy.orm import Session
 
 from web.api.errors import ApiError
-from web.api.ratelimit import FailedAuthLimiter
+from web.api.ratelimit import count_failure
 from web.config import Settings
 from web.models import ApiToken, Project
 from web.services.projects import find_project
@@ -42,18 +42,7 @@ def current_token(session: Session) -> ApiToken | None:
 
 
 def _failure(error: ApiError) -> ApiError:
-    limiter: FailedAuthLimiter = current_app.extensions["benchwarden.auth_limiter"]
-    client = request.remote_addr or "unknown"
-    wait = limiter.retry_after(client)
-    limiter.failed(client)
-    if wait:
-        return ApiError(
-            429,
-            "too_many_failures",
-            f"too many failed authentications; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
-    return error
+    return count_failure() or error
 
 
 def project_not_found() -> ApiError:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from web.api.ratelimit import count_failure
 from web.config import Settings
 from web.db import request_session
-from web.models import Project, User
+from web.models import ApiToken, Project, User
 from web.services import membership
 from web.services.projects import find_project
 from web.services.tokens import find_token
@@ -113,11 +114,29 @@ def writer(project: Project, *, allow_token: bool = False) -> Actor:
     abort(401, description="Log in to change anything.")
 
 
+def bearer_token() -> ApiToken | None:
+    """The request's bearer token when it is valid, looked up once.
+
+    An unknown or revoked one counts as a failed authentication, as on the API:
+    past the limit the request is refused with 429 and ``Retry-After``.
+    """
+    if "dash_token" not in g:
+        secret = _bearer()
+        token = find_token(request_session(), secret) if secret else None
+        if secret and token is None and (refusal := count_failure()) is not None:
+            raise refusal
+        g.dash_token = token
+    found: ApiToken | None = g.dash_token
+    return found
+
+
+def check_bearer() -> None:
+    """before_request of the dashboard: a bad token counts even where a page needs none."""
+    bearer_token()
+
+
 def _token_allows(project: Project, scope: str) -> bool:
-    secret = _bearer()
-    if secret is None:
-        return False
-    token = find_token(request_session(), secret)
+    token = bearer_token()
     return token is not None and token.project_id == project.id and token.allows(scope)
 
 

@@ -21,7 +21,13 @@ from web.views import (
     series_json,
     vendor,
 )
-from web.views.access import LoginRequired, current_user, login_redirect, may_write
+from web.views.access import (
+    LoginRequired,
+    check_bearer,
+    current_user,
+    login_redirect,
+    may_write,
+)
 from web.views.csrf import CSRF_FIELD, check_token_endpoints
 from web.views.format import FILTERS
 
@@ -92,6 +98,7 @@ def create_blueprint() -> Blueprint:
     for page in ROUTES:
         blueprint.add_url_rule(page.path, page.endpoint, page.handler, methods=list(page.methods))
     blueprint.before_request(check_token_endpoints)
+    blueprint.before_request(check_bearer)
     blueprint.register_error_handler(LoginRequired, login_redirect)
     blueprint.register_error_handler(HTTPException, _json_errors)
     blueprint.app_context_processor(
