@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import CORPUS
+from tests.conftest import FIXTURES
 from tests.factories import make_project, make_token
 from tests.reliability.test_malformed_inputs import database_checksum
 from web.models import Job, Project
 
-GOOD = (CORPUS / "pytest-benchmark" / "gab_pytest_several_units.json").read_bytes()
+GOOD = (FIXTURES / "pytest-benchmark" / "pytest-benchmark.json").read_bytes()
 SHA = "d" * 40
 HUGE = 2**64
 DEEP = 10_000
