@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from runner.parsers import FORMATS, ParseError, parse_path
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `cat big | head` reports for cat
 
 
 def parse_command(path: str, format: str | None) -> int:
@@ -30,9 +32,25 @@ def parse_command(path: str, format: str | None) -> int:
     except ParseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    json.dump(output.model_dump(mode="json"), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    try:
+        json.dump(output.model_dump(mode="json"), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
     return EXIT_OK
+
+
+def _reader_went_away() -> int:
+    """The reader closed the pipe (``parse FILE | head``): stop quietly, no traceback.
+
+    stdout is pointed at /dev/null so the interpreter's final flush of what is still
+    buffered does not raise BrokenPipeError again at exit (Python's signal docs).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _run_parse(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 
 import pytest
 
@@ -50,3 +51,15 @@ def test_registration_dispatches_to_parse(capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(capsys.readouterr().out)["format"] == "bmf"
     with pytest.raises(SystemExit):
         parser.parse_args(["parse", "x", "--format", "nope"])
+
+
+def test_parse_into_a_closed_pipe_stops_quietly() -> None:
+    """``benchwarden parse FILE | head`` ended in a BrokenPipeError traceback."""
+    cmd = ["benchwarden", "parse", str(FIXTURES / "go-bench/bench.txt")]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # the reader is gone before the command writes anything
+        err = child.stderr.read().decode()
+        status = child.wait(timeout=120)
+    assert status == 141  # as `cat big | head` reports for cat
+    assert err == ""
