@@ -11,16 +11,30 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from web.config import Settings
+from web.config import Settings, SettingsError
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, existing: bool = True) -> Settings:
+    """Settings from the environment (and ``--database-url``).
+
+    Commands that read a service's database (``existing``) never create one: with no
+    SQLite file where the settings point (``BENCHWARDEN_DATA_DIR`` unset, say), they
+    say what is missing instead of making ``./.benchwarden`` and blaming the server.
+    """
     settings = Settings.from_env()
     if getattr(args, "database_url", None):
         settings = replace(settings, database_url=args.database_url)
     if settings.database_url.startswith("sqlite:///"):
+        database = Path(settings.database_url.removeprefix("sqlite:///"))
+        if existing and not database.is_file():
+            raise SettingsError(
+                f"no benchwarden database at {database}: set BENCHWARDEN_DATA_DIR to the"
+                " data directory of `benchwarden up` (or BENCHWARDEN_DATABASE_URL to the"
+                " service's database)"
+            )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
@@ -37,7 +51,7 @@ def cmd_service_worker(args: argparse.Namespace) -> int:
     """Consume the service queues (detect, notify, schedule)."""
     from web.celery_app import SERVICE_QUEUES
 
-    celery = _celery(_settings(args))
+    celery = _celery(_settings(args, existing=False))
     celery.worker_main(
         [
             "worker",
@@ -169,11 +183,36 @@ def _wait(factory: Any, ids: list[int], timeout: float) -> int:
             if finished == len(ids) or time.monotonic() > deadline:
                 break
             time.sleep(1.0)
-    failed = sum(s == "failed" for s in states)
     if finished < len(ids):
         print(f"error: {len(ids) - finished} job(s) unfinished after {timeout:g}s", file=sys.stderr)
         return 1
-    return 1 if failed else 0
+    return _report_failures(factory, ids)
+
+
+def _report_failures(factory: Any, ids: list[int]) -> int:
+    """One line per failed job with its reason, then a summary; 1 when any failed."""
+    from sqlalchemy import select
+
+    from web.models import Job
+
+    query = select(Job).where(Job.id.in_(ids), Job.state == "failed").order_by(Job.id)
+    with factory() as session:
+        failed = list(session.scalars(query))
+    for job in failed:
+        print(f"job {job.id} ({job.commit_sha[:12]} on {job.machine}) failed: {_reason(job)}",
+              file=sys.stderr)  # fmt: skip
+    if failed:
+        print(f"error: {len(failed)} of {len(ids)} job(s) failed", file=sys.stderr)
+        return 1
+    print(f"{len(ids)} job(s) finished, none failed")
+    return 0
+
+
+def _reason(job: Any) -> str:
+    """The error's first line, else the log's last line: what a person reads first."""
+    error = (job.error or "").strip().splitlines()
+    log = (job.log_tail or "").strip().splitlines()
+    return (error[0] if error else log[-1] if log else "no reason recorded")[:300]
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
