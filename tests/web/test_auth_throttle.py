@@ -18,10 +18,11 @@ import requests
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, _pg_url
 from tests.factories import make_project, make_token
-from tests.support.servers import RedisServer
+from tests.support.servers import GunicornServer, RedisServer
 from web.config import Settings
+from web.migrations import upgrade
 
 BAD = {"Authorization": "Bearer bw_made_up_token"}
 LIMIT = 20
@@ -85,3 +86,29 @@ def test_two_app_processes_share_the_count(
         # Each process saw only 10 failures, but together they reached the limit.
         assert statuses(first.url, "/api/v1/projects/proj", 1)[0].status_code == 429
         assert statuses(second.url, "/p/proj/alerts", 1)[0].status_code == 429
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_gunicorn_workers_share_the_count(redis: RedisServer, pg_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Production shape: PostgreSQL, Redis broker, two gunicorn workers and fresh
+    connections (spread over both workers): the limit is one for all of them."""
+    url = _pg_url(pg_server, "bw_throttle_gunicorn")
+    upgrade(url)
+    seed(url)
+    env = {
+        "BENCHWARDEN_DATABASE_URL": url,
+        "BENCHWARDEN_DATA_DIR": str(tmp_path),
+        "BENCHWARDEN_SECRET_KEY": "g",
+        "BENCHWARDEN_EAGER_TASKS": "true",
+        "BENCHWARDEN_BROKER_URL": redis.url,
+    }
+    web = GunicornServer(env, workers=2, threads=2).start()
+    try:
+        codes = [
+            requests.get(web.url + "/p/proj/alerts", headers=BAD, timeout=60).status_code
+            for _ in range(30)
+        ]
+    finally:
+        web.stop()
+    assert codes == [200] * LIMIT + [429] * (30 - LIMIT)
