@@ -28,8 +28,12 @@ from web.celery_app import Dispatcher
 from web.config import Settings
 from web.db import request_session
 from web.github.payloads import Event, InstallationEvent, PullRequestEvent, PushEvent, parse_event
-from web.github.report import DEFAULT_OVERRIDE_LABEL
 from web.models import Commit, Project, Run, WebhookDelivery
+from web.models.project_settings import (
+    DEFAULT_OVERRIDE_LABEL,
+    ProjectSettings,
+    ProjectSettingsError,
+)
 
 log = logging.getLogger(__name__)
 HANDLED = ("ping", "push", "pull_request", "installation", "installation_repositories")
@@ -110,8 +114,12 @@ def projects_for(session: Session, full_name: str) -> list[Project]:
     wanted = full_name.lower()
     found = []
     for project in session.scalars(select(Project).order_by(Project.id)):
-        gh = (project.settings or {}).get("github")
-        if isinstance(gh, dict) and str(gh.get("repo", "")).lower() == wanted:
+        try:
+            gh = ProjectSettings.of(project).github
+        except ProjectSettingsError as exc:  # one bad project must not refuse every delivery
+            log.error("webhook for %s: %s", full_name, exc)
+            continue
+        if gh is not None and gh.repo.lower() == wanted:
             found.append(project)
     return found
 
@@ -164,8 +172,8 @@ def _relabel(
     """Adding or removing the override label re-posts the newest report of the PR."""
     refreshed = []
     for project in projects:
-        gh: dict[str, Any] = dict(project.settings.get("github") or {})  # type: ignore[call-overload]
-        if label != (gh.get("override_label") or DEFAULT_OVERRIDE_LABEL):
+        gh = ProjectSettings.of(project).github
+        if gh is None or label != (gh.override_label or DEFAULT_OVERRIDE_LABEL):
             continue
         sha = session.scalar(
             select(Commit.sha)
@@ -193,7 +201,7 @@ def on_installation(
         for project in projects_for(session, repo.full_name):
             gh = dict(project.settings.get("github") or {})  # type: ignore[call-overload]
             gh["installation_id"] = None if drop else installation_id
-            project.settings = {**project.settings, "github": gh}
+            project.settings = {**project.settings, "github": gh}  # validated on assignment
             updated.append(project.name)
     return {"status": "recorded", "projects": sorted(set(updated))}
 
