@@ -4,6 +4,13 @@ Detection runs here, in a worker, once per new run; pages and API reads only
 read what it stored (DESIGN.md house style 7). Alerts are keyed by (series,
 first changed commit), so re-detecting never duplicates one, and a triaged
 alert is never raised again.
+
+A run costs O(points it adds), not O(history): the run's commits are folded
+into the stored per-commit points (``point_state``), the detector state of each
+series is kept per process and caught up by appending (``series_cache``), and
+alerts of all touched series are read in a few indexed queries. The result
+equals :func:`recompute_series`, the full recomputation kept for repair
+(tests/web/test_detection_incremental.py proves it on both engines).
 """
 
 from __future__ import annotations
