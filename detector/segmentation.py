@@ -303,8 +303,11 @@ def _autocorrelation_deflation(resid: FloatArray, sigma: float, max_rho: float) 
     """
     if resid.shape[0] < 3 or sigma <= 0:
         return 1.0
-    w = np.minimum(resid, 3.0 * sigma)  # winsorise (the values of np.clip)
-    np.maximum(w, -3.0 * sigma, out=w)
+    # In noise units: rho does not depend on the scale, and the squares of raw
+    # residuals near 1e154 overflow.
+    w = resid / sigma
+    np.minimum(w, 3.0, out=w)  # winsorise (the values of np.clip)
+    np.maximum(w, -3.0, out=w)
     w -= np.add.reduce(w) / w.shape[0]  # the value of w.mean(), less overhead
     denom = float(np.dot(w, w))
     if denom <= 0:

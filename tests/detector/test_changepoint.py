@@ -113,3 +113,10 @@ def test_min_rel_change_threshold(rng: np.random.Generator) -> None:
 def test_thresholds_are_validated(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Thresholds(**kwargs)  # type: ignore[arg-type]
+
+
+def test_huge_finite_values_do_not_overflow() -> None:
+    """Residuals near 1e154 overflowed when squared (found by the property test)."""
+    xs = [0.0] * 9 + [3.75885292e154]
+    with np.errstate(over="raise"):
+        assert detect_change_points(xs) == []
