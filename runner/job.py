@@ -42,7 +42,7 @@ from runner.measure import Plan, Side, measure
 from runner.preflight import Preflight, PreflightRefused, enforce
 from runner.reporting import JobFinished, ReportError, ServiceClient
 from runner.schema import ParsedRun, ParseOutput, ResultRecord, RunPayload
-from runner.suites import ProjectSuites, Suite, SuiteError, load_suites
+from runner.suites import ORIGIN_PROJECT, ProjectSuites, Suite, SuiteError, choose_suites
 from runner.upload import UploadError, post_run
 
 
@@ -73,6 +73,11 @@ class JobSpec:
     suites: tuple[str, ...] = ()
     benchmarks: tuple[str, ...] = ()
     repeats: int | None = None
+    # Suites from outside the commit (TOML): ``schedule --config`` or the project's
+    # stored suites; ``suites_config_wins`` puts them above the commit's own file.
+    suites_config: str | None = None
+    suites_origin: str = ORIGIN_PROJECT
+    suites_config_wins: bool = False
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> JobSpec:
@@ -88,6 +93,9 @@ class JobSpec:
             suites=tuple(raw.get("suites") or ()),
             benchmarks=tuple(raw.get("benchmarks") or ()),
             repeats=raw.get("repeats"),
+            suites_config=raw.get("suites_config"),
+            suites_origin=str(raw.get("suites_origin") or ORIGIN_PROJECT),
+            suites_config_wins=bool(raw.get("suites_config_wins", False)),
         )
 
     def key(self, commit: str) -> str:
@@ -99,6 +107,7 @@ class Outcome:
     state: str
     run_ids: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    suites_from: str | None = None
 
 
 def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
@@ -129,12 +138,20 @@ def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
             outcome.state,
             run_ids=outcome.run_ids,
             error=outcome.error,
-            log_tail=log.tail(),
+            log_tail=_tail_naming_suites(log.tail(), outcome.suites_from),
         )
     except (JobFinished, ReportError) as exc:  # e.g. cancelled while it ran
         log_error(f"job {spec.job_id} ended {outcome.state} but was not recorded: {exc}")
     Checkouts(ctx.work_dir).remove(work)
     return outcome
+
+
+def _tail_naming_suites(tail: str, origin: str | None) -> str:
+    """The reported log tail, always naming where the job's suites came from."""
+    line = f"[benchwarden] suites from: {origin}\n"
+    if origin is None or line in tail:
+        return tail
+    return line + tail[len(line) :]
 
 
 def heartbeat(client: ServiceClient, machine: str) -> None:
@@ -158,9 +175,16 @@ def _execute(spec: JobSpec, ctx: RunnerContext, log: JobLog, work: Path) -> Outc
         Side(f"c{i}", sha, checkouts.work_tree(spec.repo_url, sha, f"job-{spec.job_id}-{i}"), {})
         for i, sha in enumerate(spec.commits)
     ]
+    origin: str | None = None
     try:
         try:
-            declared = load_suites(sides[-1].tree)
+            declared, origin = choose_suites(
+                sides[-1].tree,
+                spec.suites_config,
+                spec.suites_origin,
+                outside_wins=spec.suites_config_wins,
+            )
+            log.note(f"suites from: {origin}")
             suites = declared.select(ctx.machine, list(spec.suites) or None)
             if not suites:
                 raise SuiteError(f"no suite is declared for machine {ctx.machine!r}")
@@ -173,7 +197,8 @@ def _execute(spec: JobSpec, ctx: RunnerContext, log: JobLog, work: Path) -> Outc
             for side in sides:
                 side.errors.append(str(exc))
             suites = []
-        return _upload_all(spec, ctx, sides, suites, checks, log)
+        outcome = _upload_all(spec, ctx, sides, suites, checks, log)
+        return dataclasses.replace(outcome, suites_from=origin)
     finally:
         for side in sides:
             checkouts.remove(side.tree)

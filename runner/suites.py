@@ -1,7 +1,9 @@
 """Suite declarations: ``benchwarden.toml`` (or ``[tool.benchwarden]``) -> what to run.
 
 A project declares its suites in the commit being measured, so a suite change
-travels with the code it measures::
+travels with the code it measures, or keeps them outside the repository (stored
+in the service, or given to one ``schedule --config``), so an unmodified history
+can be measured at its real SHAs; `choose_suites` applies the precedence::
 
     [env]                                  # optional; how the job's venv is built
     kind = "venv"                          # "venv" (isolated, default) or "none"
@@ -37,6 +39,13 @@ KINDS = ("pytest-benchmark", "asv", "command")
 MEASURES = ("time", "instructions")
 ENV_KINDS = ("venv", "none")
 CONFIG_FILE = "benchwarden.toml"
+# Where a job's declaration came from, as its log says ("suites from: ...").
+ORIGIN_SCHEDULE = "schedule --config"
+ORIGIN_PROJECT = "project config"
+ORIGIN_COMMIT_FILE = "commit's benchwarden.toml"
+ORIGIN_COMMIT_PYPROJECT = "commit's pyproject.toml [tool.benchwarden]"
+# A declaration travels in every job message: bounded once, where it enters.
+MAX_CONFIG_CHARS = 65_536
 
 
 class SuiteError(ValueError):
@@ -92,25 +101,69 @@ class ProjectSuites:
 
 def load_suites(tree: Path) -> ProjectSuites:
     """Read the declaration from ``tree``: ``benchwarden.toml`` first, else pyproject."""
-    doc = _declaration(tree)
+    found = commit_declaration(tree)
+    if found is None:
+        raise SuiteError(f"the commit has no {CONFIG_FILE} and no [tool.benchwarden] in pyproject")
+    return _from_document(found[0])
+
+
+def parse_suites(text: str) -> ProjectSuites:
+    """Validate a declaration given as TOML text (a project's stored suites, ``--config``).
+
+    The same rules as a commit's ``benchwarden.toml``; raises `SuiteError` on
+    text over `MAX_CONFIG_CHARS`, bad TOML or a bad declaration.
+    """
+    if len(text) > MAX_CONFIG_CHARS:
+        raise SuiteError(f"the suite config is over {MAX_CONFIG_CHARS} characters")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SuiteError(f"not valid TOML: {exc}") from None
+    return _from_document(doc)
+
+
+def choose_suites(
+    tree: Path, outside: str | None, origin: str = ORIGIN_PROJECT, *, outside_wins: bool = False
+) -> tuple[ProjectSuites, str]:
+    """The declaration a job uses, and where it came from (for the job's log).
+
+    ``outside`` is TOML from outside the commit (``origin``: `ORIGIN_SCHEDULE` or
+    `ORIGIN_PROJECT`). It is used when ``outside_wins`` or when the commit has no
+    declaration of its own; otherwise the commit's own file wins.
+    """
+    if outside is not None and outside_wins:
+        return parse_suites(outside), origin
+    found = commit_declaration(tree)
+    if found is not None:
+        return _from_document(found[0]), found[1]
+    if outside is not None:
+        return parse_suites(outside), origin
+    raise SuiteError(
+        f"the commit has no {CONFIG_FILE} and no [tool.benchwarden] in pyproject, and the"
+        " project has no stored suites (`benchwarden project suites P --set FILE`)"
+    )
+
+
+def commit_declaration(tree: Path) -> tuple[dict[str, Any], str] | None:
+    """The commit's own declaration and its source's name, or None when it has none."""
+    own = tree / CONFIG_FILE
+    if own.is_file():
+        return _toml(own), ORIGIN_COMMIT_FILE
+    pyproject = tree / "pyproject.toml"
+    if pyproject.is_file():
+        tool = _toml(pyproject).get("tool", {})
+        if isinstance(tool, dict) and isinstance(tool.get("benchwarden"), dict):
+            return dict(tool["benchwarden"]), ORIGIN_COMMIT_PYPROJECT
+    return None
+
+
+def _from_document(doc: dict[str, Any]) -> ProjectSuites:
     env = _env(_table(doc.get("env", {}), "env"))
     suites_doc = _table(doc.get("suites", {}), "suites")
     if not suites_doc:
         raise SuiteError(f"no suites declared in {CONFIG_FILE} or [tool.benchwarden]")
     suites = tuple(_suite(name, _table(raw, f"suites.{name}")) for name, raw in suites_doc.items())
     return ProjectSuites(env=env, suites=suites)
-
-
-def _declaration(tree: Path) -> dict[str, Any]:
-    own = tree / CONFIG_FILE
-    if own.is_file():
-        return _toml(own)
-    pyproject = tree / "pyproject.toml"
-    if pyproject.is_file():
-        tool = _toml(pyproject).get("tool", {})
-        if isinstance(tool, dict) and isinstance(tool.get("benchwarden"), dict):
-            return dict(tool["benchwarden"])
-    raise SuiteError(f"the commit has no {CONFIG_FILE} and no [tool.benchwarden] in pyproject")
 
 
 def _toml(path: Path) -> dict[str, Any]:

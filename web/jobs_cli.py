@@ -68,12 +68,19 @@ def cmd_service_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    from runner.suites import SuiteError
     from web.celery_app import Dispatcher
     from web.db import make_engine, make_sessionmaker, session_scope
+    from web.project_cli import read_suites_file
     from web.services.jobs import JobError, machines_for, schedule_range
     from web.services.projects import find_project
     from web.services.repo import History, HistoryError
 
+    try:
+        config = read_suites_file(args.config) if args.config else None
+    except SuiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = _settings(args)
     celery = _celery(settings)
     factory = make_sessionmaker(make_engine(settings.database_url))
@@ -87,6 +94,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             jobs = schedule_range(
                 session, Dispatcher(celery), project, History(settings.data_dir / "mirrors"),
                 args.commits, branch=args.branch, machines=machines, every=args.every,
+                config=config,
             )  # fmt: skip
             ids = [job.id for job in jobs]
             for job in jobs:
@@ -264,6 +272,9 @@ def add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     schedule.add_argument("--timeout", type=float, default=3600.0)
     schedule.add_argument(
         "--force", action="store_true", help="queue even when no live runner serves a machine"
+    )
+    schedule.add_argument(
+        "--config", metavar="FILE", help="suites for these jobs (TOML), over every other config"
     )
     schedule.add_argument("--database-url")
     schedule.set_defaults(func=cmd_schedule)

@@ -1,8 +1,10 @@
-"""``benchwarden project set P key=value`` and ``benchwarden project show P``.
+"""``benchwarden project set P key=value``, ``project show P`` and ``project suites P``.
 
 Settings are validated by `web.models.project_settings.ProjectSettings` before
 anything is stored: an unknown key or a bad value is one line on stderr and
-exit status 2, and the stored document stays as it was.
+exit status 2, and the stored document stays as it was. A project's stored
+suites (``project suites P --set FILE``) are validated by the runner's parser,
+`runner.suites.parse_suites`, the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from web.models.project_settings import ProjectSettings, ProjectSettingsError, assign
@@ -33,6 +36,19 @@ def add_settings_commands(project: argparse._SubParsersAction[argparse.ArgumentP
     show.add_argument("name", help="project name")
     show.add_argument("--database-url")
     show.set_defaults(func=cmd_project_show)
+    suites = project.add_parser(
+        "suites",
+        help="the project's own suite declaration (benchwarden.toml text), outside its repository",
+        description="Used for commits without a benchwarden.toml, or for every commit with"
+        " `project set P suites_source=project`; `schedule --config FILE` overrides both.",
+    )
+    suites.add_argument("name", help="project name")
+    action = suites.add_mutually_exclusive_group()
+    action.add_argument("--set", metavar="FILE", dest="set_file", help="store FILE (TOML)")
+    action.add_argument("--clear", action="store_true", help="remove the stored suites")
+    action.add_argument("--show", action="store_true", help="print the stored suites (default)")
+    suites.add_argument("--database-url")
+    suites.set_defaults(func=cmd_project_suites)
 
 
 def updated_settings(document: dict[str, Any] | None, assignments: list[str]) -> dict[str, Any]:
@@ -104,3 +120,57 @@ def masked(document: Any) -> Any:
     if isinstance(document, list):
         return [masked(item) for item in document]
     return document
+
+
+def read_suites_file(path: str) -> str:
+    """The text of a suite config file, validated; raises SuiteError with a one-line reason."""
+    from runner.suites import SuiteError, parse_suites
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"cannot read {path}: {exc}") from None
+    try:
+        parse_suites(text)
+    except SuiteError as exc:
+        raise SuiteError(f"{path}: {_one_line(str(exc))}") from None
+    return text
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def cmd_project_suites(args: argparse.Namespace) -> int:
+    from runner.suites import SuiteError
+    from web.cli import _actor, _sessionmaker, _settings
+    from web.db import session_scope
+    from web.services import audit
+    from web.services.projects import ProjectError, find_project
+
+    try:
+        text = read_suites_file(args.set_file) if args.set_file else None
+    except SuiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with session_scope(_sessionmaker(_settings(args))) as session:
+        project = find_project(session, args.name)
+        if project is None:
+            raise ProjectError(f"project {args.name!r} does not exist")
+        if text is None and not args.clear:
+            stored = project.suites_config
+            source = ProjectSettings.of(project).suites_source
+        else:
+            project.suites_config = text
+            audit.record(session, _actor(), "project.suites", project.name,
+                         project_id=project.id, details={"set": text is not None})  # fmt: skip
+    if args.set_file:
+        print(f"stored the suites of {args.name} from {args.set_file}", file=sys.stderr)
+    elif args.clear:
+        print(f"cleared the stored suites of {args.name}", file=sys.stderr)
+    elif stored is None:
+        print(f"{args.name} has no stored suites; each commit's own file is used", file=sys.stderr)
+    else:
+        print(f"# suites_source = {source!r}", file=sys.stderr)
+        print(stored, end="" if stored.endswith("\n") else "\n")
+    return 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from runner.suites import parse_suites
 from web.models.base import Base, BigId, JsonDoc, UTCDateTime, utcnow
 from web.models.project_settings import ProjectSettings
 
@@ -22,6 +23,9 @@ class Project(Base):
     default_branch: Mapped[str] = mapped_column(String(255), default="main")
     repo_url: Mapped[str | None] = mapped_column(String(2000))
     settings: Mapped[dict[str, object]] = mapped_column(JsonDoc, default=dict)
+    # The project's own suite declaration (benchwarden.toml text), used for commits
+    # without one, or for every commit with settings ``suites_source = "project"``.
+    suites_config: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="project")
@@ -31,6 +35,14 @@ class Project(Base):
         # Every writer (CLI, API, dashboard, webhooks) goes through here, so an
         # invalid document is refused with ProjectSettingsError before it is stored.
         return ProjectSettings.parse(value).stored()
+
+    @validates("suites_config")
+    def _validate_suites(self, _key: str, value: str | None) -> str | None:
+        # The runner's own parser: text a runner would refuse is never stored
+        # (runner.suites.SuiteError names the key or the TOML error).
+        if value is not None:
+            parse_suites(value)
+        return value
 
 
 class ApiToken(Base):

@@ -141,6 +141,9 @@ class ProjectSettings(BaseModel):
     github: GitHubSettings | None = None
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    # Which declaration wins when a commit has its own file and the project stores
+    # suites (`benchwarden project suites`): "commit" (default) or "project".
+    suites_source: Literal["commit", "project"] = "commit"
 
     @model_validator(mode="after")
     def _thresholds_valid(self) -> ProjectSettings:

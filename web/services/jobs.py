@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.suites import ORIGIN_PROJECT, ORIGIN_SCHEDULE
 from web.models import ApiToken, Job, Project
 from web.models.base import utcnow
 from web.models.project_settings import ProjectSettings
@@ -93,6 +94,7 @@ def create_job(
     session.add(job)
     session.flush()
     token = create_token(session, project, "write", f"job {job.id}")
+    fields = {**suites_fields(project), **fields}
     job.spec = {
         "job_id": job.id,
         "kind": kind,
@@ -109,6 +111,23 @@ def create_job(
     return job
 
 
+def suites_fields(project: Project, config: str | None = None) -> dict[str, Any]:
+    """The spec keys that carry suites from outside the commit (see `runner.suites`).
+
+    ``config`` (``schedule --config``) always wins over the commit's own file; the
+    project's stored suites win only with settings ``suites_source = "project"``,
+    else they serve commits that declare none. Empty when there is neither.
+    """
+    if config is not None:
+        return {"suites_config": config, "suites_origin": ORIGIN_SCHEDULE,
+                "suites_config_wins": True}  # fmt: skip
+    if project.suites_config is None:
+        return {}
+    wins = ProjectSettings.of(project).suites_source == "project"
+    return {"suites_config": project.suites_config, "suites_origin": ORIGIN_PROJECT,
+            "suites_config_wins": wins}  # fmt: skip
+
+
 def schedule_commits(
     session: Session,
     dispatcher: Sender,
@@ -118,14 +137,19 @@ def schedule_commits(
     branch: str | None = None,
     machines: Sequence[str] | None = None,
     every: int = 1,
+    config: str | None = None,
 ) -> list[Job]:
-    """One run job per commit (every ``every``-th, always the newest) per machine."""
+    """One run job per commit (every ``every``-th, always the newest) per machine.
+
+    ``config`` (TOML, already validated) overrides every commit's suites for these jobs.
+    """
     if every < 1:
         raise JobError("--every must be at least 1")
     picked = [sha for i, sha in enumerate(shas) if (len(shas) - 1 - i) % every == 0]
+    extra = suites_fields(project, config) if config is not None else {}
     return [
         create_job(session, dispatcher, project, machine=machine, commits=[sha],
-                   branch=branch or project.default_branch)
+                   branch=branch or project.default_branch, **extra)
         for sha in picked
         for machine in (machines or machines_for(project))
     ]  # fmt: skip
