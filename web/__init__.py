@@ -28,10 +28,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web.db import close_request_session, make_engine, make_sessionmaker
     from web.github.webhooks import create_webhooks_blueprint, keep_signed_body
     from web.headers import init_security_headers
+    from web.health import create_ops_blueprint, init_request_metrics
+    from web.logging_setup import configure_logging
     from web.views.csrf import init_csrf
     from web.views.routes import register_views
 
     settings = settings or Settings.from_env()
+    configure_logging(settings.log_format)
     app = Flask(__name__)
     app.url_map.converters["int"] = BoundedIntConverter
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
@@ -59,6 +62,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_webhooks_blueprint())
     register_views(app)
+    # Operations endpoints: no auth, no dashboard hooks, GET only; every request is timed.
+    app.register_blueprint(create_ops_blueprint())
+    init_request_metrics(app)
     init_csrf(app)
     init_security_headers(app)
     return app

@@ -42,6 +42,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8080"
     github_webhook_secret: str = field(default="", repr=False)
     eager_tasks: bool = False
+    log_format: str = "text"
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
@@ -81,6 +82,7 @@ class Settings:
             base_url=env.get("BENCHWARDEN_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             github_webhook_secret=env.get("BENCHWARDEN_GITHUB_WEBHOOK_SECRET", ""),
             eager_tasks=_boolean(env, "BENCHWARDEN_EAGER_TASKS", False),
+            log_format=_choice(env, "BENCHWARDEN_LOG_FORMAT", ("text", "json"), "text"),
         )
 
 
@@ -107,3 +109,13 @@ def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value

@@ -5,13 +5,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from web.celery_app import Dispatcher
+from web.metrics import DETECTION_SECONDS, count_raised_alerts
 from web.services.detection import detect_for_run
 from web.tasks.notify import notify_pr_of_run
 
 
 def detect_run(session: Session, dispatcher: Dispatcher, run_id: int) -> list[int]:
     """Returns the ids of alert summaries that gained new alerts."""
-    outcome = detect_for_run(session, run_id)
+    with DETECTION_SECONDS.time():
+        outcome = detect_for_run(session, run_id)
+    count_raised_alerts(session, outcome.new_alert_ids)
     for summary_id in outcome.new_summary_ids:
         dispatcher.after_commit(session, "benchwarden.notify_summary", summary_id)
     if outcome.new_alert_ids:
