@@ -50,8 +50,11 @@ def _celery(settings: Settings):  # type: ignore[no-untyped-def]
 def cmd_service_worker(args: argparse.Namespace) -> int:
     """Consume the service queues (detect, notify, schedule)."""
     from web.celery_app import SERVICE_QUEUES
+    from web.logging_setup import configure_worker_logging
 
-    celery = _celery(_settings(args, existing=False))
+    settings = _settings(args, existing=False)
+    configure_worker_logging(settings.log_format)
+    celery = _celery(settings)
     celery.worker_main(
         [
             "worker",

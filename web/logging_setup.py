@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,11 +64,14 @@ def configure_logging(log_format: str) -> None:
         handler.setFormatter(formatter)
 
 
-def configure_worker_logging(log_format: str) -> None:
+def configure_worker_logging(log_format: str) -> Callable[..., None] | None:
     """For Celery worker commands: Celery sets up its own root handlers when the
-    worker starts, so ``log_format`` is applied again once it has."""
+    worker starts, so ``log_format`` is applied again once it has.
+
+    Returns the receiver connected to Celery's logging signals (None for ``text``).
+    """
     if log_format != "json":
-        return
+        return None
     from celery.signals import after_setup_logger, after_setup_task_logger
 
     def _apply(logger: logging.Logger | None = None, **_: object) -> None:
@@ -77,3 +81,4 @@ def configure_worker_logging(log_format: str) -> None:
 
     after_setup_logger.connect(_apply, weak=False)
     after_setup_task_logger.connect(_apply, weak=False)
+    return _apply

@@ -211,3 +211,23 @@ def test_configure_logging_text_changes_nothing() -> None:
     handlers = list(logging.getLogger().handlers)
     configure_logging("text")
     assert logging.getLogger().handlers == handlers
+
+
+def test_worker_logging_switches_celery_handlers_to_json() -> None:
+    from celery.signals import after_setup_logger, after_setup_task_logger
+
+    from web.logging_setup import configure_worker_logging
+
+    assert configure_worker_logging("text") is None
+    receiver = configure_worker_logging("json")
+    assert receiver is not None
+    logger = logging.getLogger("test.celery-like")
+    handler = logging.StreamHandler()
+    logger.addHandler(handler)
+    try:
+        after_setup_logger.send(sender=None, logger=logger, loglevel=logging.INFO)
+        assert isinstance(handler.formatter, JsonFormatter)
+    finally:
+        logger.removeHandler(handler)
+        after_setup_logger.disconnect(receiver)
+        after_setup_task_logger.disconnect(receiver)
