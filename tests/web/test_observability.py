@@ -231,3 +231,21 @@ def test_worker_logging_switches_celery_handlers_to_json() -> None:
         logger.removeHandler(handler)
         after_setup_logger.disconnect(receiver)
         after_setup_task_logger.disconnect(receiver)
+
+
+def test_dashboard_and_scrape_config_use_metrics_the_service_exposes(client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    scrape = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text())
+    assert scrape["scrape_configs"][0]["metrics_path"] == "/metrics"
+    dashboard = json.loads((REPO / "deploy" / "grafana-benchwarden.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"benchwarden_\w+", expr)}
+    assert len(used) >= 8
+    exposed = client.get("/metrics").get_data(as_text=True)
+    for name in used:
+        assert f"# TYPE {name.removesuffix('_bucket')} " in exposed, name
