@@ -72,12 +72,8 @@ def cmd_service_worker(args: argparse.Namespace) -> int:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     from runner.suites import SuiteError
-    from web.celery_app import Dispatcher
-    from web.db import make_engine, make_sessionmaker, session_scope
+    from web.db import make_engine, make_sessionmaker
     from web.project_cli import read_suites_file
-    from web.services.jobs import JobError, machines_for, schedule_range
-    from web.services.projects import find_project
-    from web.services.repo import History, HistoryError
 
     try:
         config = read_suites_file(args.config) if args.config else None
@@ -86,7 +82,21 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         return 2
     settings = _settings(args)
     celery = _celery(settings)
-    factory = make_sessionmaker(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    try:
+        return _schedule(args, settings, celery, make_sessionmaker(engine), config)
+    finally:
+        engine.dispose()
+
+
+def _schedule(args: argparse.Namespace, settings: Settings, celery: Any, factory: Any,
+              config: str | None) -> int:  # fmt: skip
+    from web.celery_app import Dispatcher
+    from web.db import session_scope
+    from web.services.jobs import JobError, machines_for, schedule_range
+    from web.services.projects import find_project
+    from web.services.repo import History, HistoryError
+
     try:
         with session_scope(factory) as session:
             project = find_project(session, args.project)

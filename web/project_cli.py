@@ -143,27 +143,18 @@ def _one_line(message: str) -> str:
 
 def cmd_project_suites(args: argparse.Namespace) -> int:
     from runner.suites import SuiteError
-    from web.cli import _actor, _sessionmaker, _settings
-    from web.db import session_scope
-    from web.services import audit
-    from web.services.projects import ProjectError, find_project
+    from web.cli import _sessionmaker, _settings
 
     try:
         text = read_suites_file(args.set_file) if args.set_file else None
     except SuiteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with session_scope(_sessionmaker(_settings(args))) as session:
-        project = find_project(session, args.name)
-        if project is None:
-            raise ProjectError(f"project {args.name!r} does not exist")
-        if text is None and not args.clear:
-            stored = project.suites_config
-            source = ProjectSettings.of(project).suites_source
-        else:
-            project.suites_config = text
-            audit.record(session, _actor(), "project.suites", project.name,
-                         project_id=project.id, details={"set": text is not None})  # fmt: skip
+    factory = _sessionmaker(_settings(args))
+    try:
+        stored, source = _store_suites(factory, args, text)
+    finally:
+        factory.kw["bind"].dispose()
     if args.set_file:
         print(f"stored the suites of {args.name} from {args.set_file}", file=sys.stderr)
     elif args.clear:
@@ -174,3 +165,23 @@ def cmd_project_suites(args: argparse.Namespace) -> int:
         print(f"# suites_source = {source!r}", file=sys.stderr)
         print(stored, end="" if stored.endswith("\n") else "\n")
     return 0
+
+
+def _store_suites(
+    factory: Any, args: argparse.Namespace, text: str | None
+) -> tuple[str | None, str]:
+    """Set (``text``), clear or read the suites; the stored text and ``suites_source``."""
+    from web.cli import _actor
+    from web.db import session_scope
+    from web.services import audit
+    from web.services.projects import ProjectError, find_project
+
+    with session_scope(factory) as session:
+        project = find_project(session, args.name)
+        if project is None:
+            raise ProjectError(f"project {args.name!r} does not exist")
+        if text is not None or args.clear:
+            project.suites_config = text
+            audit.record(session, _actor(), "project.suites", project.name,
+                         project_id=project.id, details={"set": text is not None})  # fmt: skip
+        return project.suites_config, ProjectSettings.of(project).suites_source
