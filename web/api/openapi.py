@@ -12,6 +12,7 @@ from web.api.jobs import JobStateIn
 from web.api.json_depth import MAX_JSON_DEPTH
 from web.api.params import MAX_JOB_LIMIT
 from web.api.schemas import ErrorEnvelope
+from web.api.suites import TOML_BODY
 
 if TYPE_CHECKING:
     from web.api.routes import Route
@@ -113,6 +114,11 @@ def build_document(routes: tuple[Route, ...], base_url: str) -> dict[str, Any]:
             operation["requestBody"] = _submission_body(components)
             operation["responses"]["200"] = responses[str(route.status)] | {
                 "description": "an earlier run with the same idempotency key"
+            }
+        elif route.body == TOML_BODY:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/toml": {"schema": {"type": "string"}}},
             }
         elif route.body in _JSON_BODIES:
             body_ref = _schema_ref(_JSON_BODIES[route.body], components)

@@ -21,6 +21,7 @@ from web.api.jobs import JOB_ROUTES
 from web.api.params import whole_number
 from web.api.series_cache import SeriesPointsCache
 from web.api.submission import read_submission
+from web.api.suites import SUITES_ROUTES
 from web.celery_app import Dispatcher
 from web.config import Settings
 from web.db import request_session
@@ -288,6 +289,7 @@ ROUTES: tuple[Route, ...] = (
         body="submission",
     ),
     *(Route(*entry) for entry in JOB_ROUTES),
+    *(Route(*entry) for entry in SUITES_ROUTES),
 )
 
 

@@ -19,6 +19,7 @@ from web.views import (
     pages,
     point_table,
     series_json,
+    suites,
     vendor,
 )
 from web.views.access import (
@@ -73,6 +74,7 @@ ROUTES: tuple[Page, ...] = (
     Page(f"{P}/alert/<int:alert_id>/status", "triage_alert", alerts.triage_alert_form, ("POST",)),
     Page(f"{P}/runs/<int:run_id>", "run_detail", pages.run_detail),
     Page(f"{P}/machines", "machines", pages.machines),
+    Page(f"{P}/suites", "suites", suites.suites_page),
 )
 
 
