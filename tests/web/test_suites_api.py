@@ -48,6 +48,6 @@ def test_the_openapi_document_describes_the_suites_endpoint(client) -> None:  # 
     paths = client.get("/api/v1/openapi.json").json["paths"]
     operations = paths["/api/v1/projects/{project}/suites"]
     assert set(operations) == {"get", "put"}
-    assert "application/toml" in operations["put"]["requestBody"]["content"]
+    assert "text/plain" in operations["put"]["requestBody"]["content"]
     assert operations["put"]["security"] == [{"bearer": []}]
     assert "422" in operations["put"]["responses"]

@@ -118,7 +118,8 @@ def build_document(routes: tuple[Route, ...], base_url: str) -> dict[str, Any]:
         elif route.body == TOML_BODY:
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/toml": {"schema": {"type": "string"}}},
+                "description": "a benchwarden.toml document (TOML text, UTF-8)",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
             }
         elif route.body in _JSON_BODIES:
             body_ref = _schema_ref(_JSON_BODIES[route.body], components)
