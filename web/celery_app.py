@@ -58,9 +58,25 @@ class Dispatcher:
             try:
                 self.send(name, *args, queue=queue)
             except Exception:  # the data is committed; logged so a stalled job can be traced
-                log.exception("could not send task %s%r", name, args)
+                log.exception("could not send task %s (%s)", name, describe_args(args))
 
         enqueue_after_commit(session, _send)
+
+
+def describe_args(args: tuple[Any, ...]) -> str:
+    """Task arguments fit for a log: ids as they are, a job message by its job id only.
+
+    A runner job's message carries the job's write token; it must never reach a log.
+    """
+    parts = []
+    for arg in args:
+        if isinstance(arg, int | str) and not isinstance(arg, bool):
+            parts.append(repr(arg)[:80])
+        elif isinstance(arg, dict) and "job_id" in arg:
+            parts.append(f"job {arg['job_id']!r}")
+        else:
+            parts.append(type(arg).__name__)
+    return ", ".join(parts)
 
 
 def _bind(celery: Celery, name: str, target: Callable[..., Any]) -> None:

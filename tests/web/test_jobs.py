@@ -6,6 +6,7 @@ by ingesting runs with known samples, as a runner's upload would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +307,26 @@ def test_a_finished_job_refuses_to_run_again(
     record_state(db_session, FakeDispatcher(), job, "failed", error="boom")
     with pytest.raises(JobFinishedError):
         record_state(db_session, FakeDispatcher(), job, "running")
+
+
+def test_a_job_message_that_cannot_be_sent_is_logged_without_its_token(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message carries the job's write token; the log names the job only."""
+    from celery import Celery
+
+    import web.celery_app as celery_app
+
+    celery = Celery("unreachable", broker="redis://127.0.0.1:9/0", set_as_current=False)
+    celery.conf.broker_connection_retry = False
+    celery.conf.broker_connection_max_retries = 0
+    callbacks: list[Callable[[], None]] = []
+    # The session only carries the after-commit callback: run it directly.
+    monkeypatch.setattr(celery_app, "enqueue_after_commit", lambda _s, cb: callbacks.append(cb))
+    secret = "bw_secret_job_token_value"
+    message = {"job_id": 7, "token": secret}
+    celery_app.Dispatcher(celery).after_commit(None, "benchwarden.run_job", message)  # type: ignore[arg-type]
+    with caplog.at_level("ERROR"):
+        callbacks[0]()
+    assert "could not send task benchwarden.run_job (job 7)" in caplog.text
+    assert secret not in caplog.text
