@@ -97,10 +97,11 @@ def parse_result_file(
     raw = _read.obj(doc.get("results"), "results")
     columns = _columns(doc, version)
     results: list[ResultRecord] = []
+    budget = _Budget(len(src.data))
     for key, entry in raw.items():
         info = (benchmarks or {}).get(key) or _info_from_name(key)
         row = _row(entry, columns, key) if version == 2 else _row_v1(entry, key)
-        results.extend(_expand(key, info, row))
+        results.extend(_expand(key, info, row, budget))
     return ParsedRun(
         commit=_read.opt_string(doc.get("commit_hash"), "commit_hash"),
         machine=_machine(machine_doc, doc.get("params")),
@@ -161,22 +162,67 @@ def _info_from_name(key: str) -> BenchmarkInfo:
     return BenchmarkInfo("track", "", ())
 
 
-def _expand(key: str, info: BenchmarkInfo, row: dict[str, Any]) -> list[ResultRecord]:
+class _Budget:
+    """What the parameter grids of one result file may expand to.
+
+    Parameter axes multiply: twenty axes of two values are a million
+    combinations, so a few hundred bytes could ask for millions of records.
+    A result list holds one value per combination, so its records are paid
+    for by its bytes; a null result (asv writes one when every combination
+    failed) stands for all of them at once. Two limits keep the work linear in
+    the size of the file, far above what asv writes: all records together hold
+    at most `VALUES_PER_BYTE` parameter values per byte (plus `VALUES_FLOOR`),
+    and null results expand to at most one record per `BYTES_PER_FAILED`
+    bytes (plus `FAILED_FLOOR`).
+    """
+
+    VALUES_PER_BYTE = 2
+    VALUES_FLOOR = 100_000
+    BYTES_PER_FAILED = 2
+    FAILED_FLOOR = 10_000
+
+    def __init__(self, size: int) -> None:
+        self.values_left = self.VALUES_PER_BYTE * size + self.VALUES_FLOOR
+        self.failed_left = size // self.BYTES_PER_FAILED + self.FAILED_FLOOR
+
+    def grid(self, key: str, axes: list[list[Any]], result: object) -> int:
+        """The number of combinations of `axes`, spent from the budget (ParseError when over)."""
+        if any(not axis for axis in axes):
+            return 0
+        count = 1
+        for axis in axes:
+            count *= len(axis)
+            values = count * len(axes)
+            failed = count if result is None else 0
+            if values > self.values_left or failed > self.failed_left:
+                raise _read.error(
+                    f"{key}: its {len(axes)} parameters have too many combinations"
+                    " for the size of the file"
+                )
+        self.values_left -= count * len(axes)
+        self.failed_left -= count if result is None else 0
+        return count
+
+
+def _expand(
+    key: str, info: BenchmarkInfo, row: dict[str, Any], budget: _Budget
+) -> list[ResultRecord]:
     """One record per parameter combination of one benchmark."""
     suite, _, name = key.rpartition(".")
     params = _read.array(row.get("params") or [], f"{key}.params")
-    axes = [[param_text(v) for v in _read.array(p, f"{key}.params[]")] for p in params]
-    combos = list(itertools.product(*axes))
+    raw_axes = [_read.array(p, f"{key}.params[]") for p in params]
+    result = row.get("result")
+    count = budget.grid(key, raw_axes, result)
+    axes = [[param_text(v) for v in axis] for axis in raw_axes]
     names = list(info.param_names[: len(axes)])
     names += [f"param{i + 1}" for i in range(len(names), len(axes))]
-    result = row.get("result")
-    values = _per_combo(result, len(combos), key, "result")
+    values = _per_combo(result, count, key, "result")
     factor, unit, _ = scale_for(info.unit) if info.unit else (1.0, "", "other")
     out = []
-    for i, combo in enumerate(combos):
+    for i, combo in enumerate(itertools.product(*axes)):
         base = {"suite": suite, "name": name, "params": dict(zip(names, combo, strict=True))}
         base |= {"measure": info.type, "unit": unit}
-        out.append(_one(key, base, values[i], _combo_extras(row, i, len(combos), key), factor))
+        out.append(_one(key, base, values[i], _combo_extras(row, i, count, key), factor))
     return out
 
 

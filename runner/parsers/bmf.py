@@ -32,7 +32,8 @@ _MEASURES = {
     "file-size": ("B", 1.0, "lower_is_better"),
     "build-time": ("s", 1.0, "lower_is_better"),
 }
-Key = tuple[str, tuple[tuple[str, str], ...], str]
+Params = tuple[tuple[str, str], ...]
+Key = tuple[str, int, str]  # name, parameter set number, measure
 
 
 def sniff(doc: object) -> bool:
@@ -62,37 +63,53 @@ def parse(src: Source) -> list[ParsedRun]:
     """Parse one BMF document into one run."""
     doc = _read.obj(src.json(FORMAT), "the document")
     values: dict[Key, list[float]] = {}
+    param_sets: dict[Params, int] = {}
     for name, body in doc.items():
         if not name.strip():
             raise _read.error("a benchmark name is empty")
         entries = body if isinstance(body, list) else [{"measures": body}]
         for i, entry in enumerate(entries):
             entry = _read.obj(entry, f"{name!r}[{i}]")
-            _add_entry(values, name, entry, f"{name!r}[{i}]")
-    return [ParsedRun(results=[_record(key, vals) for key, vals in values.items()])]
+            _add_entry(values, param_sets, name, entry, f"{name!r}[{i}]")
+    # One dict per parameter set, shared by its records: validated once (see records.record).
+    dicts = [dict(params) for params in param_sets]
+    return [
+        ParsedRun(
+            results=[
+                _record(name, dicts[params], measure, vals)
+                for (name, params, measure), vals in values.items()
+            ]
+        )
+    ]
 
 
 def _add_entry(
-    values: dict[Key, list[float]], name: str, entry: dict[str, Any], where: str
+    values: dict[Key, list[float]],
+    param_sets: dict[Params, int],
+    name: str,
+    entry: dict[str, Any],
+    where: str,
 ) -> None:
     raw_params = _read.obj(entry.get("parameters") or {}, f"{where}.parameters")
     params = tuple(sorted((str(k), param_text(v)) for k, v in raw_params.items()))
+    # Keys hold a number for the parameter set: hashing the set itself for
+    # every measure would cost (parameters x measures).
+    params_id = param_sets.setdefault(params, len(param_sets))
     measures = _read.obj(entry.get("measures"), f"{where}.measures")
     for measure, body in measures.items():
         body = _read.obj(body, f"{where} measure {measure!r}")
         value = _read.finite(body.get("value"), f"{where} {measure}.value")
-        values.setdefault((name, params, measure), []).append(value)
+        values.setdefault((name, params_id, measure), []).append(value)
 
 
-def _record(key: Key, values: list[float]) -> ResultRecord:
-    name, params, measure = key
+def _record(name: str, params: dict[str, str], measure: str, values: list[float]) -> ResultRecord:
     unit, factor, direction = _MEASURES.get(measure, ("", 1.0, "lower_is_better"))
     scaled = [v * factor for v in values]
     samples = scaled if len(scaled) > 1 else None
     return record(
         FORMAT,
         name=name,
-        params=dict(params),
+        params=params,
         measure=measure,
         unit=unit,
         direction=direction,

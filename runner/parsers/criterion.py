@@ -17,6 +17,7 @@ All times are converted to seconds; measure ``time``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,8 @@ def sniff(doc: object) -> bool:
 
 def sniff_lines(src: Source) -> bool:
     """JSON lines whose first document is a cargo-criterion message."""
-    for line in src.text.splitlines():
-        if line.strip():
-            return line.lstrip().startswith("{") and '"reason"' in line
-    return False
+    line = src.first_line
+    return line.startswith("{") and '"reason"' in line
 
 
 def parse(src: Source) -> list[ParsedRun]:
@@ -55,7 +54,10 @@ def parse(src: Source) -> list[ParsedRun]:
     doc = src.json_or_none
     if isinstance(doc, dict) and "reason" not in doc:
         return [ParsedRun(results=[_estimates(doc, _name_from_path(src.filename), None)])]
-    messages = [doc] if isinstance(doc, dict) else [d for _, d in src.json_lines(FORMAT)]
+    # Read line by line, so a bad message stops the parse where it is.
+    messages: Iterable[Any] = (
+        [doc] if isinstance(doc, dict) else (d for _, d in src.json_lines(FORMAT))
+    )
     results: list[ResultRecord] = []
     for i, message in enumerate(messages):
         message = _read.obj(message, f"message {i + 1}")

@@ -42,11 +42,28 @@ _JSON_SNIFFERS: tuple[tuple[str, Callable[[object], bool]], ...] = (
     (bmf.FORMAT, bmf.sniff),
 )
 
+# Each pattern runs in time linear in the text (a request body is untrusted):
+# a lazy scan within one line ([^\n]*?) is followed by a literal that fails at
+# once, and every later repeat is possessive (++), because backtracking into a
+# run of blanks after ".*\s+" made "x" + 256,000 spaces take minutes. A
+# pattern only runs when the text holds its literal (a fast substring scan).
 _UNSUPPORTED_TEXT = (
-    ("cargo bench (libtest) text output", re.compile(r"^test \S.* \.\.\. bench:\s+[\d,.]+ ", re.M)),
-    ("Criterion console text output", re.compile(r"^\S.*\s+time:\s+\[[\d.]+ \S+ ", re.M)),
-    ("Catch2 console output", re.compile(r"^benchmark name\s+samples\s+iterations", re.M)),
-    ("asv console output", re.compile(r"^\[\s*\d+\.\d+%\] ·", re.M)),
+    (
+        "cargo bench (libtest) text output",
+        " ... bench:",
+        re.compile(r"^test \S[^\n]*? \.\.\. bench:\s++[\d,.]++ ", re.M),
+    ),
+    (
+        "Criterion console text output",
+        "time:",
+        re.compile(r"^\S[^\n]*?\stime:\s++\[[\d.]++ \S++ ", re.M),
+    ),
+    (
+        "Catch2 console output",
+        "benchmark name",
+        re.compile(r"^benchmark name\s++samples\s++iterations", re.M),
+    ),
+    ("asv console output", "%] ·", re.compile(r"^\[\s*+\d++\.\d++%\] ·", re.M)),
 )
 
 
@@ -61,8 +78,8 @@ def detect(src: Source) -> str:
         return criterion.FORMAT
     if go_bench.sniff_test2json(src) or go_bench.sniff_text(src.text):
         return go_bench.FORMAT
-    for label, pattern in _UNSUPPORTED_TEXT:
-        if pattern.search(src.text):
+    for label, literal, pattern in _UNSUPPORTED_TEXT:
+        if literal in src.text and pattern.search(src.text):
             raise ParseError(f"not a supported format: this looks like {label}")
     if src.text.lstrip().startswith(("{", "[")):
         raise ParseError(f"not a supported format: the input is not valid JSON ({src.json_error})")

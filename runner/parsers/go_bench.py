@@ -33,8 +33,11 @@ from runner.schema import ParsedRun, ResultRecord
 
 FORMAT = "go-bench"
 _read = Reader(FORMAT)
+# Possessive repeats (++, ?+) where what follows can never be taken back, so a
+# long line that almost matches costs one pass, not a backtracking search.
 _LINE = re.compile(
-    r"^(Benchmark\S*?)(?:-(\d+))?\s+(\d+)((?:\s+[-+]?[\d.]+(?:[eE][-+]?\d+)?\s+\S+)+)\s*$"
+    r"^(Benchmark\S*?)(?:-(\d++))?\s++(\d++)"
+    r"((?:\s++[-+]?+[\d.]++(?:[eE][-+]?+\d++)?+\s++\S++)++)\s*+$"
 )
 _PAIR = re.compile(r"([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s+(\S+)")
 _STATUS = re.compile(r"^\s*--- (FAIL|SKIP): (Benchmark\S*)")
@@ -57,18 +60,16 @@ class _Series:
 def sniff_text(text: str) -> bool:
     """Go benchmark output: a result line, or ``goos:``/``pkg:`` headers with a status line."""
     lines = text.splitlines()
-    if any(_LINE.match(line) for line in lines[:5000]):
+    if any(line.startswith("Benchmark") and _LINE.match(line) for line in lines[:5000]):
         return True
     headers = any(line.startswith(("goos: ", "pkg: ")) for line in lines[:50])
-    return headers and any(_STATUS.match(line) for line in lines)
+    return headers and any("--- " in line and _STATUS.match(line) for line in lines)
 
 
 def sniff_test2json(src: Source) -> bool:
     """``go test -json`` output: JSON lines with ``Action`` and ``Package``."""
-    for line in src.text.splitlines():
-        if line.strip():
-            return line.lstrip().startswith("{") and '"Action"' in line
-    return False
+    line = src.first_line
+    return line.startswith("{") and '"Action"' in line
 
 
 def parse(src: Source) -> list[ParsedRun]:
@@ -93,27 +94,32 @@ def _test2json_text(src: Source) -> str:
 
 def _parse_text(text: str) -> list[ResultRecord]:
     series: dict[Key, _Series] = {}
-    statuses: list[tuple[Key, str, str]] = []
+    statuses: list[tuple[Key, str, int]] = []
     cpus: dict[str, set[str]] = {}
     package = ""
     lines = text.splitlines()
+    status_lines: list[int] = []
     for index, line in enumerate(lines):
         if line.startswith("pkg: "):
             package = line[5:].strip()
-        elif match := _LINE.match(line):
+        elif line.startswith("Benchmark") and (match := _LINE.match(line)):
             key = _key(package, match.group(1), match.group(2) or "1")
             cpus.setdefault(package, set()).add(match.group(2) or "1")
             _add(series.setdefault(key, _Series()), match.group(4), line)
-        elif match := _STATUS.match(line):
+        elif "--- " in line and (match := _STATUS.match(line)):
             key = _key(package, match.group(2), None)
-            statuses.append((key, match.group(1), _log(lines, index)))
+            statuses.append((key, match.group(1), index))
+            status_lines.append(index)
     results = [rec for key, s in series.items() for rec in _records(key, s)]
-    seen = {(r.suite, r.name, tuple(sorted(r.params.items()))) for r in results}
-    for key, kind, log in statuses:
-        rec = _status_record(key, kind, log, cpus)
-        if (rec.suite, rec.name, tuple(sorted(rec.params.items()))) not in seen:
-            results.append(rec)
-            seen.add((rec.suite, rec.name, tuple(sorted(rec.params.items()))))
+    if not statuses:
+        return results
+    seen = {(suite, name, params) for suite, name, params in series}
+    is_status = set(status_lines)
+    for key, kind, index in statuses:
+        full_key = _status_key(key, cpus)
+        if full_key not in seen:
+            seen.add(full_key)
+            results.append(_status_record(full_key, kind, _log(lines, index, is_status)))
     return results
 
 
@@ -142,6 +148,7 @@ def _add(series: _Series, metrics: str, line: str) -> None:
 
 def _records(key: Key, series: _Series) -> Iterator[ResultRecord]:
     suite, name, params = key
+    shared = dict(params)  # one dict for all units: validated once (see records.record)
     for unit, values in series.values.items():
         measure, base_unit, factor, direction = _KNOWN.get(
             unit, (unit, unit, 1.0, throughput_direction(unit))
@@ -152,7 +159,7 @@ def _records(key: Key, series: _Series) -> Iterator[ResultRecord]:
             FORMAT,
             suite=suite,
             name=name,
-            params=dict(params),
+            params=shared,
             measure=measure,
             unit=base_unit,
             direction=direction,
@@ -162,34 +169,57 @@ def _records(key: Key, series: _Series) -> Iterator[ResultRecord]:
         )
 
 
-def _log(lines: list[str], index: int) -> str:
-    """Indented log lines after a ``--- FAIL`` line (or before it, in ``-v`` output)."""
-    after = []
-    for line in lines[index + 1 :]:
+def _log(lines: list[str], index: int, is_status: set[int]) -> str:
+    """The log of the ``--- FAIL``/``--- SKIP`` line at `index`.
+
+    The indented lines after it, up to the next status line; when that status
+    line comes first and is indented deeper (a failed sub-benchmark), it is
+    the log. Without any: the indented lines before it (``-v`` output logs
+    first), up to a status line. Each line so belongs to at most one log after
+    and one before, which keeps parsing linear however the statuses nest.
+    """
+    after: list[str] = []
+    for at in range(index + 1, len(lines)):
+        line = lines[at]
         if not line.startswith("    "):
+            break
+        if at in is_status:
+            if not after and _indent(line) > _indent(lines[index]):
+                after.append(line.strip())
             break
         after.append(line.strip())
     if after:
         return "; ".join(after)
     before: list[str] = []
-    for line in reversed(lines[:index]):
-        if not line.startswith("    "):
+    for at in range(index - 1, -1, -1):
+        line = lines[at]
+        if not line.startswith("    ") or at in is_status:
             break
-        before.insert(0, line.strip())
-    return "; ".join(before)
+        before.append(line.strip())
+    return "; ".join(reversed(before))
 
 
-def _status_record(key: Key, kind: str, log: str, cpus: dict[str, set[str]]) -> ResultRecord:
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _status_key(key: Key, cpus: dict[str, set[str]]) -> Key:
+    """A status line's key, with the package's ``cpu`` when it ran with one value."""
     suite, name, params = key
     package_cpus = cpus.get(suite, set())
-    full_params = dict(params)
-    if len(package_cpus) == 1:
-        full_params["cpu"] = next(iter(package_cpus))
+    if len(package_cpus) != 1:
+        return key
+    full_params = dict(params) | {"cpu": next(iter(package_cpus))}
+    return suite, name, tuple(sorted(full_params.items()))
+
+
+def _status_record(key: Key, kind: str, log: str) -> ResultRecord:
+    suite, name, params = key
     return record(
         FORMAT,
         suite=suite,
         name=name,
-        params=full_params,
+        params=dict(params),
         measure="time",
         unit="s",
         status="failed" if kind == "FAIL" else "skipped",

@@ -14,6 +14,8 @@ The machine comes from ``hostname``/``cpu_model_name``/``cpu_count``; a
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
 from typing import Any
 
 from runner.parsers.fields import Reader
@@ -46,7 +48,7 @@ def parse(src: Source) -> list[ParsedRun]:
     top = _read.obj(doc.get("metadata") or {}, "metadata")
     benches = _read.array(doc.get("benchmarks"), "benchmarks")
     results: list[ResultRecord] = []
-    merged_first: dict[str, Any] = dict(top)
+    merged_first: Mapping[str, Any] = top
     started: str | None = None
     for i, bench in enumerate(benches):
         bench = _read.obj(bench, f"benchmarks[{i}]")
@@ -67,15 +69,19 @@ def parse(src: Source) -> list[ParsedRun]:
     ]
 
 
-def _metadata(top: dict[str, Any], bench: dict[str, Any], i: int) -> dict[str, Any]:
-    meta = dict(top)
-    meta.update(_read.obj(bench.get("common_metadata") or {}, f"benchmarks[{i}].common_metadata"))
-    meta.update(_read.obj(bench.get("metadata") or {}, f"benchmarks[{i}].metadata"))
-    return meta
+def _metadata(top: dict[str, Any], bench: dict[str, Any], i: int) -> Mapping[str, Any]:
+    """The benchmark's metadata over its common metadata over the file's.
+
+    A view, not a merged copy: copying the file's metadata for every benchmark
+    would cost (metadata keys x benchmarks).
+    """
+    common = _read.obj(bench.get("common_metadata") or {}, f"benchmarks[{i}].common_metadata")
+    own = _read.obj(bench.get("metadata") or {}, f"benchmarks[{i}].metadata")
+    return ChainMap(own, common, top)
 
 
 def _benchmark(
-    bench: dict[str, Any], meta: dict[str, Any], i: int
+    bench: dict[str, Any], meta: Mapping[str, Any], i: int
 ) -> tuple[ResultRecord, str | None]:
     where = f"benchmarks[{i}]"
     name = _read.string(meta.get("name"), f"{where} metadata.name")
@@ -116,7 +122,7 @@ def _benchmark(
     return rec, date
 
 
-def _machine(meta: dict[str, Any]) -> MachineInfo | None:
+def _machine(meta: Mapping[str, Any]) -> MachineInfo | None:
     extra = {
         k: meta[k]
         for k in ("cpu_config", "aslr", "python_executable")

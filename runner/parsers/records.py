@@ -8,6 +8,7 @@ ParseError naming the benchmark instead of a pydantic error from deep inside.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,15 +53,34 @@ def stats_from_samples(samples: Sequence[float]) -> Stats | None:
     return Stats(rounds=int(values.size), **clean)
 
 
+_last_params = threading.local()
+
+
 def record(format: str, **fields: Any) -> ResultRecord:
-    """A validated ResultRecord; schema violations become a ParseError for `format`."""
+    """A validated ResultRecord; schema violations become a ParseError for `format`.
+
+    The records of one benchmark (one per measure) usually share one params
+    dict: it is validated with the first of them, and while the same dict
+    object comes back the validated copy is reused, so k parameters and m
+    measures cost k + m, not k x m. So a params dict given here must not be
+    changed afterwards (no parser does), and no schema check may combine
+    params with another field (none does: params are checked on their own).
+    """
+    params = fields.get("params")
+    last = getattr(_last_params, "pair", None)
     try:
-        return ResultRecord(**fields)
+        if params and last is not None and last[0] is params:
+            checked = ResultRecord(**(fields | {"params": {}}))
+            return checked.model_copy(update={"params": last[1]})
+        checked = ResultRecord(**fields)
     except ValidationError as exc:
         name = fields.get("name")
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
         raise ParseError(f"benchmark {name!r}: {where}: {problem['msg']}", format=format) from None
+    if params:
+        _last_params.pair = (params, checked.params)
+    return checked
 
 
 def stats(format: str, **fields: Any) -> Stats | None:
@@ -78,11 +98,6 @@ def stats(format: str, **fields: Any) -> Stats | None:
         raise ParseError(f"invalid statistics: {exc.errors()[0]['msg']}", format=format) from None
 
 
-def series_key(rec: ResultRecord) -> tuple[str, str, tuple[tuple[str, str], ...], str]:
-    """What identifies one series within a run: suite, name, params and measure."""
-    return rec.suite, rec.name, tuple(sorted(rec.params.items())), rec.measure
-
-
 def check_unique(runs: Iterable[ParsedRun], format: str) -> None:
     """Refuse a run that holds two results for one series.
 
@@ -91,9 +106,18 @@ def check_unique(runs: Iterable[ParsedRun], format: str) -> None:
     over is an error, not a silent overwrite at ingest.
     """
     for run in runs:
-        seen: set[tuple[str, str, tuple[tuple[str, str], ...], str]] = set()
+        # Records of one benchmark share one params dict: sort it once, and key
+        # the series by a number for it (hashing the pairs for every record
+        # would cost params x records).
+        param_sets: dict[tuple[tuple[str, str], ...], int] = {}
+        by_dict: dict[int, int] = {}
+        seen: set[tuple[str, str, int, str]] = set()
         for rec in run.results:
-            key = series_key(rec)
+            params_id = by_dict.get(id(rec.params))
+            if params_id is None:
+                pairs = tuple(sorted(rec.params.items()))
+                params_id = by_dict[id(rec.params)] = param_sets.setdefault(pairs, len(param_sets))
+            key = (rec.suite, rec.name, params_id, rec.measure)
             if key in seen:
                 label = f"{rec.suite}::{rec.name}" if rec.suite else rec.name
                 params = f" {dict(rec.params)}" if rec.params else ""

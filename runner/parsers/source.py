@@ -10,6 +10,7 @@ because asv and Google Benchmark write them; parsers map them to None/skipped.
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,31 +23,50 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Decompressed inputs larger than this are refused: result files are at most a
 # few megabytes, and a gzip bomb must not exhaust the worker's memory.
 MAX_DECOMPRESSED = 256 * 1024 * 1024
+# Nor may they be more than MAX_RATIO times the compressed size (JSON results
+# compress 3-20x), beyond DECOMPRESSED_FLOOR: otherwise a 256 KB upload of
+# compressed blanks is 256 MiB to parse, seconds of work for a few bytes.
+MAX_RATIO = 100
+DECOMPRESSED_FLOOR = 16 * 1024 * 1024
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r} in a JSON object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r} in a JSON object")
+            seen.add(key)
     return result
+
+
+_decoders = threading.local()
 
 
 def loads(text: str) -> Any:
     """Parse JSON text; raises ValueError (or RecursionError) on bad input."""
-    return json.loads(text, object_pairs_hook=_reject_duplicates)
+    # One decoder per thread, made once: json.loads(..., object_pairs_hook=)
+    # builds a new one per call, which is most of the cost of a short JSON line.
+    decoder = getattr(_decoders, "decoder", None)
+    if decoder is None:
+        decoder = _decoders.decoder = json.JSONDecoder(object_pairs_hook=_reject_duplicates)
+    return decoder.decode(text)
 
 
 def gunzip(data: bytes) -> bytes:
     """Decompress gzip `data`, refusing corrupt streams and oversized results."""
+    limit = min(MAX_DECOMPRESSED, max(DECOMPRESSED_FLOOR, MAX_RATIO * len(data)))
     decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        out = decompressor.decompress(data, MAX_DECOMPRESSED)
+        out = decompressor.decompress(data, limit)
     except zlib.error as exc:
         raise ParseError(f"corrupt gzip data: {exc}") from None
-    if decompressor.unconsumed_tail:
-        raise ParseError("gzip data decompresses to more than 256 MiB")
+    if decompressor.unconsumed_tail or (len(out) == limit and not decompressor.eof):
+        raise ParseError(
+            f"gzip data decompresses to more than {limit / 2**20:.4g} MiB"
+            f" (at most {MAX_RATIO} times its size, 16 MiB for a small file, 256 MiB in all)"
+        )
     if not decompressor.eof:
         raise ParseError("truncated gzip data")
     return out
@@ -75,6 +95,19 @@ class Source:
         except UnicodeDecodeError as exc:
             raise ParseError(f"input is not valid UTF-8 (byte {exc.start})") from None
         return text.removeprefix("\ufeff")
+
+    @cached_property
+    def first_line(self) -> str:
+        """The first non-blank line without its leading blanks ("" when there is none).
+
+        Found without splitting the whole text, so sniffing a large input
+        costs no more than one pass over its leading blanks.
+        """
+        rest = self.text.lstrip()
+        # str.splitlines on the part before the first "\n" (found by a fast
+        # scan), for the other line boundaries splitlines knows.
+        lines = rest.split("\n", 1)[0].splitlines()
+        return lines[0] if lines else ""
 
     @cached_property
     def json_or_none(self) -> Any:

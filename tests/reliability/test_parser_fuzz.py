@@ -70,6 +70,12 @@ TOKENS = [
     b"\\u0000",
     b"0" * 400,
     b'{"a":1,"a":2}',
+    # Long runs that a backtracking regex or a per-line rescan turns quadratic
+    # (issue 14: "{" + spaces); the 1 MB cases are in test_parser_linear.py.
+    b" " * 8192,
+    b"\t \n" * 1024,
+    b"{" + b" " * 8192,
+    b"    --- FAIL: BenchmarkX\n" * 256,
 ]
 
 

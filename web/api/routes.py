@@ -202,8 +202,12 @@ def create_run() -> tuple[Response, int]:
         raise ApiError(401, "unauthorized", "a token with 'write' scope is required")
     payload, data, filename = read_submission()
     session = request_session()
-    project = project_or_404(session, payload.project)
-    token = authorize(session, _settings(), project, "write")
+    # An unknown project or a refused token is answered before the file is
+    # parsed, in a short transaction that ends before parsing starts: on SQLite
+    # every transaction holds the write lock (web/db.py), and no other request
+    # or task may wait for a parser.
+    authorize(session, _settings(), project_or_404(session, payload.project), "write")
+    session.rollback()
     try:
         parsed = parse_bytes(data, format=payload.format, filename=filename)
     except ParseError as exc:
@@ -215,6 +219,10 @@ def create_run() -> tuple[Response, int]:
             f"the file holds {len(parsed.runs)} runs; submit one commit per request"
             " (benchwarden submit splits them)",
         )
+    # The write transaction checks again: a token revoked (or a project
+    # removed) while the file was parsed stores nothing.
+    project = project_or_404(session, payload.project)
+    token = authorize(session, _settings(), project, "write")
     try:
         outcome = ingest_run(session, project, payload, parsed.runs[0], parsed.format)
     except IdempotencyConflict as exc:

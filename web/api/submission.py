@@ -9,17 +9,21 @@ Two shapes are accepted:
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from typing import IO, Any
 
-from flask import request
+from flask import current_app, request
 from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from runner.schema import RunPayload
 from web.api.errors import ApiError, validation_details
 from web.api.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 
 _INT_FIELDS = {"pr_number"}
+_READ_CHUNK = 64 * 1024
 
 
 def read_submission() -> tuple[RunPayload, bytes, str | None]:
@@ -33,7 +37,7 @@ def read_submission() -> tuple[RunPayload, bytes, str | None]:
         raw = request.form.get("metadata")
         fields = _metadata_json(raw) if raw else _query_fields()
     else:
-        data = request.get_data(cache=False)
+        data = _read_body()
         filename = request.args.get("filename")
         fields = _query_fields()
     if not data:
@@ -42,6 +46,48 @@ def read_submission() -> tuple[RunPayload, bytes, str | None]:
     if header_key and not fields.get("idempotency_key"):
         fields["idempotency_key"] = header_key
     return _payload(fields), data, filename
+
+
+def _read_body() -> bytes:
+    """The raw request body, counted as it is read: 413 as soon as it passes
+    the upload limit (``MAX_CONTENT_LENGTH``), with or without Content-Length,
+    chunked or not.
+
+    Not ``request.get_data()``: on a body without Content-Length (chunked)
+    werkzeug stops reading at the limit and returns the first limit bytes as
+    if they were the whole body. After a refusal the rest of the body is read
+    and dropped, up to one more limit's worth, so that the client, still
+    sending, gets the 413 instead of a reset connection.
+    """
+    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise RequestEntityTooLarge()
+    # The server's own stream when it ends chunked bodies itself, else one cut
+    # at Content-Length (or empty, when the server cannot tell where it ends).
+    stream = get_input_stream(request.environ, max_content_length=None)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := stream.read(min(_READ_CHUNK, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                _drain(stream, limit)
+                raise RequestEntityTooLarge()
+            chunks.append(chunk)
+    except OSError as exc:  # a broken chunked encoding, a connection cut mid-body
+        raise ApiError(
+            400, "unreadable_body", f"the request body could not be read: {exc}"
+        ) from None
+    return b"".join(chunks)
+
+
+def _drain(stream: IO[bytes], most: int) -> None:
+    """Read and drop up to `most` more bytes of a refused body (best effort)."""
+    left = most
+    with contextlib.suppress(OSError):
+        while left > 0 and (chunk := stream.read(min(_READ_CHUNK, left))):
+            left -= len(chunk)
 
 
 def _metadata_json(raw: str) -> dict[str, Any]:
