@@ -58,6 +58,20 @@ def test_raw_body_with_query_metadata(client, token) -> None:  # type: ignore[no
     assert response.json["run"]["machine"]["name"] == "box1"
 
 
+def test_raw_body_sent_as_curl_sends_it_by_default(client, token) -> None:  # type: ignore[no-untyped-def]
+    """`curl --data-binary @file` labels the body application/x-www-form-urlencoded;
+    the upload path must read it as the file, not parse it as a form."""
+    response = client.post(
+        f"/api/v1/runs?project=proj&commit={SHA}",
+        data=PYTEST_FILE.read_bytes(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert response.status_code == 201, response.json
+
+
 def test_same_idempotency_key_stores_one_run(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
     first = _post(client, token, PYTEST_FILE.read_bytes(), idempotency_key="job-1")
     second = _post(client, token, PYTEST_FILE.read_bytes(), idempotency_key="job-1")

@@ -32,7 +32,10 @@ def guard_request() -> None:
     json_body = request.is_json and request.path != UPLOAD_PATH
     if json_body and nests_deeper_than(request.get_data(cache=True)):
         _refuse("too_deep", f"JSON must not nest deeper than {MAX_JSON_DEPTH} levels")
-    form = request.form if request.mimetype in _FORM_TYPES else None
+    # A raw upload is often labelled as a form (curl --data-binary's default):
+    # on the upload path only multipart bodies are forms.
+    raw_upload = request.path == UPLOAD_PATH and request.mimetype != "multipart/form-data"
+    form = request.form if request.mimetype in _FORM_TYPES and not raw_upload else None
     if form is not None and any(
         nests_deeper_than(value) for name in JSON_FORM_FIELDS for value in form.getlist(name)
     ):
