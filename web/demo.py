@@ -10,6 +10,9 @@ would get, and leaves the dashboard running on the alerts page.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,8 +62,32 @@ def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     demo.set_defaults(func=cmd_demo)
 
 
+def missing_demo_packages(python: str) -> str | None:
+    """Why the demo's suite cannot run on ``python``, or None.
+
+    The demo suite uses the runner interpreter's own packages (its
+    benchwarden.toml says why); without pytest-benchmark every job would fail.
+    """
+    probe = subprocess.run(
+        [python, "-c", "import pytest, pytest_benchmark"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return None
+    return (
+        f"the demo's benchmarks need pytest-benchmark in {python}; install it with"
+        ' `python3 -m pip install -e ".[demo]"` (or set BENCHWARDEN_PYTHON)'
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     console = Console()
+    missing = missing_demo_packages(os.environ.get("BENCHWARDEN_PYTHON") or sys.executable)
+    if missing:
+        console.print(f"[red]error:[/red] {missing}")
+        return 2
     settings = stack_settings(args)
     history = build(settings.data_dir.resolve() / "demo" / "repo", args.commits)
     settings_for_project = DEMO_SETTINGS | {"machines": [args.machine]}

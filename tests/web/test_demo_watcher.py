@@ -47,3 +47,18 @@ def test_a_timeout_message_carries_the_workers_errors(tmp_path: Path) -> None:
     assert "service-worker.log: [12:01: ERROR/MainProcess] could not send task x" in text
     assert "ready" not in text
     assert _log_errors(tmp_path / "missing") == ""
+
+
+def test_the_demo_says_what_to_install_when_pytest_benchmark_is_missing(tmp_path: Path) -> None:
+    """A fresh `pip install -e .` has no pytest-benchmark; the demo stops at once, in one line."""
+    import subprocess
+    import sys
+
+    from web.demo import missing_demo_packages
+
+    assert missing_demo_packages(sys.executable) is None
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    reason = missing_demo_packages(str(bare / "bin" / "python"))
+    assert reason is not None
+    assert 'pip install -e ".[demo]"' in reason
