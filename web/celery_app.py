@@ -29,6 +29,7 @@ TASKS: dict[str, tuple[str, str, str]] = {
     "benchwarden.detect_run": ("web.tasks.detect", "detect_run", "detect"),
     "benchwarden.confirm_alerts": ("web.tasks.schedule", "confirm_alerts", "schedule"),
     "benchwarden.job_finished": ("web.tasks.schedule", "job_finished", "schedule"),
+    "benchwarden.schedule_pr": ("web.tasks.schedule", "schedule_pull_request", "schedule"),
     "benchwarden.notify_pr": ("web.tasks.notify", "notify_pr", "notify"),
     "benchwarden.notify_summary": ("web.tasks.notify", "notify_summary", "notify"),
 }

@@ -4,15 +4,15 @@ The signature (``X-Hub-Signature-256``, HMAC-SHA256 of the raw body with the
 configured secret) is checked in constant time before anything is parsed; a
 missing or bad one gets 401 and changes nothing. The delivery id is inserted
 first, in the same transaction as the delivery's effects, so a redelivery is
-answered ``duplicate`` and does nothing. No GitHub call happens here: work
-that talks to GitHub is dispatched to the ``notify`` queue after commit.
+answered ``duplicate`` and does nothing. No GitHub or git call happens here:
+work that talks to GitHub is dispatched to the ``notify`` queue after commit,
+a pull request's A/B scheduling (its merge base needs git) to ``schedule``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import json
 import logging
 from collections.abc import Callable
@@ -34,10 +34,12 @@ from web.models.project_settings import (
     ProjectSettings,
     ProjectSettingsError,
 )
+from web.services.jobs import JobError, schedule_push
 
 log = logging.getLogger(__name__)
 HANDLED = ("ping", "push", "pull_request", "installation", "installation_repositories")
 PR_ACTIONS = ("opened", "synchronize", "reopened")
+SCHEDULE_PR_TASK = "benchwarden.schedule_pr"
 
 
 def create_webhooks_blueprint() -> Blueprint:
@@ -138,9 +140,8 @@ def on_push(session: Session, dispatcher: Dispatcher, payload: PushEvent) -> dic
     targets = [p for p in projects_for(session, payload.repo_name) if p.default_branch == branch]
     if not targets:
         return {"status": "ignored", "reason": "no project follows this branch"}
-    schedule = _jobs("schedule_push")
-    problems = [_run(schedule, session, dispatcher, p, after, branch) for p in targets]
-    return _scheduled(targets, schedule, problems)
+    problems = [_run(schedule_push, session, dispatcher, p, after, branch) for p in targets]
+    return _scheduled(targets, problems)
 
 
 def on_pull_request(
@@ -159,11 +160,30 @@ def on_pull_request(
     pull = payload.pull_request
     base_sha = pull.base.sha if pull and pull.base else ""
     head_sha = pull.head.sha if pull and pull.head else ""
-    schedule = _jobs("schedule_pull_request")
     problems = [
-        _run(schedule, session, dispatcher, p, number, base_sha, head_sha) for p in projects
+        _run(queue_pull_request, session, dispatcher, p, number, base_sha, head_sha)
+        for p in projects
     ]
-    return _scheduled(projects, schedule, problems)
+    return _scheduled(projects, problems)
+
+
+def queue_pull_request(
+    session: Session,
+    dispatcher: Dispatcher,
+    project: Project,
+    pr_number: int,
+    base_sha: str,
+    head_sha: str,
+) -> None:
+    """Hand the PR's A/B jobs to the ``schedule`` queue once the delivery commits.
+
+    GitHub sends the base branch's tip; the jobs measure its merge base with the
+    head, and finding that runs git (a fetch may take minutes), which stays out of
+    the request and out of any transaction (house style 16).
+    """
+    if not project.repo_url:
+        raise JobError(f"project {project.name!r} has no repository URL to run from")
+    dispatcher.after_commit(session, SCHEDULE_PR_TASK, project.id, pr_number, base_sha, head_sha)
 
 
 def _relabel(
@@ -206,28 +226,14 @@ def on_installation(
     return {"status": "recorded", "projects": sorted(set(updated))}
 
 
-def _jobs(name: str) -> Callable[..., Any] | None:
-    """``web.services.jobs.<name>`` when the scheduling service is installed, else None."""
-    try:
-        module = importlib.import_module("web.services.jobs")
-    except ModuleNotFoundError as exc:
-        if exc.name != "web.services.jobs":
-            raise
-        return None
-    found: Callable[..., Any] | None = getattr(module, name, None)
-    return found
-
-
 def _run(
-    schedule: Callable[..., Any] | None,
+    schedule: Callable[..., Any],
     session: Session,
     dispatcher: Dispatcher,
     project: Project,
     *args: Any,
 ) -> str | None:
     """Schedule for one project; a project that cannot run jobs yet is reported, not a 500."""
-    if schedule is None:
-        return None
     try:
         with session.begin_nested():
             schedule(session, dispatcher, project, *args)
@@ -236,13 +242,8 @@ def _run(
     return None
 
 
-def _scheduled(
-    projects: list[Project], schedule: Callable[..., Any] | None, problems: list[str | None]
-) -> dict[str, Any]:
+def _scheduled(projects: list[Project], problems: list[str | None]) -> dict[str, Any]:
     names = [p.name for p in projects]
-    if schedule is None:
-        log.warning("web.services.jobs is not available: event recorded, nothing scheduled")
-        return {"status": "recorded", "projects": names, "reason": "scheduling unavailable"}
     skipped = [p for p in problems if p]
     if skipped:
         return {"status": "recorded", "projects": names, "not_scheduled": skipped}

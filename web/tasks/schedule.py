@@ -1,17 +1,19 @@
-"""Scheduling tasks: confirmation after detection, follow-ups when runner jobs finish."""
+"""Scheduling tasks: PR comparisons, confirmation after detection, follow-ups of runner jobs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.celery_app import Dispatcher
-from web.models import Job
+from web.models import Job, Project
 from web.services.ab import finish_ab
 from web.services.bisect import finish_step
 from web.services.confirm import confirm_alerts as confirm_alerts_service
 from web.services.confirm import finish_confirmation
+from web.services.jobs import schedule_pull_request as schedule_pull_request_service
 from web.services.repo import History
 
 
@@ -23,6 +25,34 @@ def history_for(dispatcher: Dispatcher) -> History:
 
         root = Settings.from_env().data_dir
     return History(Path(root) / "mirrors")
+
+
+def schedule_pull_request(
+    session: Session,
+    dispatcher: Dispatcher,
+    project_id: int,
+    pr_number: int,
+    base_sha: str,
+    head_sha: str,
+) -> list[int]:
+    """The PR's A/B jobs from the merge base of ``base_sha`` (the base tip) and the head.
+
+    Read the repository URL and end that transaction, run git with no transaction
+    open (a mirror fetch may take minutes), then write the jobs (house style 16).
+    Returns the ids of the jobs queued; none when the project or its URL is gone.
+    """
+    repo_url = session.scalar(select(Project.repo_url).where(Project.id == project_id))
+    session.rollback()
+    if not repo_url:
+        return []
+    merge_base = history_for(dispatcher).merge_base(repo_url, base_sha, head_sha)
+    project = session.get(Project, project_id)
+    if project is None:
+        return []
+    jobs = schedule_pull_request_service(
+        session, dispatcher, project, pr_number, merge_base, head_sha
+    )
+    return [job.id for job in jobs]
 
 
 def confirm_alerts(session: Session, dispatcher: Dispatcher, alert_ids: list[int]) -> list[int]:

@@ -44,7 +44,8 @@ def scheduled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...
 
         return schedule
 
-    monkeypatch.setattr(webhooks, "_jobs", fake)
+    for name in ("schedule_push", "queue_pull_request"):
+        monkeypatch.setattr(webhooks, name, fake(name))
     return calls
 
 
@@ -110,7 +111,7 @@ def test_pull_request_schedules_the_comparison(client, project, scheduled, actio
         "repository": {"full_name": "owner/repo"},
     }
     assert _post(client, "pull_request", payload).json["status"] == "scheduled"
-    assert scheduled == [("schedule_pull_request", ("proj", 7, "b" * 40, "c" * 40))]
+    assert scheduled == [("queue_pull_request", ("proj", 7, "b" * 40, "c" * 40))]
 
 
 def test_pull_request_closed_needs_nothing(client, project, scheduled) -> None:  # type: ignore[no-untyped-def]
