@@ -19,10 +19,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.noise import process_to_process_cv
 from tests.support.servers import free_port
 from web.demo_repo import build
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1000)]
+
+# The planted slowdown is ~15%; wall time that varies more than this from one
+# process to the next cannot show it (see tests/support/noise.py).
+MAX_PROCESS_CV = 0.05
 
 
 def _children_of(pid: int) -> list[int]:
@@ -65,6 +70,14 @@ def _jobs(port: int) -> str:
 
 
 def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
+    cv = process_to_process_cv()
+    print(f"wall-time CV from one process to the next on this machine: {cv:.1%}")
+    if cv > MAX_PROCESS_CV:
+        pytest.skip(
+            f"this machine's wall time varies {cv:.0%} from one process to the next"
+            f" (limit {MAX_PROCESS_CV:.0%}): a 15% slowdown cannot be measured in time;"
+            " the demo needs instruction counts here"
+        )
     port = free_port()
     log = tmp_path / "demo.out"
     env = os.environ | {"BENCHWARDEN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "120"}
