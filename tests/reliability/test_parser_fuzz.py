@@ -8,9 +8,6 @@ enforced by SIGALRM, so a pathological input fails the test instead of hanging i
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from hypothesis import strategies as st
 
 from runner.parsers import FORMATS, ParseError, parse_bytes
 from tests.runner.corpus import CORPUS, FIXTURES
+from tests.support.alarm import time_limit
 
 SECONDS_PER_INPUT = 5
 MAX_FILE = 64 * 1024
@@ -79,24 +77,6 @@ TOKENS = [
 ]
 
 
-class Hang(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def _alarm(_signum: int, _frame: object) -> None:
-        raise Hang(f"parser ran longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _seed_files(base: Path, directories: list[str], fmt: str) -> list[bytes]:
     """Small files of ``fmt`` under ``base`` (small only, to keep mutation fast)."""
     files = [
@@ -152,7 +132,7 @@ def _fuzz(fmt: str, seeds: list[bytes], examples: int) -> None:
     )
     @given(mutation(seeds), st.booleans())
     def check(data: bytes, forced: bool) -> None:
-        with time_limit(SECONDS_PER_INPUT):
+        with time_limit(SECONDS_PER_INPUT, "the parser"):
             try:
                 parse_bytes(data, format=fmt if forced else None)
             except ParseError as exc:

@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cache
 
 import pytest
 
 from runner.parsers import FORMATS, ParseError, parse_bytes
 from runner.schema import ParseOutput
+from tests.support.alarm import time_limit
 
 SIZE = 1 << 20
 CPU_SECONDS = 1.0
@@ -318,24 +317,6 @@ def _input(name: str) -> bytes:
     return build()
 
 
-class Hang(Exception):
-    pass
-
-
-@contextmanager
-def wall_clock_alarm(seconds: int) -> Iterator[None]:
-    def _alarm(_signum: int, _frame: object) -> None:
-        raise Hang(f"parsing ran longer than {seconds} s of wall-clock time")
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def test_inputs_are_about_a_megabyte() -> None:
     # Two are small on purpose: a few hundred bytes of asv that ask for 4**16
     # records, and gzip that inflates a thousandfold.
@@ -350,7 +331,7 @@ def test_inputs_are_about_a_megabyte() -> None:
 def test_parsing_is_bounded(name: str, fmt: str | None) -> None:
     data = _input(name)
     started = time.thread_time()
-    with wall_clock_alarm(WALL_SECONDS):
+    with time_limit(WALL_SECONDS, "parsing"):
         try:
             outcome: object = parse_bytes(data, format=fmt)
         except ParseError as exc:
