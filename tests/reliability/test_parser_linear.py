@@ -327,17 +327,29 @@ def test_inputs_are_about_a_megabyte() -> None:
         assert smallest <= size <= 2 * SIZE, f"{name}: {size} bytes"
 
 
-@pytest.mark.parametrize(("name", "fmt"), CASES)
-def test_parsing_is_bounded(name: str, fmt: str | None) -> None:
-    data = _input(name)
+def _parse_cpu_seconds(data: bytes, fmt: str | None) -> float:
+    """CPU seconds of one parse; the outcome must be a result or a ParseError."""
     started = time.thread_time()
     with time_limit(WALL_SECONDS, "parsing"):
         try:
             outcome: object = parse_bytes(data, format=fmt)
         except ParseError as exc:
             outcome = exc
-    spent = time.thread_time() - started
     assert isinstance(outcome, ParseOutput | ParseError)
+    return time.thread_time() - started
+
+
+@pytest.mark.parametrize(("name", "fmt"), CASES)
+def test_parsing_is_bounded(name: str, fmt: str | None) -> None:
+    data = _input(name)
+    # The best of up to five parses: some virtual machines run a whole process
+    # (or a stretch of it) about 1.6x slower than the next one, CPU time included.
+    # A super-linear parser is slow every time; noise is not.
+    spent = _parse_cpu_seconds(data, fmt)
+    for _ in range(4):
+        if spent < CPU_SECONDS:
+            break
+        spent = min(spent, _parse_cpu_seconds(data, fmt))
     assert spent < CPU_SECONDS, (
         f"{name} ({fmt or 'auto'}): {spent:.2f} s of CPU for {len(data):,} bytes"
     )
