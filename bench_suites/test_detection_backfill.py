@@ -12,7 +12,6 @@ Size: ``BW_BACKFILL_RUNS`` (default 300) x ``BW_BACKFILL_BENCHMARKS`` (default 2
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import replace
@@ -22,6 +21,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.files import pytest_benchmark_document
 from web.config import Settings
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.migrations import upgrade
@@ -38,43 +38,11 @@ pytestmark = pytest.mark.timeout(3600)
 
 def run_file(run: int, rng: np.random.Generator) -> bytes:
     """A --benchmark-json document for one run; benchmarks 0, 10, 20... step up at RUNS // 2."""
-    benches = []
+    samples = []
     for i in range(BENCHMARKS):
         level = 1e-4 * (1.3 if i % 10 == 0 and run >= RUNS // 2 else 1.0)
-        data = (level * (1 + 0.01 * rng.standard_normal(SAMPLES))).tolist()
-        ordered = sorted(data)
-        stats = {
-            "min": ordered[0],
-            "max": ordered[-1],
-            "mean": float(np.mean(data)),
-            "stddev": float(np.std(data, ddof=1)),
-            "median": float(np.median(data)),
-            "q1": ordered[4],
-            "q3": ordered[14],
-            "rounds": SAMPLES,
-            "iterations": 1,
-            "data": data,
-        }
-        benches.append(
-            {
-                "group": None,
-                "name": f"test_op[{i}]",
-                "fullname": f"tests/test_ops.py::test_op[{i}]",
-                "params": {"size": i},
-                "param": str(i),
-                "extra_info": {},
-                "options": {},
-                "stats": stats,
-            }
-        )
-    doc = {
-        "machine_info": {"node": "bench", "machine": "x86_64", "python_version": "3.11"},
-        "commit_info": {},
-        "benchmarks": benches,
-        "datetime": "2026-12-01T00:00:00",
-        "version": "5.2.3",
-    }
-    return json.dumps(doc).encode()
+        samples.append((level * (1 + 0.01 * rng.standard_normal(SAMPLES))).tolist())
+    return pytest_benchmark_document(samples)
 
 
 def _app(tmp_path: Path):  # type: ignore[no-untyped-def]
