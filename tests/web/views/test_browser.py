@@ -218,7 +218,9 @@ def test_zoom_fetches_full_resolution(page, site) -> None:  # type: ignore[no-un
     wait_for_plots(page)
     with page.expect_response(lambda r: "points.json?max=1500&start=200&end=300" in r.url):
         page.click("[data-range='100']")
-    page.wait_for_function("document.querySelector('.plot').dataset.points === '100'")
+    # selector waits, not wait_for_function: the page's Content-Security-Policy forbids the
+    # eval that Playwright's polling predicates use
+    page.wait_for_selector(".plot[data-points='100']")
     assert page.locator("[data-range='100']").get_attribute("aria-pressed") == "true"
     box = page.locator(".u-over").first.bounding_box()
     with page.expect_response(lambda r: "&start=" in r.url and "end=" in r.url):
@@ -226,7 +228,8 @@ def test_zoom_fetches_full_resolution(page, site) -> None:  # type: ignore[no-un
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 60, steps=5)
         page.mouse.up()
-    page.wait_for_function("Number(document.querySelector('.plot').dataset.points) < 100")
+    page.wait_for_selector(".plot:not([data-points='100'])")
+    assert int(page.locator(".plot").first.get_attribute("data-points") or "0") < 100
     assert page.locator("[data-range='100']").get_attribute("aria-pressed") == "false"
 
 
