@@ -31,6 +31,7 @@ from web.views.access import (
 )
 from web.views.csrf import CSRF_FIELD, check_token_endpoints
 from web.views.format import FILTERS
+from web.views.labels import LABEL_FILTERS
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def create_blueprint() -> Blueprint:
         }
     )
     blueprint.app_context_processor(lambda: {"may_write": may_write})
-    for name, function in FILTERS.items():
+    for name, function in {**FILTERS, **LABEL_FILTERS}.items():
         blueprint.add_app_template_filter(function, name)  # type: ignore[arg-type]
     return blueprint
 

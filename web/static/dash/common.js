@@ -1,7 +1,7 @@
 // Small progressive enhancements shared by every page; pages work without them.
 (function () {
   "use strict";
-  // Times are rendered in UTC by the server; show them in the viewer's zone.
+  // Times are rendered in UTC by the server; show them in the viewer's zone, named.
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
@@ -9,6 +9,7 @@
         el.title = el.textContent;
         el.textContent = when.toLocaleString(undefined, {
           year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+          timeZoneName: "short",
         });
       }
     });

@@ -1,0 +1,63 @@
+"""Words for people: stored enum values and counts as the pages say them.
+
+The database keeps stable codes (``untriaged``, ``not_reproduced``); a page
+that prints them raw reads like a log. Every template goes through these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+TRIAGE_LABELS = {
+    "untriaged": "Not triaged",
+    "acknowledged": "Acknowledged",
+    "investigating": "Investigating",
+    "fixed": "Fixed",
+    "invalid": "Invalid (false alarm)",
+    "wontfix": "Won't fix",
+}
+CONFIRMATION_LABELS = {
+    "candidate": "Awaiting confirmation",
+    "confirmed": "Confirmed by re-runs",
+    "not_reproduced": "Not reproduced",
+}
+JOB_LABELS = {
+    "queued": "queued",
+    "running": "running",
+    "done": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def state_label(code: str | None) -> str:
+    """A triage or confirmation state in words; unknown codes with underscores as spaces."""
+    if not code:
+        return "—"
+    found = TRIAGE_LABELS.get(code) or CONFIRMATION_LABELS.get(code) or JOB_LABELS.get(code)
+    return found or code.replace("_", " ")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 alert``, ``2 alerts``; ``plural_form`` for irregular words."""
+    word = singular if count == 1 else (plural_form or f"{singular}s")
+    return f"{count} {word}"
+
+
+def first_line(text: str | None, limit: int = 100) -> str:
+    """A commit message's subject, cut at ``limit`` characters."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def zoned_time(value: datetime | None) -> str:
+    """UTC with its zone named, until the browser rewrites it in the viewer's zone."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+LABEL_FILTERS = {
+    "state": state_label,
+    "plural": plural,
+    "subject": first_line,
+    "zoned": zoned_time,
+}
