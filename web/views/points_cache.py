@@ -36,8 +36,9 @@ import numpy as np
 import orjson
 from sqlalchemy.orm import Session
 
-from web.queries.commit_points import band
 from web.queries.downsample import select_indices
+from web.queries.outliers import outlier_mask
+from web.queries.spread import commit_spread, run_spreads
 from web.queries.trend import commit_facts, commit_points
 
 Version = tuple[int, int, int]
@@ -50,7 +51,10 @@ class Columns:
     """A series' points (one per commit) in branch order, with the spread band precomputed.
 
     ``runs``/``run_values`` hold every run of each commit: the plot draws them as
-    small dots at the commit's x, never as points of their own.
+    small dots at the commit's x, never as points of their own. ``noisy`` marks
+    points all of whose runs failed their pre-flight checks; ``noisy_runs`` are
+    those runs (and any noisy re-run). Outliers depend on the change points, so
+    they are memoised per set of cuts (see :meth:`outliers`).
     """
 
     version: Version
@@ -60,7 +64,10 @@ class Columns:
     value: np.ndarray
     lo: list[float]
     hi: list[float]
+    noisy: list[bool] = field(default_factory=list)
+    noisy_runs: list[list[int]] = field(default_factory=list)
     facts: dict[int, Fact] = field(default_factory=dict)
+    _outliers: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -71,27 +78,51 @@ class Columns:
         """commit id -> point index, built once per version (markers are placed with it)."""
         return {commit_id: i for i, commit_id in enumerate(self.commit_id)}
 
+    def outliers(self, cuts: tuple[int, ...]) -> np.ndarray:
+        """Outlier flags of every point with the series cut at ``cuts`` (a few kept)."""
+        found = self._outliers.get(cuts)
+        if found is None:
+            if len(self._outliers) > 8:
+                self._outliers.clear()
+            found = self._outliers[cuts] = outlier_mask(self.value, cuts)
+        return found
+
 
 def build_columns(session: Session, series_ids: list[int], version: Version) -> Columns:
-    """Read the points once; the band is ±stddev, else min–max, else the value itself."""
+    """Read the points once; the band is the robust one of ``web.queries.spread``."""
     points = commit_points(session, series_ids)
-    bands = [band(p) for p in points]
+    spreads = run_spreads(session, series_ids)
+    lo, hi, noisy, noisy_runs = [], [], [], []
+    for p in points:
+        runs = spreads.get(p.position, [])
+        value = p.value if p.value is not None else 0.0
+        band = commit_spread(value, runs) if runs else None
+        lo.append(band.lo if band else value)
+        hi.append(band.hi if band else value)
+        noisy.append(band.noisy if band else False)
+        noisy_runs.append([r.run_id for r in runs if r.noisy])
     return Columns(
         version=version,
         commit_id=[p.commit_id for p in points],
         runs=[p.runs for p in points],
         run_values=[p.run_values for p in points],
         value=np.asarray([p.value for p in points], dtype=float),
-        lo=[b[0] for b in bands],
-        hi=[b[1] for b in bands],
+        lo=lo,
+        hi=hi,
+        noisy=noisy,
+        noisy_runs=noisy_runs,
     )
 
 
-def encode_points(session: Session, columns: Columns, chosen: list[int]) -> bytes:
+def encode_points(
+    session: Session, columns: Columns, chosen: list[int], cuts: tuple[int, ...] = ()
+) -> bytes:
     """The JSON ``points`` object: column arrays of the chosen indices.
 
     ``run_id`` is each commit's first run (the link the click panel opens);
     ``runs`` and ``run_values`` are all of its runs and their values.
+    ``outlier`` and ``noisy`` flag the points the plot draws hollow and keeps
+    out of its y range; ``noisy_runs`` lists the chosen points' noisy runs.
     """
     wanted = [columns.commit_id[i] for i in chosen]
     missing = [c for c in set(wanted) if c not in columns.facts]
@@ -110,6 +141,9 @@ def encode_points(session: Session, columns: Columns, chosen: list[int]) -> byte
         "run_id": [columns.runs[i][0] for i in chosen],
         "runs": [columns.runs[i] for i in chosen],
         "run_values": [columns.run_values[i] for i in chosen],
+        "outlier": columns.outliers(cuts)[chosen].tolist() if chosen else [],
+        "noisy": [columns.noisy[i] for i in chosen],
+        "noisy_runs": [r for i in chosen for r in columns.noisy_runs[i]],
     }
     return orjson.dumps(body)
 
@@ -147,17 +181,22 @@ class PointsCache:
         series_ids: list[int],
         window: tuple[int, int, int],
         keep: list[int],
+        cuts: tuple[int, ...] = (),
     ) -> tuple[bytes, bool]:
-        """(encoded points, full resolution?) for ``window`` = (start, end, max points)."""
+        """(encoded points, full resolution?) for ``window`` = (start, end, max points).
+
+        ``cuts`` are the change points' indices (outliers are judged per segment).
+        """
         start, end, budget = window
-        key = (tuple(series_ids), columns.version, start, end, budget, tuple(keep))
+        key = (tuple(series_ids), columns.version, start, end, budget, tuple(keep), cuts)
         with self._lock:
             hit = self._answers.get(key)
             if hit is not None:
                 self._answers.move_to_end(key)
                 return hit
         chosen = select_indices(columns.value, start, end, budget, keep)
-        answer = (encode_points(session, columns, chosen), len(chosen) == max(0, end - start))
+        encoded = encode_points(session, columns, chosen, cuts)
+        answer = (encoded, len(chosen) == max(0, end - start))
         self._remember(key, answer)
         return answer
 

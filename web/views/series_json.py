@@ -68,7 +68,8 @@ def series_points(project: str, series_id: int) -> Response:
     budget = _int_arg("max", DEFAULT_MAX, 10, MAX_MAX)
     alerts, notes = _marks(session, ids, columns.index_of)
     keep = sorted({int(m["i"]) for m in (*alerts, *notes)})
-    points, full = cache.points(session, columns, ids, (start, end, budget), keep)
+    cuts = tuple(sorted({int(a["i"]) for a in alerts}))
+    points, full = cache.points(session, columns, ids, (start, end, budget), keep, cuts)
     head = orjson.dumps(
         {
             "series": header.describe(),
@@ -99,6 +100,8 @@ def _marks(
             "status": a.status,
             "is_regression": a.is_regression,
             "rel_change": a.rel_change,
+            "before": a.before,
+            "after": a.after,
         }
         for a in alert_marks(session, ids)
         if a.commit_id in index_of

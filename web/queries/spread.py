@@ -1,0 +1,139 @@
+"""The plot's spread band and noisy-machine flags, one per commit point.
+
+Why not ±stddev: one slow process inflates a run's standard deviation, and the
+demo's band swallowed a 15 % step and went below zero (issue 16). The band is
+the interquartile range instead, which a single outlier barely moves:
+
+- a run with quartiles (``q1``/``q3`` from its parser) gives them;
+- a run with raw samples gives their quartiles;
+- a run with a standard deviation only gives value ± 0.6745 σ, the interquartile
+  range of a normal distribution with that σ;
+- otherwise the run's value itself.
+
+A commit measured several times spans the median of its runs' ranges and the
+quartiles of their values, so disagreeing re-runs widen it. For a positive
+measure (every value ≥ 0) the band is clipped at zero.
+
+A run is *noisy* when its pre-flight checks reported problems
+(``machine_snapshot.extra.preflight.problems``, see ``runner/preflight.py``).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, case, select
+from sqlalchemy.orm import Session
+
+from web.models import Result, Run
+
+NORMAL_IQR_HALF = 0.6745  # a standard normal's third quartile
+
+# JSON path to the first pre-flight problem: present only when there are problems.
+PROBLEM_PATH = ("extra", "preflight", "problems", 0)
+
+
+@dataclass(frozen=True)
+class RunSpread:
+    """One ok run of a commit: its value, quartiles, stddev and samples (any may be None)."""
+
+    run_id: int
+    value: float
+    q1: float | None
+    q3: float | None
+    stddev: float | None
+    samples: Sequence[float] | None
+    noisy: bool
+
+    def quartiles(self) -> tuple[float, float]:
+        if self.q1 is not None and self.q3 is not None:
+            return min(self.q1, self.value), max(self.q3, self.value)
+        if self.samples is not None and len(self.samples) >= 2:
+            return quartiles(self.samples)
+        if self.stddev is not None:
+            half = NORMAL_IQR_HALF * self.stddev
+            return self.value - half, self.value + half
+        return self.value, self.value
+
+
+@dataclass(frozen=True)
+class CommitSpread:
+    """The band of one commit point and whether every one of its ok runs was noisy."""
+
+    lo: float
+    hi: float
+    noisy: bool
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float]:
+    """First and third quartile, linear interpolation (numpy's default, without numpy's cost)."""
+    ordered = sorted(values)
+    return _at(ordered, 0.25), _at(ordered, 0.75)
+
+
+def _at(ordered: list[float], q: float) -> float:
+    pos = q * (len(ordered) - 1)
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def commit_spread(value: float, runs: Sequence[RunSpread]) -> CommitSpread:
+    """The band around ``value`` (the commit's median) from its ok runs."""
+    edges = [r.quartiles() for r in runs]
+    lo = statistics.median(e[0] for e in edges)
+    hi = statistics.median(e[1] for e in edges)
+    if len(runs) > 1:
+        q1, q3 = quartiles([r.value for r in runs])
+        lo, hi = min(lo, q1), max(hi, q3)
+    lo, hi = min(lo, value), max(hi, value)
+    if all(r.value >= 0 for r in runs):
+        lo = max(lo, 0.0)
+    return CommitSpread(lo, hi, all(r.noisy for r in runs))
+
+
+def _samples(raw: Any) -> Sequence[float] | None:
+    if raw is None:
+        return None
+    loaded = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+    return [float(v) for v in loaded] if isinstance(loaded, list) else None
+
+
+def run_spreads(session: Session, series_ids: list[int]) -> dict[int, list[RunSpread]]:
+    """position -> the ok runs measured there, in the order they were stored.
+
+    Samples are read only where the parser gave no quartiles, and the noisy
+    flag is one JSON path test in SQL, so no snapshot is shipped whole.
+    """
+    need_samples = and_(Result.q1.is_(None), Result.samples.is_not(None))
+    noisy = Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
+    rows = session.execute(
+        select(
+            Result.position,
+            Result.run_id,
+            Result.value,
+            Result.q1,
+            Result.q3,
+            Result.stddev,
+            case((need_samples, Result.samples), else_=None),
+            case((noisy, True), else_=False),
+        )
+        .join(Run, Run.id == Result.run_id)
+        .where(
+            Result.series_id.in_(series_ids),
+            Result.status == "ok",
+            Result.value.is_not(None),
+        )
+        .order_by(Result.position, Result.id)
+    )
+    out: dict[int, list[RunSpread]] = {}
+    for position, run_id, value, q1, q3, stddev, samples, is_noisy in rows:
+        spread = RunSpread(
+            int(run_id), float(value), q1, q3, stddev, _samples(samples), bool(is_noisy)
+        )
+        out.setdefault(int(position), []).append(spread)
+    return out
