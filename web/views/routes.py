@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from web.views import (
+    alert_detail,
     alerts,
     compare,
     identity,
@@ -72,6 +73,7 @@ ROUTES: tuple[Page, ...] = (
     Page(f"{P}/alerts", "alerts", alerts.alerts_page),
     Page(f"{P}/alerts/<int:summary_id>/triage", "triage", alerts.triage_form, ("POST",)),
     Page(f"{P}/alerts/<int:summary_id>/triage.json", "triage_json", alerts.triage_json, ("POST",)),
+    Page(f"{P}/alert/<int:alert_id>", "alert_detail", alert_detail.alert_page),
     Page(f"{P}/alert/<int:alert_id>/status", "triage_alert", alerts.triage_alert_form, ("POST",)),
     Page(f"{P}/runs/<int:run_id>", "run_detail", pages.run_detail),
     Page(f"{P}/machines", "machines", pages.machines),
