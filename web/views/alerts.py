@@ -1,33 +1,72 @@
-"""Alerts: summaries grouped by commit range, filtered by status, and their triage.
+"""Alerts: summaries grouped by culprit or range, closed alerts apart, and their triage.
 
 Triage comes from the page's forms (session + CSRF) or as JSON from scripts
-(``Authorization: Bearer`` with write scope). Every change is audited.
+(``Authorization: Bearer`` with write scope). Every change is audited. The
+page's form triages every summary of a group (summaries that share a culprit
+are one change); the JSON endpoint keeps to the one summary it names.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from web.db import request_session
 from web.models import TRIAGE_STATES, Alert, AlertSummary, Project, Series
-from web.queries.alerts import alert_summaries
+from web.queries import alert_board
+from web.queries.around import alert_sparks
+from web.services.alert_summaries import Board, build_board, members
 from web.views.access import readable_project, writer
+from web.views.charts import Spark, spark
+from web.views.format import commit_url
+from web.views.labels import state_label
 from web.views.writes import WriteError, triage_alert, triage_summary
 
 
 def alerts_page(project: str) -> str:
     found = readable_project(project)
+    session = request_session()
     status = request.args.get("status", "")
     status = status if status in TRIAGE_STATES else ""
-    summaries = alert_summaries(request_session(), found.id, status=status)
+    board = load_board(session, found.id)
+    groups = [g for g in board.groups if not status or g.status == status]
+    closed = [c for c in board.closed if not status or c.alert.status == status]
+    culprit_ids = [g.culprit.id for g in groups if g.culprit]
+    ends = alert_board.commits(
+        session,
+        [
+            *culprit_ids,
+            *(g.primary.first_commit_id for g in groups),
+            *(g.primary.last_good_commit_id for g in groups),
+        ],
+    )
+    shown = [a for g in groups for a in g.alerts] + [c.alert for c in closed]
     return render_template(
         "dash/alerts.html",
         project=found,
-        summaries=summaries,
+        groups=groups,
+        closed=closed,
+        commits=ends,
+        sparks=_sparks(session, shown),
         status=status,
         states=TRIAGE_STATES,
+        commit_url=commit_url,
     )
+
+
+def load_board(session: Session, project_id: int) -> Board:
+    """The project's open groups and closed alerts (newest 300 summaries)."""
+    rows = alert_board.summaries(session, project_id)
+    alerts = [a for _, found in rows for a in found]
+    culprits = alert_board.commits(session, (a.culprit_commit_id for a in alerts))
+    reruns = alert_board.reruns(session, [a.id for a in alerts if a.confirmation != "confirmed"])
+    return build_board(rows, culprits, reruns)
+
+
+def _sparks(session: Session, alerts: list[alert_board.BoardAlert]) -> dict[int, Spark]:
+    found = alert_sparks(session, [(a.id, a.series_id, a.position) for a in alerts])
+    return {alert_id: spark(values, first) for alert_id, (values, first) in found.items()}
 
 
 def _summary(project: Project, summary_id: int) -> AlertSummary:
@@ -46,21 +85,25 @@ def triage_form(project: str, summary_id: int) -> Response:
     found = readable_project(project)
     actor = writer(found)
     summary = _summary(found, summary_id)
+    session = request_session()
+    group = members(alert_board.culprit_neighbours(session, summary), summary.id) or [summary]
     form = request.form
     try:
-        triage_summary(
-            request_session(),
-            actor,
-            summary,
-            status=form.get("status") or None,
-            issue_url=form.get("issue_url"),
-            note=form.get("note"),
-        )
+        for member in group:
+            triage_summary(
+                session,
+                actor,
+                member,
+                status=form.get("status") or None,
+                issue_url=form.get("issue_url"),
+                note=form.get("note"),
+            )
     except WriteError as exc:
+        session.rollback()
         flash(str(exc), "error")
         return _back(found)
-    request_session().commit()
-    flash(f"Alert summary {summary.id} is now {summary.status}.", "ok")
+    session.commit()
+    flash(f"Alert summary {summary.id} is now {state_label(summary.status)}.", "ok")
     return _back(found)
 
 
@@ -78,7 +121,9 @@ def triage_alert_form(project: str, alert_id: int) -> Response:
         flash(str(exc), "error")
         return _back(found)
     session.commit()
-    flash(f"Alert {alert.id} is now {alert.status}.", "ok")
+    flash(f"Alert {alert.id} is now {state_label(alert.status)}.", "ok")
+    if request.form.get("back") == "detail":
+        return redirect(url_for("dash.alert_detail", project=found.name, alert_id=alert.id), 303)
     return _back(found)
 
 

@@ -21,6 +21,12 @@ CONFIRMATION_LABELS = {
     "confirmed": "Confirmed by re-runs",
     "not_reproduced": "Not reproduced",
 }
+VERDICT_LABELS = {
+    "regression": "Regression",
+    "improvement": "Improvement",
+    "no_change": "No change",
+    "inconclusive": "Inconclusive",
+}
 JOB_LABELS = {
     "queued": "queued",
     "running": "running",
@@ -34,8 +40,10 @@ def state_label(code: str | None) -> str:
     """A triage or confirmation state in words; unknown codes with underscores as spaces."""
     if not code:
         return "—"
-    found = TRIAGE_LABELS.get(code) or CONFIRMATION_LABELS.get(code) or JOB_LABELS.get(code)
-    return found or code.replace("_", " ")
+    for labels in (TRIAGE_LABELS, CONFIRMATION_LABELS, VERDICT_LABELS, JOB_LABELS):
+        if code in labels:
+            return labels[code]
+    return code.replace("_", " ")
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
