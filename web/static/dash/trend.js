@@ -1,8 +1,10 @@
 // Trend plots (uPlot, canvas), one per machine. The overview is downsampled on the
 // server; a drag-zoom fetches that index range again, at full resolution once it
 // fits. User text (names, commit messages) only ever reaches the page as textContent.
+// The canvas layers (change points, hollow points, re-run dots) are in trend-draw.js.
 (function () {
   "use strict";
+  var draw = window.benchwardenTrendDraw, pct = draw.pct, css = draw.css;
   var LADDERS = {  // keep in step with web/views/format.py UNIT_LADDERS
     "s": [[1e-9, "ns"], [1e-6, "µs"], [1e-3, "ms"], [1, "s"]],
     "B": [[1, "B"], [1024, "KiB"], [1048576, "MiB"], [1073741824, "GiB"]],
@@ -20,15 +22,35 @@
     return chosen;
   }
   function when(t) { return t == null ? "unknown date" : new Date(t * 1000).toLocaleString(); }
-  function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
-  function pct(r) { return (r >= 0 ? "+" : "−") + Math.abs(r * 100).toFixed(1) + "%"; }  // as format_pct
+  function day(t) { return t == null ? "?" : new Date(t * 1000).toLocaleDateString(undefined, { month: "short", day: "numeric" }); }
   function num(v) { return v == null ? "—" : Number(v.toPrecision(4)).toString(); }
+  function flagged(p, n) { return (p.outlier && p.outlier[n]) || (p.noisy && p.noisy[n]); }
 
-  // uPlot data: x (point index), spread high, spread low, value; all in the card's unit.
+  // x of each point: its index along the branch, or its commit time. Times are made
+  // non-decreasing (a commit older than its parent sits at its parent's time) because the
+  // plot's x must ascend; for an ordinary history they are the commit times themselves.
+  function xsOf(card, p) {
+    if (card._xMode !== "time") return p.i;
+    var last = null, first = p.time.find(function (t) { return t != null; });
+    return p.time.map(function (t) {
+      last = Math.max(t == null ? (last == null ? first || 0 : last) : t, last == null ? -Infinity : last);
+      return last;
+    });
+  }
+  // uPlot data: x, spread high, spread low, value; all in the card's unit. Outliers and
+  // points from a noisy machine are left out (null), so they never set the y range; the
+  // line spans the gap and trend-draw.js draws them hollow.
   function toData(card, data) {
-    var p = data.points, k = card._k;
-    var d = function (a) { return a.map(function (v) { return v == null ? null : v / k; }); };
-    return [p.i, d(p.hi), d(p.lo), d(p.value)];
+    var p = data.points, k = card._k, log = card._log;
+    card._pos = {};
+    p.i.forEach(function (i, n) { card._pos[i] = n; });
+    var d = function (a, low) {
+      return a.map(function (v, n) {
+        if (v == null || flagged(p, n)) return null;
+        return log && low && v <= 0 ? p.value[n] / k : v / k;  // a log axis has no zero
+      });
+    };
+    return [xsOf(card, p), d(p.hi), d(p.lo, true), d(p.value)];
   }
   function marksOf(data) {
     var pos = {}, out = [];
@@ -44,64 +66,23 @@
     return out;
   }
 
-  // A commit measured more than once (re-run, confirmation, bisection) is one point; its
-  // runs are drawn as small dots at the commit's x, never as x positions of their own.
-  function drawRuns(card) {
-    return function (u) {
-      var p = card._data.points, ctx = u.ctx, r = 2 * devicePixelRatio, b = u.bbox, drawn = 0;
-      ctx.save();
-      ctx.beginPath(); ctx.rect(b.left, b.top, b.width, b.height); ctx.clip();
-      ctx.fillStyle = css("--fg");
-      (p.run_values || []).forEach(function (values, n) {
-        if (values.length < 2) return;
-        var x = u.valToPos(u.data[0][n], "x", true);
-        values.forEach(function (v) {
-          if (v == null) return;
-          var y = u.valToPos(v / card._k, "y", true);
-          if (!isFinite(x) || !isFinite(y)) return;
-          ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill();
-          drawn += 1;
-        });
-      });
-      ctx.restore();
-      u.root.parentNode.dataset.runDots = String(drawn);
-    };
-  }
-
-  function drawMarks(card) {
-    return function (u) {
-      var ctx = u.ctx, r = 7 * devicePixelRatio, b = u.bbox;
-      ctx.save();
-      ctx.beginPath(); ctx.rect(b.left, b.top, b.width, b.height); ctx.clip();
-      card._marks.forEach(function (m) {
-        var x = u.valToPos(u.data[0][m.n], "x", true), y = u.valToPos(u.data[3][m.n], "y", true);
-        if (!isFinite(x) || !isFinite(y)) return;
-        ctx.beginPath();
-        if (m.shape === "up") { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y + r * 0.8); ctx.lineTo(x - r, y + r * 0.8); }
-        else if (m.shape === "down") { ctx.moveTo(x, y + r); ctx.lineTo(x + r, y - r * 0.8); ctx.lineTo(x - r, y - r * 0.8); }
-        else { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); }
-        ctx.closePath();
-        ctx.fillStyle = css(m.color); ctx.fill();
-        ctx.lineWidth = devicePixelRatio; ctx.strokeStyle = css("--fg"); ctx.stroke();
-      });
-      ctx.restore();
-    };
-  }
-
   function describe(card, n) {
     var p = card._data.points, lines = [];
     card._marks.forEach(function (m) { if (m.n === n) lines.push(m.text); });
     var runs = p.runs ? p.runs[n].length : 1;
     lines.push(num(p.value[n] / card._k) + " " + card._unit + (runs > 1 ? " (median of " + runs + " runs)" : ""),
                p.sha[n].slice(0, 10) + " · " + when(p.time[n]), p.author[n] || "unknown", p.message[n]);
+    if (p.outlier && p.outlier[n]) lines.push("outlier: left out of the y range");
+    if (p.noisy && p.noisy[n]) lines.push("noisy machine: its pre-flight checks failed");
     return lines;
   }
   function hover(card) {
     return function (u) {
       var n = u.cursor.idx, tip = card._tip;
-      if (n == null || u.data[3][n] == null) { tip.hidden = true; return; }
+      if (n == null || card._data.points.value[n] == null) { tip.hidden = true; return; }
       tip.textContent = describe(card, n).join("\n");
-      var x = u.valToPos(u.data[0][n], "x"), y = u.valToPos(u.data[3][n], "y");
+      var x = u.valToPos(u.data[0][n], "x");
+      var y = Math.max(0, Math.min(u.bbox.height / devicePixelRatio, u.valToPos(card._data.points.value[n] / card._k, "y")));
       tip.hidden = false;
       tip.style.left = (x > u.bbox.width / devicePixelRatio / 2 ? x - tip.offsetWidth - 12 : x + 12) + "px";
       tip.style.top = Math.max(0, y - tip.offsetHeight / 2) + "px";
@@ -110,11 +91,47 @@
   function zoom(card) {
     return function (u) {
       if (u.select.width < 3) return;
-      var lo = u.posToVal(u.select.left, "x"), hi = u.posToVal(u.select.left + u.select.width, "x");
+      var lo = indexAt(card, u.posToVal(u.select.left, "x"), false);
+      var hi = indexAt(card, u.posToVal(u.select.left + u.select.width, "x"), true);
       u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
       card._dragged = true;
       press(card, null);
-      refetch(card, Math.max(0, Math.floor(lo)), Math.ceil(hi) + 1);
+      refetch(card, Math.max(0, lo), hi + 1);
+    };
+  }
+
+  // The series index at x value v (an index, or a time in time mode).
+  function indexAt(card, v, up) {
+    var xs = card._plot.data[0], p = card._data.points, n = 0;
+    if (card._xMode !== "time") return up ? Math.ceil(v) : Math.floor(v);
+    while (n < xs.length - 1 && xs[n] < v) n += 1;
+    if (!up && n > 0 && xs[n] > v) n -= 1;
+    return p.i[n];
+  }
+
+  // Commit-order ticks sit on real points (never between two commits), at least GAP css
+  // px apart, and read "short sha / date"; time mode uses uPlot's date ticks.
+  var GAP = 78;
+  function commitSplits(card) {
+    return function (u, _axis, min, max) {
+      var xs = u.data[0], out = [], last = -Infinity;
+      xs.forEach(function (x) {
+        if (x < min || x > max) return;
+        var at = u.valToPos(x, "x");
+        if (at - last >= GAP) { out.push(x); last = at; }
+      });
+      return out;
+    };
+  }
+  function commitLabels(card) {
+    return function (_u, splits) {
+      var p = card._data.points;
+      var labels = splits.map(function (x) {
+        var n = card._pos[x];
+        return n == null ? "" : p.sha[n].slice(0, 7) + "\n" + day(p.time[n]);
+      });
+      card._xLabels = labels;
+      return labels;
     };
   }
 
@@ -123,18 +140,22 @@
     var axis = function (label, size) {
       return { label: label, size: size, stroke: fg, grid: grid, ticks: grid };
     };
-    var x = axis("commits along the branch (oldest → newest)", 40);
-    x.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6];
+    var time = card._xMode === "time";
+    var x = axis(time ? "commit date" : "commits, oldest → newest", 64);
+    if (!time) { x.splits = commitSplits(card); x.values = commitLabels(card); }
     return {
       width: width, height: HEIGHT, legend: { show: false },
-      scales: { x: { time: false }, y: { distr: card._log ? 3 : 1, log: 10 } },
+      scales: { x: { time: time }, y: { distr: card._log ? 3 : 1, log: 10 } },
       series: [{}, { stroke: "transparent", width: 0, points: hidden },
                { stroke: "transparent", width: 0, points: hidden },
-               { stroke: css("--accent"), width: 1.5, points: { size: 5, fill: css("--accent") } }],
+               { stroke: css("--accent"), width: 1.5, spanGaps: true, points: { size: 5, fill: css("--accent") } }],
       bands: [{ series: [1, 2], fill: css("--band") }],
-      axes: [x, axis(card._yLabel, 70)],
+      axes: [x, axis(card._yLabel, width < 500 ? 56 : 70)],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 9 } },
-      hooks: { draw: [drawRuns(card), drawMarks(card)], setCursor: [hover(card)], setSelect: [zoom(card)] },
+      hooks: {
+        draw: [draw.changes(card), draw.runs(card), draw.hollow(card), draw.marks(card)],
+        setCursor: [hover(card)], setSelect: [zoom(card)],
+      },
     };
   }
 
@@ -163,6 +184,7 @@
     div.dataset.runs = String((d.points.runs || []).reduce(function (sum, r) { return sum + r.length; }, 0));
     div.dataset.alerts = String(card._marks.filter(function (m) { return m.shape !== "diamond"; }).length);
     div.dataset.scale = card._log ? "log" : "linear";
+    div.dataset.xAxis = card._xMode;
     div.dataset.yLabel = card._yLabel;
     card.querySelector(".plot-status").textContent = d.total + " points" + (d.full_resolution ? "" :
       ", " + d.points.i.length + " shown (downsampled; drag to zoom for full resolution)");
@@ -232,12 +254,21 @@
       logButton.setAttribute("aria-pressed", String(card._log));
       create(card);  // a scale's distribution is fixed when the plot is made
     });
+    card.querySelectorAll("[data-x-mode]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        card._xMode = b.dataset.xMode;
+        card.querySelectorAll("[data-x-mode]").forEach(function (o) {
+          o.setAttribute("aria-pressed", String(o === b));
+        });
+        create(card);  // so is whether the x scale is time
+      });
+    });
     // Keyboard: arrows walk the points, Enter opens the one under the cursor.
     div.addEventListener("keydown", function (ev) {
       var u = card._plot, n = u.cursor.idx, last = u.data[0].length - 1;
       if (ev.key === "ArrowLeft" || ev.key === "ArrowRight") {
         n = n == null ? last : Math.max(0, Math.min(last, n + (ev.key === "ArrowRight" ? 1 : -1)));
-        u.setCursor({ left: u.valToPos(u.data[0][n], "x"), top: u.valToPos(u.data[3][n], "y") });
+        u.setCursor({ left: u.valToPos(u.data[0][n], "x"), top: u.valToPos(card._data.points.value[n] / card._k, "y") });
         ev.preventDefault();
       } else if (ev.key === "Enter" && n != null) {
         showPoint(card, n);
@@ -264,6 +295,7 @@
       card._yLabel = card.dataset.measure + " (" + scale[1] + ")";
       card._data = data;
       card._marks = marksOf(data);
+      card._xMode = "commits";
       create(card);
       wire(card);
       card.querySelector(".plot-tools").hidden = false;  // the buttons need this script

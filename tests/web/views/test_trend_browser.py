@@ -1,0 +1,226 @@
+"""Trend, run and machines pages in headless Chromium: what a reader sees (issue 16).
+
+The plot's state is read back from uPlot (``card._plot``) and from the data-*
+attributes trend.js sets; pixels are checked where a mark must be drawn.
+Screenshots at 1300 px and on a 390 px phone go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import LiveServer
+from tests.factories import make_alert, make_history, make_project, sha
+from tests.web.reruns import add_job_run
+from tests.web.views.test_browser import CHROMIUM, launch_chromium, shot, sync_api, wait_for_plots
+from tests.web.views.test_trend_page import NOISY
+from web.config import Settings
+from web.db import make_engine
+from web.migrations import upgrade
+from web.models import Commit, Run
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+COMMITS = 60
+STEP = 41  # first changed commit: index 40
+OUTLIER, NOISY_COMMIT = 21, 31  # indices 20 and 30
+LOG = "\n".join(
+    [f"step {i}: building wheel for package-{i} " + "x" * 180 for i in range(40)]
+    + ["ERROR: benchmark bench_sort timed out after 600 s", "done"]
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1300, "height": 900}
+
+
+def seed(url: str) -> dict[str, int]:
+    """60 commits of a 1 ms benchmark with a 15 % step, an outlier, a noisy run and a re-run."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        project = make_project(session, "tr")
+        project.repo_url = "https://forge.example/org/tr"
+        values = [1e-3 * (1 + 0.01 * (i % 3)) * (1.15 if i >= STEP - 1 else 1) for i in range(60)]
+        values[OUTLIER - 1] = 2.37e-3
+        values[NOISY_COMMIT - 1] = 1.4e-3
+        # stddev 0.6 ms: ±stddev went below zero; samples give the real quartiles
+        series = make_history(session, project, {"step": values}, stddev=6e-4, samples=5)["step"]
+        make_alert(session, series, STEP, before=1.01e-3, after=1.162e-3)
+        add_job_run(session, series, 45, 1.2e-3)
+        runs = {
+            c.sha: r
+            for r, c in session.execute(select(Run, Commit).join(Commit, Commit.id == Run.commit_id))
+        }
+        noisy = runs[sha(NOISY_COMMIT)]
+        noisy.machine_snapshot = {
+            "name": "box1",
+            "cpu_model": "TestCPU",
+            "cores": 4,
+            "memory_bytes": 16 * 2**30,
+            **NOISY,
+        }
+        noisy.log = LOG
+        noisy.started_at = datetime(2026, 1, 2, 6, 0, tzinfo=UTC)
+        noisy.finished_at = noisy.started_at + timedelta(seconds=754)
+        session.commit()
+        ids = {"bench": series.benchmark_id, "series": series.id, "noisy_run": noisy.id}
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def site(pg_server, tmp_path_factory) -> Iterator[tuple[LiveServer, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    if pg_server is None:
+        pytest.skip("browser tests start their own PostgreSQL database")
+    url = pg_server.create_database("bw_trend_browser")
+    upgrade(url)
+    ids = seed(url)
+    settings = replace(
+        Settings.from_env({}),
+        data_dir=tmp_path_factory.mktemp("trend"),
+        database_url=url,
+        secret_key="browser-test",
+    )
+    with LiveServer(settings) as server:
+        yield server, ids
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=viewport)
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    return context, tab
+
+
+@pytest.fixture()
+def page(browser):  # type: ignore[no-untyped-def]
+    context, tab = open_page(browser, DESKTOP)
+    yield tab
+    context.close()
+
+
+@pytest.fixture()
+def phone(browser):  # type: ignore[no-untyped-def]
+    context, tab = open_page(browser, PHONE)
+    yield tab
+    context.close()
+
+
+PLOT_STATE = """() => {
+  const card = document.querySelector('[data-plot-url]'), u = card._plot, d = card._data;
+  const k = card._k, lo = u.data[2].filter(v => v != null);
+  return {
+    xs: new Set(d.points.i).size, lo: Math.min(...lo), yMax: u.scales.y.max * k,
+    yMin: u.scales.y.min * k, labels: card._xLabels, lines: card._changeLines,
+    hollow: card._hollow, mode: card._xMode, x: Array.from(u.data[0]),
+  };
+}"""
+
+
+def pixel(page, x: float, y: float) -> list[int]:  # type: ignore[no-untyped-def]
+    """The plot canvas's colour at CSS pixel (x, y) inside the plotting area."""
+    return page.evaluate(
+        """([x, y]) => {
+      const u = document.querySelector('[data-plot-url]')._plot, r = devicePixelRatio;
+      const px = u.ctx.getImageData(Math.round(x * r + u.bbox.left), Math.round(y * r + u.bbox.top), 1, 1).data;
+      return [px[0], px[1], px[2]];
+    }""",
+        [x, y],
+    )
+
+
+def trend(page, site) -> dict:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(f"{server.url}/p/tr/benchmarks/{ids['bench']}")
+    wait_for_plots(page)
+    return page.evaluate(PLOT_STATE)
+
+
+def test_one_x_per_commit_labelled_with_sha_and_date(page, site) -> None:  # type: ignore[no-untyped-def]
+    state = trend(page, site)
+    assert state["xs"] == COMMITS
+    assert page.locator(".plot").first.get_attribute("data-x-positions") == str(COMMITS)
+    assert state["labels"], "the x axis has labels"
+    for label in state["labels"]:
+        short, date = label.split("\n")
+        assert len(short) == 7 and int(short, 16) >= 0, label
+        assert date.startswith("Jan "), label  # commits are 1-2 January 2026
+    assert page.problems == []
+
+
+def test_change_point_is_a_line_at_the_culprit_with_levels(page, site) -> None:  # type: ignore[no-untyped-def]
+    state = trend(page, site)
+    (line,) = state["lines"]
+    culprit_x = page.evaluate(
+        "() => { const u = document.querySelector('[data-plot-url]')._plot;"
+        f" return u.valToPos({STEP - 1}, 'x'); }}"
+    )
+    assert line["i"] == STEP - 1 and abs(line["x"] - culprit_x) < 0.5
+    assert line["label"] == "+15.0%"
+    assert line["before"] == pytest.approx(1.01e-3) and line["after"] == pytest.approx(1.162e-3)
+    top = pixel(page, line["x"], 4)  # the vertical line runs the plot's full height
+    assert top[0] > 150 and top[1] < 110, top  # red: a regression
+    assert page.locator(".plot").first.get_attribute("data-change-points") == "1"
+
+
+def test_band_never_below_zero_and_outliers_out_of_range(page, site) -> None:  # type: ignore[no-untyped-def]
+    state = trend(page, site)
+    assert state["lo"] >= 0
+    assert state["yMax"] < 1.4e-3, "neither the outlier nor the noisy run stretches the y axis"
+    assert state["yMin"] > 0.5e-3
+    assert sorted(h["i"] for h in state["hollow"]) == [OUTLIER - 1, NOISY_COMMIT - 1]
+    assert {h["why"] for h in state["hollow"]} == {"outlier", "noisy machine"}
+    assert all(h["clamped"] for h in state["hollow"])  # drawn at the edge, hollow
+
+
+def test_time_toggle_puts_commits_at_their_dates(page, site) -> None:  # type: ignore[no-untyped-def]
+    trend(page, site)
+    page.click("[data-x-mode='time']")
+    page.wait_for_selector(".plot[data-x-axis='time']")
+    state = page.evaluate(PLOT_STATE)
+    start = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    assert state["x"][0] == start + 3600 and state["x"][-1] == start + COMMITS * 3600
+    assert state["lines"][0]["i"] == STEP - 1
+    assert page.locator("[data-x-mode='time']").get_attribute("aria-pressed") == "true"
+    page.click("[data-x-mode='commits']")
+    page.wait_for_selector(".plot[data-x-axis='commits']")
+    assert page.evaluate(PLOT_STATE)["x"][:3] == [0, 1, 2]
+    shot(page, "trend-desktop")
+    assert page.problems == []
+
+
+def test_phone_has_no_horizontal_scroll_and_the_whole_x_label(phone, site) -> None:  # type: ignore[no-untyped-def]
+    trend(phone, site)
+    widths = phone.evaluate(
+        "() => ({ page: document.documentElement.scrollWidth, view: innerWidth,"
+        " plot: document.querySelector('.plot canvas').getBoundingClientRect().right,"
+        " axis: document.querySelector('[data-plot-url]')._plot.axes[0]._size })"
+    )
+    shot(phone, "trend-phone")
+    wide = phone.evaluate(
+        "() => Array.from(document.querySelectorAll('body *'))"
+        ".filter(e => e.getBoundingClientRect().right > innerWidth + 1)"
+        ".filter(e => !e.closest('.table-scroll'))"
+        ".map(e => e.tagName + '.' + e.className + ':' + e.getBoundingClientRect().right)"
+    )
+    assert widths["page"] <= widths["view"], (widths, wide)
+    assert widths["plot"] <= widths["view"], widths
+    assert widths["axis"] >= 50, widths  # two-line tick labels and the axis title fit
+    assert phone.problems == []
