@@ -151,37 +151,6 @@ def run_redirect(run_id: int) -> Response:
     return redirect(url_for("dash.run_detail", project=project.name, run_id=run_id))
 
 
-def run_detail(project: str, run_id: int) -> str:
-    found = readable_project(project)
-    session = request_session()
-    detail = catalog.run_detail(session, run_id)
-    if detail is None or detail[0].project_id != found.id:
-        abort(404, description="No such run in this project.")
-    run, commit, machine, branch = detail
-    series_of = _series_by_benchmark(session, run)
-    return render_template(
-        "dash/run.html",
-        project=found,
-        run=run,
-        commit=commit,
-        machine=machine,
-        branch=branch,
-        results=catalog.run_results(session, run_id),
-        series_of=series_of,
-    )
-
-
-def _series_by_benchmark(session, run: Run) -> set[int]:  # type: ignore[no-untyped-def]
-    """Benchmarks of the run that have a trend page (i.e. a series on its machine)."""
-    return set(
-        session.scalars(
-            select(Series.benchmark_id).where(
-                Series.machine_id == run.machine_id, Series.project_id == run.project_id
-            )
-        )
-    )
-
-
 def machines(project: str) -> str:
     found = readable_project(project)
     session = request_session()

@@ -19,6 +19,7 @@ from web.views import (
     login,
     pages,
     point_table,
+    run_page,
     series_json,
     suites,
     vendor,
@@ -75,7 +76,7 @@ ROUTES: tuple[Page, ...] = (
     Page(f"{P}/alerts/<int:summary_id>/triage.json", "triage_json", alerts.triage_json, ("POST",)),
     Page(f"{P}/alert/<int:alert_id>", "alert_detail", alert_detail.alert_page),
     Page(f"{P}/alert/<int:alert_id>/status", "triage_alert", alerts.triage_alert_form, ("POST",)),
-    Page(f"{P}/runs/<int:run_id>", "run_detail", pages.run_detail),
+    Page(f"{P}/runs/<int:run_id>", "run_detail", run_page.run_detail),
     Page(f"{P}/machines", "machines", pages.machines),
     Page(f"{P}/suites", "suites", suites.suites_page),
 )
