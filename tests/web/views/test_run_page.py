@@ -55,7 +55,8 @@ def test_preflight_is_a_checklist_and_the_run_is_noisy(client, db_session: Sessi
 def test_quiet_run_and_ci_upload_are_not_noisy(client, db_session: Session) -> None:  # type: ignore[no-untyped-def]
     history(db_session)
     quiet = run_of(db_session, 2)
-    quiet.machine_snapshot = {"extra": {"preflight": {**NOISY["extra"]["preflight"], "problems": []}}}
+    quiet_checks = {**NOISY["extra"]["preflight"], "problems": []}
+    quiet.machine_snapshot = {"extra": {"preflight": quiet_checks}}
     db_session.commit()
     page = page_of(client, quiet)
     assert 'id="run-noisy"' not in page and 'class="failed"' not in page

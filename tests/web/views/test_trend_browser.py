@@ -50,11 +50,11 @@ def seed(url: str) -> dict[str, int]:
         series = make_history(session, project, {"step": values}, stddev=6e-4, samples=5)["step"]
         make_alert(session, series, STEP, before=1.01e-3, after=1.162e-3)
         add_job_run(session, series, 45, 1.2e-3)
-        runs = {
-            c.sha: r
-            for r, c in session.execute(select(Run, Commit).join(Commit, Commit.id == Run.commit_id))
-        }
-        noisy = runs[sha(NOISY_COMMIT)]
+        noisy = session.scalars(
+            select(Run)
+            .join(Commit, Commit.id == Run.commit_id)
+            .where(Commit.sha == sha(NOISY_COMMIT))
+        ).one()
         noisy.machine_snapshot = {
             "name": "box1",
             "cpu_model": "TestCPU",
@@ -139,7 +139,8 @@ def pixel(page, x: float, y: float) -> list[int]:  # type: ignore[no-untyped-def
     return page.evaluate(
         """([x, y]) => {
       const u = document.querySelector('[data-plot-url]')._plot, r = devicePixelRatio;
-      const px = u.ctx.getImageData(Math.round(x * r + u.bbox.left), Math.round(y * r + u.bbox.top), 1, 1).data;
+      const px = u.ctx.getImageData(
+        Math.round(x * r + u.bbox.left), Math.round(y * r + u.bbox.top), 1, 1).data;
       return [px[0], px[1], px[2]];
     }""",
         [x, y],
