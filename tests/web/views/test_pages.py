@@ -33,7 +33,8 @@ def _pages(history) -> list[str]:  # type: ignore[no-untyped-def]
         "/p/proj/alerts",
         "/p/proj/alerts?status=untriaged",
         f"/p/proj/compare?baseline={sha(1)}&candidate={sha(30)}",
-        "/p/proj/compare?kind=runs&baseline=1&candidate=30&verdict=regression",
+        f"/p/proj/compare?kind=runs&baseline={history['run_id']}"
+        f"&candidate={history['run_id'] + 29}&verdict=regression",
         "/p/proj/machines",
         f"/p/proj/runs/{history['run_id']}",
     ]
