@@ -190,7 +190,14 @@ def _execute(spec: JobSpec, ctx: RunnerContext, log: JobLog, work: Path) -> Outc
                 raise SuiteError(f"no suite is declared for machine {ctx.machine!r}")
             for side in sides:
                 _prepare(side, declared, suites, ctx, log)
-            plan = Plan(suites, ctx.machine, spec.repeats, ctx.cpus or None, spec.benchmarks)
+            plan = Plan(
+                suites,
+                ctx.machine,
+                spec.repeats,
+                ctx.cpus or None,
+                spec.benchmarks,
+                tools_dir=ctx.work_dir / "tools",
+            )
             measure([s for s in sides if not s.errors], plan, log, work)
         except SuiteError as exc:
             log.note(f"suite declaration: {exc}")

@@ -10,12 +10,15 @@ is the median of those per-process values, robust to one disturbed process.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.callgrind import PLUGIN as CALLGRIND_PLUGIN
+from runner.callgrind import PLUGIN_DIR, CallgrindRun, CallgrindUnavailable, requests_library
 from runner.execute import (
     JobLog,
     missing_module_hint,
@@ -64,15 +67,18 @@ class Plan:
     repeats: int | None = None
     cpus: Sequence[int] | None = None
     benchmarks: Sequence[str] = ()
+    # where the compiled callgrind client requests are kept between jobs
+    tools_dir: Path | None = None
+    # counted calls per benchmark under callgrind: the samples of its count
+    instruction_rounds: int = 5
 
 
 def measure(sides: Sequence[Side], plan: Plan, log: JobLog, work: Path) -> None:
     """Run every suite of ``plan`` on every side, interleaved; results land on the sides."""
     work.mkdir(parents=True, exist_ok=True)
     for suite in plan.suites:
-        repeats = plan.repeats or suite.repeats
+        repeats = (plan.repeats or suite.repeats) if "time" in suite.measures else 0
         failed: set[str] = set()
-        known = {side.label: set(side.samples) for side in sides}
         for repeat in range(repeats):
             for side in sides:
                 if side.label in failed:
@@ -87,9 +93,12 @@ def measure(sides: Sequence[Side], plan: Plan, log: JobLog, work: Path) -> None:
                     failed.add(side.label)
         if "instructions" in suite.measures:
             for side in sides:
-                if side.label not in failed:
-                    new = [k for k in side.samples if k not in known[side.label]]
-                    _instructions(suite, side, new, log, work)
+                if side.label in failed:
+                    continue
+                log.note(f"suite {suite.name}: {side.label} ({side.commit[:12]}) instructions")
+                error = _instructions(suite, side, plan, log, work)
+                if error:
+                    side.errors.append(error)
 
 
 def _one_process(suite: Suite, side: Side, plan: Plan, log: JobLog, out: Path) -> str | None:
@@ -116,11 +125,7 @@ def _one_process(suite: Suite, side: Side, plan: Plan, log: JobLog, out: Path) -
 def suite_argv(suite: Suite, side: Side, plan: Plan, out: Path) -> list[str]:
     """The command line of one measuring process of ``suite``."""
     if suite.kind == "pytest-benchmark":
-        argv = ["python", "-m", "pytest", suite.target, "-q", "-p", "no:cacheprovider"]
-        argv += ["--benchmark-only", f"--benchmark-json={out}", *suite.args]
-        if plan.benchmarks:
-            argv += ["-k", " or ".join(plan.benchmarks)]
-        return argv
+        return [*_pytest_argv(suite, plan), "--benchmark-only", f"--benchmark-json={out}"]
     if suite.kind == "asv":
         # asv refuses to run on a machine it has no description of; `asv machine
         # --yes` records one (idempotent) so a fresh runner needs no console step.
@@ -132,6 +137,13 @@ def suite_argv(suite: Suite, side: Side, plan: Plan, out: Path) -> list[str]:
         ]  # fmt: skip
         return shell(f"{shlex.join(machine)} >/dev/null && {shlex.join(run)}")
     return shell(suite.command)
+
+
+def _pytest_argv(suite: Suite, plan: Plan) -> list[str]:
+    argv = ["python", "-m", "pytest", suite.target, "-q", "-p", "no:cacheprovider", *suite.args]
+    if plan.benchmarks:
+        argv += ["-k", " or ".join(plan.benchmarks)]
+    return argv
 
 
 def _read_results(suite: Suite, side: Side, out: Path, machine: str) -> list[ResultRecord]:
@@ -201,18 +213,24 @@ def merge(group: Sequence[ResultRecord]) -> ResultRecord:
     )
 
 
-def _instructions(suite: Suite, side: Side, keys: list[RecordKey], log: JobLog, work: Path) -> None:
-    """Add an ``instructions`` record per benchmark, counted once under cachegrind."""
+def _instructions(suite: Suite, side: Side, plan: Plan, log: JobLog, work: Path) -> str | None:
+    """Add ``instructions`` records: per benchmark for pytest-benchmark, per process otherwise.
+
+    Returns an error when counting failed: a suite that asks for instruction
+    counts and gets none must say so, not report time alone.
+    """
     if suite.kind == "pytest-benchmark":
-        for node, record in _pytest_nodes(side, keys):
-            count = pytest_instructions(node, side.tree, side.env, log, work, suite.timeout)
-            if count is not None:
-                side.add([_as_instructions(record, count)])
-        return
+        counted = pytest_instructions(suite, side, plan, log, work)
+        if isinstance(counted, str):
+            return counted
+        side.add(counted)
+        return None
     count = command_instructions(shell(suite.command), side, log, work, suite.timeout)
-    if count is not None:
-        base = ResultRecord(suite=suite.name, name=suite.name, measure="time", unit="s")
-        side.add([_as_instructions(base, count)])
+    if count is None:
+        return f"suite {suite.name}: valgrind counted no instructions on {side.commit[:12]}"
+    base = ResultRecord(suite=suite.name, name=suite.name, measure="time", unit="s")
+    side.add([_as_instructions(base, count)])
+    return None
 
 
 def _as_instructions(record: ResultRecord, count: int) -> ResultRecord:
@@ -227,35 +245,63 @@ def _as_instructions(record: ResultRecord, count: int) -> ResultRecord:
     )
 
 
-def _pytest_nodes(side: Side, keys: list[RecordKey]) -> list[tuple[str, ResultRecord]]:
-    """Node ids of the benchmarks behind ``keys``, with a record naming each."""
-    nodes = []
-    for key in keys:
-        record = side.samples[key][0]
-        if record.measure == "time":
-            params = "[" + "-".join(record.params.values()) + "]" if record.params else ""
-            nodes.append((f"{record.suite}::{record.name}{params}", record))
-    return nodes
-
-
 def pytest_instructions(
-    node: str, tree: Path, env: dict[str, str], log: JobLog, work: Path, timeout: float
-) -> int | None:
-    """Instructions of one pytest benchmark body: its run minus a collect-only baseline.
+    suite: Suite, side: Side, plan: Plan, log: JobLog, work: Path
+) -> list[ResultRecord] | str:
+    """Instructions of each benchmark's body, from one process under callgrind.
 
-    pytest-benchmark calls the function once when disabled; subtracting a
-    process that only collects the same node removes interpreter and pytest
-    start-up, which would otherwise dilute a change in the benchmark itself.
+    One record per counted round: :func:`merge` makes the rounds the samples of
+    the benchmark's ``instructions`` value, as processes are for time (a count
+    does not vary with the machine's load, so rounds in one process are as
+    good as processes; bench_suites/test_instruction_counts.py measures both).
+    An error message instead when the process or the count failed.
     """
-    base = ["python", "-m", "pytest", node, "-q", "-p", "no:cacheprovider", "--benchmark-disable"]
-    counts = []
-    for extra in ([], ["--collect-only"]):
-        side = Side("count", "", tree, env)
-        counts.append(command_instructions([*base, *extra], side, log, work, timeout))
-    run, baseline = counts
-    if run is None or baseline is None:
-        return None
-    return max(run - baseline, 1)
+    run = CallgrindRun(work / f"callgrind-{suite.name}-{side.label}")
+    run.prepare()
+    try:
+        library = requests_library(plan.tools_dir or work)
+        prefix = run.prefix(side.env.get("PATH"))
+    except CallgrindUnavailable as exc:
+        return f"suite {suite.name}: {exc}"
+    argv = [*no_aslr_prefix(), *prefix, *_pytest_argv(suite, plan)]
+    argv += ["--benchmark-disable", "-p", CALLGRIND_PLUGIN]
+    path = os.pathsep.join(p for p in (str(PLUGIN_DIR), side.env.get("PYTHONPATH")) if p)
+    env = {**side.env, **run.environment(library, plan.instruction_rounds), "PYTHONPATH": path}
+    start = log.size()
+    # callgrind runs uninstrumented code ~5x and counted bodies ~50x slower
+    done = run_command(argv, cwd=side.tree, log=log, timeout=suite.timeout * 20, env=env)
+    where = f"suite {suite.name} under callgrind on {side.commit[:12]}"
+    if done.timed_out:
+        return f"{where} timed out after {suite.timeout * 20:g}s"
+    if not done.ok:
+        hint = missing_module_hint(log.since(start))
+        return f"{where} exited with status {done.returncode}" + (f"; {hint}" if hint else "")
+    records = counted_records(run, suite.name)
+    if not records:
+        return f"{where} counted no benchmark (does the suite use the benchmark fixture?)"
+    return _selected(records, plan.benchmarks)
+
+
+def counted_records(run: CallgrindRun, suite_name: str) -> list[ResultRecord]:
+    """The counts of ``run`` as ``instructions`` records, one per benchmark and round.
+
+    Benchmarks are named by the pytest-benchmark parser from the identities
+    the plugin wrote, so a count lands on the same benchmark as its time.
+    """
+    counts = run.counts()
+    entries = []
+    for entry in run.benchmarks():
+        rounds = [float(n) for n in counts.get(int(str(entry["number"])), [])]
+        if rounds:
+            stats = {"mean": statistics.median(rounds), "rounds": len(rounds), "data": rounds}
+            entries.append({**entry, "stats": stats})
+    if not entries:
+        return []
+    document = json.dumps({"benchmarks": entries}).encode()
+    parsed = parse_bytes(document, format="pytest-benchmark", filename="callgrind.json")
+    found = [r for one in parsed.runs for r in one.results]
+    named = [r if r.suite else r.model_copy(update={"suite": suite_name}) for r in found]
+    return [_as_instructions(r, int(n)) for r in named for n in r.samples or ()]
 
 
 def command_instructions(
