@@ -1,4 +1,4 @@
-"""Read-only pages: projects, benchmarks, a benchmark's trend, runs and machines."""
+"""Read-only pages: projects, benchmarks, a benchmark's trend, and the short run URL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response
 from web.db import request_session
 from web.models import Benchmark, Branch, Machine, Measure, Project, Run, Series
 from web.queries import catalog
-from web.queries.alerts import fingerprint_changes
 from web.queries.listing import Filters, benchmark_rows, count_rows, facets
 from web.queries.trend import (
     alert_marks,
@@ -149,15 +148,3 @@ def run_redirect(run_id: int) -> Response:
     if project is None or (not project.public and not may_read(project)):
         abort(404, description="No such run.")
     return redirect(url_for("dash.run_detail", project=project.name, run_id=run_id))
-
-
-def machines(project: str) -> str:
-    found = readable_project(project)
-    session = request_session()
-    rows = list(
-        session.scalars(
-            select(Machine).where(Machine.project_id == found.id).order_by(Machine.name)
-        )
-    )
-    history = {m.id: fingerprint_changes(session, m) for m in rows}
-    return render_template("dash/machines.html", project=found, machines=rows, history=history)

@@ -17,6 +17,7 @@ from web.views import (
     compare,
     identity,
     login,
+    machines_page,
     pages,
     point_table,
     run_page,
@@ -77,7 +78,7 @@ ROUTES: tuple[Page, ...] = (
     Page(f"{P}/alert/<int:alert_id>", "alert_detail", alert_detail.alert_page),
     Page(f"{P}/alert/<int:alert_id>/status", "triage_alert", alerts.triage_alert_form, ("POST",)),
     Page(f"{P}/runs/<int:run_id>", "run_detail", run_page.run_detail),
-    Page(f"{P}/machines", "machines", pages.machines),
+    Page(f"{P}/machines", "machines", machines_page.machines),
     Page(f"{P}/suites", "suites", suites.suites_page),
 )
 

@@ -1,0 +1,107 @@
+"""A machine's recent runs and how noisy it has been, week by week (issue 16, item 6).
+
+The noise of a run is the median coefficient of variation (spread / value) of
+its results: the median, so one wild benchmark does not make a quiet run look
+noisy. A result's spread is its interquartile range / 1.349 (the σ of a normal
+with that IQR) when its parser gave quartiles, else its standard deviation. A
+week's noise is the median of its runs'. Only the newest ``RUNS`` runs of a
+machine are read (and at most ``MAX_RESULTS`` of their results), so the page
+costs the same on a machine with years of history; medians are taken in Python
+because SQLite has no median aggregate.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from web.models import Branch, Commit, Result, Run
+from web.queries.spread import PROBLEM_PATH
+
+RUNS = 300
+MAX_RESULTS = 200_000
+IQR_TO_SIGMA = 1.349
+
+
+@dataclass(frozen=True)
+class RunNoise:
+    """One run of the machine; ``cv`` is None when no result carried a spread."""
+
+    run_id: int
+    created_at: datetime
+    sha: str
+    branch: str | None
+    status: str
+    results: int
+    cv: float | None
+    noisy: bool
+
+
+@dataclass(frozen=True)
+class WeekNoise:
+    """The runs of one week (Monday first) and the median of their noise."""
+
+    start: date
+    runs: int
+    noisy_runs: int
+    cv: float | None
+
+
+def recent_runs(session: Session, machine_id: int, limit: int = RUNS) -> list[RunNoise]:
+    """The machine's newest ``limit`` runs, newest first, with their noise."""
+    noisy = case((Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None), True), else_=False)
+    rows = session.execute(
+        select(Run.id, Run.created_at, Commit.sha, Branch.name, Run.status, Run.result_count, noisy)
+        .join(Commit, Commit.id == Run.commit_id)
+        .outerjoin(Branch, Branch.id == Run.branch_id)
+        .where(Run.machine_id == machine_id)
+        .order_by(Run.created_at.desc(), Run.id.desc())
+        .limit(limit)
+    ).all()
+    cvs = _run_cvs(session, [row[0] for row in rows])
+    return [
+        RunNoise(rid, at, sha, branch, status, count or 0, cvs.get(rid), bool(flag))
+        for rid, at, sha, branch, status, count, flag in rows
+    ]
+
+
+def _run_cvs(session: Session, run_ids: list[int]) -> dict[int, float]:
+    """run id -> median coefficient of variation of its ok results that have a spread."""
+    found: dict[int, list[float]] = defaultdict(list)
+    for start in range(0, len(run_ids), 500):
+        rows = session.execute(
+            select(Result.run_id, Result.value, Result.stddev, Result.q1, Result.q3)
+            .where(
+                Result.run_id.in_(run_ids[start : start + 500]),
+                Result.status == "ok",
+                Result.value.is_not(None),
+                Result.value != 0,
+            )
+            .limit(MAX_RESULTS)
+        )
+        for run_id, value, stddev, q1, q3 in rows:
+            if q1 is not None and q3 is not None:
+                found[run_id].append((q3 - q1) / IQR_TO_SIGMA / abs(value))
+            elif stddev is not None:
+                found[run_id].append(stddev / abs(value))
+    return {run_id: statistics.median(values) for run_id, values in found.items()}
+
+
+def weekly_noise(runs: list[RunNoise]) -> list[WeekNoise]:
+    """Weeks of ``runs`` (any order) oldest first; weeks without runs are left out."""
+    weeks: dict[date, list[RunNoise]] = defaultdict(list)
+    for run in runs:
+        day = run.created_at.date()
+        weeks[day - timedelta(days=day.weekday())].append(run)
+    out = []
+    for start in sorted(weeks):
+        members = weeks[start]
+        cvs = [r.cv for r in members if r.cv is not None]
+        cv = statistics.median(cvs) if cvs else None
+        out.append(WeekNoise(start, len(members), sum(r.noisy for r in members), cv))
+    return out
