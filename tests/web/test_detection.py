@@ -132,3 +132,45 @@ def test_project_thresholds_override_the_defaults(client, token, db_session) -> 
     _history(client, token, 1, lambda i: {"a": 1.5}, start=11, seed=3)
     ((alert, first, _),) = _alerts(db_session)
     assert first == sha(4) and alert.thresholds["min_segment"] == 3
+
+
+def _timed_and_counted(client, token, n: int, time_level, count_level) -> None:  # type: ignore[no-untyped-def]
+    """Post n commits with a time and an instruction count per benchmark, in one file."""
+    import json
+
+    rng = np.random.default_rng(3)
+    for i in range(n):
+        records = [
+            {"suite": "suite", "name": "a", "measure": "time", "unit": "s",
+             "value": time_level(i) * (1 + 0.005 * rng.standard_normal())},
+            {"suite": "suite", "name": "a", "measure": "instructions", "unit": "instructions",
+             "value": float(count_level(i))},
+        ]  # fmt: skip
+        data = json.dumps({"format": "custom", "runs": [{"results": records}]}).encode()
+        post_results(client, token, sha(i), data, parents=[sha(i - 1)] if i else [])
+
+
+def _alerted_measures(db_session: Session) -> list[str]:
+    from web.models import Measure
+
+    return sorted(
+        db_session.scalars(
+            select(Measure.name)
+            .join(Series, Series.measure_id == Measure.id)
+            .join(Alert, Alert.series_id == Series.id)
+            .where(Alert.active)
+        )
+    )
+
+
+def test_a_time_step_is_no_alert_when_the_count_did_not_move(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    # a busy machine slows every process from commit 15 on; the code did not change
+    _timed_and_counted(client, token, 30, lambda i: 1.0 if i < 15 else 1.4, lambda i: 5_000_000)
+    assert _alerted_measures(db_session) == []
+
+
+def test_a_count_step_alerts_on_the_count(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    _timed_and_counted(
+        client, token, 30, lambda i: 1.0 if i < 15 else 1.2, lambda i: 5_000_000 if i < 15 else 6e6
+    )
+    assert _alerted_measures(db_session) == ["instructions"]

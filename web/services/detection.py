@@ -32,6 +32,7 @@ from detector import (
 from web.models import Alert, AlertSummary, Annotation, Measure, Project, Run, Series, SeriesState
 from web.models.base import utcnow
 from web.models.project_settings import DEFAULT_THRESHOLDS, ProjectSettings
+from web.queries.deciding_measure import timed_with_counts
 from web.queries.points import PointRow, stored_columns, stored_points
 from web.services.point_state import fold_run, lock_states, repair_points
 from web.services.series_cache import CACHE, CachedSeries
@@ -176,6 +177,10 @@ def _detect_one(
     series.unstable = profile.unstable
     meaningful = [c for c in change_points if abs(c.rel_change) >= profile.min_rel_change]
     series.latest_change = meaningful[-1].rel_change if meaningful else None
+    if series.id in context.counted:
+        # Its benchmark's instruction count decides (issue: noisy machines); the
+        # time series is shown beside it but raises no alert of its own.
+        meaningful = []
     return _reconcile(session, series, entry, meaningful, thresholds, context)
 
 
@@ -197,6 +202,8 @@ class _Context:
     alerts: dict[int, dict[int, Alert]]
     # (project, branch, last good, first) -> summary: one change usually hits many series.
     summaries: dict[tuple[int, int, int | None, int], AlertSummary]
+    # time series whose benchmark is also counted in instructions (machine, branch alike)
+    counted: set[int] = dataclasses.field(default_factory=set)
 
     @classmethod
     def load(cls, session: Session, series_ids: list[int]) -> _Context:
@@ -209,6 +216,7 @@ class _Context:
                 .where(Series.id.in_(chunk))
             )
             context.lower_is_better.update((s, d != "higher_is_better") for s, d in directions)
+            context.counted.update(timed_with_counts(session, chunk))
             known = session.execute(
                 select(Annotation.series_id, Annotation.commit_id).where(
                     Annotation.series_id.in_(chunk), Annotation.kind == "known_change"
