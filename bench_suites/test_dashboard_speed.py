@@ -244,7 +244,7 @@ def test_benchmarks_page_2000(benchmark, dataset) -> None:  # type: ignore[no-un
     client = server.app.test_client()
 
     def page() -> str:
-        response = client.get("/p/perf/?branch=main")
+        response = client.get("/p/perf/benchmarks?branch=main")
         assert response.status_code == 200
         return response.get_data(as_text=True)
 

@@ -63,9 +63,25 @@ def zoned_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
+def repo_link(url: str | None) -> tuple[str | None, str]:
+    """(href, text) for a project's repository: a forge URL as a link, a local path by its name.
+
+    A server-side path says nothing to a reader and tells strangers how the host
+    is laid out, so only its last component is shown.
+    """
+    if not url:
+        return None, "—"
+    if url.startswith(("https://", "http://")):
+        text = url.split("://", 1)[1].rstrip("/").removesuffix(".git")
+        return url, text
+    name = url.rstrip("/").removeprefix("file://").rsplit("/", 1)[-1].removesuffix(".git")
+    return None, name or url
+
+
 LABEL_FILTERS = {
     "state": state_label,
     "plural": plural,
     "subject": first_line,
     "zoned": zoned_time,
+    "repo": repo_link,
 }

@@ -66,7 +66,7 @@ def test_page_table_and_last_follow_the_commit(client, rerun, db_session: Sessio
     table = table[: table.index("</table>")]
     assert len(re.findall(r"<tr(?: class=\"marked\")?>\n  <td", table)) == 11
     assert table.count("(confirm)") == 6 and table.count("(ci)") == 11
-    listing = client.get("/p/proj/").get_data(as_text=True)
+    listing = client.get("/p/proj/benchmarks").get_data(as_text=True)
     assert '<td class="num">2.25 s</td>' in listing
     line = sparklines(db_session, [series.id])[series.id]
     assert line == _detector_values(db_session, series.id) and len(line) == 11

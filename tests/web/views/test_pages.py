@@ -27,7 +27,8 @@ def _pages(history) -> list[str]:  # type: ignore[no-untyped-def]
     return [
         "/",
         "/p/proj/",
-        "/p/proj/?q=FAST&machine=box1&measure=time&suite=suite",
+        "/p/proj/benchmarks",
+        "/p/proj/benchmarks?q=FAST&machine=box1&measure=time&suite=suite",
         f"/p/proj/benchmarks/{fast.benchmark_id}",
         f"/p/proj/benchmarks/{history['series'][XSS].benchmark_id}",
         "/p/proj/alerts",
@@ -49,15 +50,15 @@ def test_every_page_renders_and_escapes_user_text(writer_client, history, db_ses
         status, body = _get(writer_client, url)
         assert status == 200, (url, body[:500])
         assert "<img src=x" not in body, url
-    _, listing = _get(writer_client, "/p/proj/")
+    _, listing = _get(writer_client, "/p/proj/benchmarks")
     assert "&lt;img src=x onerror=alert(1)&gt;" in listing
     assert listing.count("<polyline") == 3
 
 
 def test_benchmark_filters_and_search(client, history) -> None:  # type: ignore[no-untyped-def]
-    _, body = _get(client, "/p/proj/?q=slo")
+    _, body = _get(client, "/p/proj/benchmarks?q=slo")
     assert ">slow<" in body and ">fast<" not in body
-    _, body = _get(client, "/p/proj/?machine=nope")
+    _, body = _get(client, "/p/proj/benchmarks?machine=nope")
     assert "No benchmarks match." in body
 
 
@@ -66,7 +67,7 @@ def test_benchmarks_page_through_every_row_once(client, history, monkeypatch) ->
     titles = {"fast", "slow", html.escape(XSS)}
     seen: list[str] = []
     for page, shown in ((1, "rows 1–2"), (2, "rows 3–3")):
-        status, body = _get(client, f"/p/proj/?machine=box1&page={page}")
+        status, body = _get(client, f"/p/proj/benchmarks?machine=box1&page={page}")
         assert status == 200 and f"3 series ({shown} shown)" in body
         assert f"Page {page} of 2" in body
         seen += [t for t in titles if f">{t}</a>" in body]
@@ -74,10 +75,10 @@ def test_benchmarks_page_through_every_row_once(client, history, monkeypatch) ->
         assert [rel for _, rel in links] == (["next"] if page == 1 else ["prev"])
         assert "machine=box1" in links[0][0]
     assert sorted(seen) == sorted(titles)
-    assert _get(client, "/p/proj/?machine=box1&page=3")[0] == 404
-    status, body = _get(client, "/p/proj/?page=first")
+    assert _get(client, "/p/proj/benchmarks?machine=box1&page=3")[0] == 404
+    status, body = _get(client, "/p/proj/benchmarks?page=first")
     assert status == 200 and "Page 1 of 2" in body
-    _, one_page = _get(client, "/p/proj/?q=slo")
+    _, one_page = _get(client, "/p/proj/benchmarks?q=slo")
     assert "1 series." in one_page and 'rel="next"' not in one_page
 
 
@@ -196,7 +197,7 @@ def test_rename_merge_and_known_change(writer_client, history, db_session: Sessi
     points = writer_client.get(f"/p/proj/series/{fast.id}/points.json?max=20000").json
     # both histories, one point per commit: each commit's point holds both benchmarks' results
     assert points["total"] == 40 and {len(r) for r in points["points"]["runs"]} == {2}
-    _, listing = _get(writer_client, "/p/proj/")
+    _, listing = _get(writer_client, "/p/proj/benchmarks")
     assert ">quick<" in listing and ">slow<" not in listing
     cycle = writer_client.post(
         f"/p/proj/benchmarks/{slow.benchmark_id}/merge",
