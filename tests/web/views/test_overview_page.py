@@ -13,7 +13,7 @@ from tests.web.views.conftest import XSS
 
 @pytest.fixture()
 def state(history, db_session: Session):  # type: ignore[no-untyped-def]
-    """Two open regressions (+20%, +5%), one closed, one improvement, a noisy series, two machines."""
+    """Open regressions of +20% and +5%, one closed, an improvement, a noisy series, 2 machines."""
     series = history["series"]
     small = make_alert(db_session, series["slow"], 30, before=2.0, after=2.1)
     gone = make_alert(db_session, series["slow"], 12, before=2.0, after=3.0)
