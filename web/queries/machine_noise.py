@@ -3,8 +3,10 @@
 The noise of a run is the median coefficient of variation (spread / value) of
 its results: the median, so one wild benchmark does not make a quiet run look
 noisy. A result's spread is its interquartile range / 1.349 (the σ of a normal
-with that IQR) when its parser gave quartiles, else its standard deviation. A
-week's noise is the median of its runs'. Only the newest ``RUNS`` runs of a
+with that IQR), from its parser's quartiles, else from its raw samples, else its
+standard deviation: the order of the plot's band (``web.queries.spread``), for
+the same reason (one slow process inflates a standard deviation). A week's
+noise is the median of its runs'. Only the newest ``RUNS`` runs of a
 machine are read (and at most ``MAX_RESULTS`` of their results), so the page
 costs the same on a machine with years of history; medians are taken in Python
 because SQLite has no median aggregate.
@@ -17,11 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from web.models import Branch, Commit, Result, Run
-from web.queries.spread import PROBLEM_PATH
+from web.queries.spread import PROBLEM_PATH, RunSpread, samples_of
 
 RUNS = 300
 MAX_RESULTS = 200_000
@@ -73,9 +75,17 @@ def recent_runs(session: Session, machine_id: int, limit: int = RUNS) -> list[Ru
 def _run_cvs(session: Session, run_ids: list[int]) -> dict[int, float]:
     """run id -> median coefficient of variation of its ok results that have a spread."""
     found: dict[int, list[float]] = defaultdict(list)
+    need_samples = and_(Result.q1.is_(None), Result.samples.is_not(None))
     for start in range(0, len(run_ids), 500):
         rows = session.execute(
-            select(Result.run_id, Result.value, Result.stddev, Result.q1, Result.q3)
+            select(
+                Result.run_id,
+                Result.value,
+                Result.q1,
+                Result.q3,
+                Result.stddev,
+                case((need_samples, Result.samples), else_=None),
+            )
             .where(
                 Result.run_id.in_(run_ids[start : start + 500]),
                 Result.status == "ok",
@@ -84,12 +94,22 @@ def _run_cvs(session: Session, run_ids: list[int]) -> dict[int, float]:
             )
             .limit(MAX_RESULTS)
         )
-        for run_id, value, stddev, q1, q3 in rows:
-            if q1 is not None and q3 is not None:
-                found[run_id].append((q3 - q1) / IQR_TO_SIGMA / abs(value))
-            elif stddev is not None:
-                found[run_id].append(stddev / abs(value))
+        for run_id, value, q1, q3, stddev, samples in rows:
+            cv = _cv(RunSpread(run_id, value, q1, q3, stddev, samples_of(samples), False))
+            if cv is not None:
+                found[run_id].append(cv)
     return {run_id: statistics.median(values) for run_id, values in found.items()}
+
+
+def _cv(result: RunSpread) -> float | None:
+    """Spread / |value| of one result, or None when it reported no spread."""
+    has_quartiles = result.q1 is not None and result.q3 is not None
+    if has_quartiles or (result.samples is not None and len(result.samples) >= 2):
+        low, high = result.quartiles()
+        return (high - low) / IQR_TO_SIGMA / abs(result.value)
+    if result.stddev is not None:
+        return result.stddev / abs(result.value)
+    return None
 
 
 def weekly_noise(runs: list[RunNoise]) -> list[WeekNoise]:

@@ -96,7 +96,8 @@ def commit_spread(value: float, runs: Sequence[RunSpread]) -> CommitSpread:
     return CommitSpread(lo, hi, all(r.noisy for r in runs))
 
 
-def _samples(raw: Any) -> Sequence[float] | None:
+def samples_of(raw: Any) -> Sequence[float] | None:
+    """A result's ``samples`` column as floats (SQLite hands JSON over as text)."""
     if raw is None:
         return None
     loaded = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
@@ -133,7 +134,7 @@ def run_spreads(session: Session, series_ids: list[int]) -> dict[int, list[RunSp
     out: dict[int, list[RunSpread]] = {}
     for position, run_id, value, q1, q3, stddev, samples, is_noisy in rows:
         spread = RunSpread(
-            int(run_id), float(value), q1, q3, stddev, _samples(samples), bool(is_noisy)
+            int(run_id), float(value), q1, q3, stddev, samples_of(samples), bool(is_noisy)
         )
         out.setdefault(int(position), []).append(spread)
     return out

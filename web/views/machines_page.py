@@ -30,6 +30,19 @@ class MachineCard:
     weeks: list[WeekNoise]
     changes: list[FingerprintChange]
 
+    def changed(self, change: FingerprintChange) -> list[tuple[str, str, str]]:
+        """(fact, before, after) of every fact that differs, removed or added ones included."""
+        keys = list(change.before) + [k for k in change.after if k not in change.before]
+        return [
+            (
+                k.replace("_", " "),
+                show_fact(k, change.before.get(k)),
+                show_fact(k, change.after.get(k)),
+            )
+            for k in keys
+            if change.before.get(k) != change.after.get(k)
+        ]
+
     @property
     def spark(self) -> list[float]:
         """Weekly noise, oldest first, for the sparkline (weeks without a spread skipped)."""

@@ -80,3 +80,15 @@ def test_page_without_machines_and_unknown_project(client, db_session: Session) 
     page = client.get("/p/empty/machines").get_data(as_text=True)
     assert "No machines have reported yet." in page
     assert client.get("/p/nope/machines").status_code == 404
+
+
+def test_fingerprint_change_lists_removed_and_added_facts() -> None:
+    from web.queries.alerts import FingerprintChange
+    from web.views.machines_page import MachineCard
+
+    at = datetime(2026, 1, 7, tzinfo=UTC)
+    change = FingerprintChange(
+        at, 7, {"memory_bytes": 2**34, "os": "Linux"}, {"os": "Linux", "cores": 8}
+    )
+    card = MachineCard(None, [], 0, [], [change])  # type: ignore[arg-type]
+    assert card.changed(change) == [("memory bytes", "16.0 GiB", "—"), ("cores", "—", "8")]

@@ -28,7 +28,7 @@ from web.models import Commit, Run
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 COMMITS = 60
 STEP = 41  # first changed commit: index 40
-OUTLIER, NOISY_COMMIT = 21, 31  # indices 20 and 30
+OUTLIER, NOISY_COMMIT = 21, 51  # indices 20 and 50
 LOG = "\n".join(
     [f"step {i}: building wheel for package-{i} " + "x" * 180 for i in range(40)]
     + ["ERROR: benchmark bench_sort timed out after 600 s", "done"]
@@ -50,6 +50,9 @@ def seed(url: str) -> dict[str, int]:
         series = make_history(session, project, {"step": values}, stddev=6e-4, samples=5)["step"]
         make_alert(session, series, STEP, before=1.01e-3, after=1.162e-3)
         add_job_run(session, series, 45, 1.2e-3)
+        # one run a day from 1 December, so the machines page has weeks of history
+        for run in session.scalars(select(Run).order_by(Run.id)):
+            run.created_at = datetime(2025, 12, 1, tzinfo=UTC) + timedelta(days=run.id)
         noisy = session.scalars(
             select(Run)
             .join(Commit, Commit.id == Run.commit_id)
@@ -225,3 +228,49 @@ def test_phone_has_no_horizontal_scroll_and_the_whole_x_label(phone, site) -> No
     assert widths["plot"] <= widths["view"], widths
     assert widths["axis"] >= 50, widths  # two-line tick labels and the axis title fit
     assert phone.problems == []
+
+
+def no_sideways_scroll(tab) -> None:  # type: ignore[no-untyped-def]
+    widths = tab.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1], widths
+
+
+def test_run_page_checklist_and_log_filter(page, phone, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    url = f"{server.url}/p/tr/runs/{ids['noisy_run']}"
+    page.goto(url)
+    assert page.locator("#run-noisy").inner_text() == "noisy"
+    failed = page.locator("ul.checklist li.failed")
+    assert failed.count() == 2 and "Load average" in failed.first.inner_text()
+    color = failed.first.evaluate("e => getComputedStyle(e).borderLeftColor")
+    assert color.startswith("rgb(198, 40, 40"), color  # --bad
+    log = page.locator("#run-log")
+    assert log.evaluate("e => e.scrollWidth <= e.clientWidth")  # wrapped, not cut off
+    page.fill("#log-filter", "error")
+    page.wait_for_selector("#run-log[data-shown='1']")
+    assert log.inner_text().strip() == "ERROR: benchmark bench_sort timed out after 600 s"
+    assert page.locator("#run-log mark").inner_text() == "ERROR"
+    assert "1 of 42 lines" in page.locator("#log-count").inner_text()
+    page.fill("#log-filter", "")
+    page.wait_for_selector("#run-log[data-shown='42']")
+    assert page.locator("#compare-parent").get_attribute("href").startswith("/p/tr/compare?")
+    shot(page, "run-desktop")
+    phone.goto(url)
+    no_sideways_scroll(phone)
+    shot(phone, "run-phone")
+    assert page.problems == [] and phone.problems == []
+
+
+def test_machines_page_history_and_noise(page, phone, site) -> None:  # type: ignore[no-untyped-def]
+    server, _ = site
+    page.goto(f"{server.url}/p/tr/machines")
+    card = page.locator(".machine-card").first
+    assert card.locator("table.runs tbody tr").count() == 30
+    assert card.locator("table.runs tr.noisy").count() == 1
+    assert card.locator("svg.spark polyline").count() == 1
+    assert card.locator("table.changes tbody tr").count() >= 1  # the noisy run's new facts
+    shot(page, "machines-desktop")
+    phone.goto(f"{server.url}/p/tr/machines")
+    no_sideways_scroll(phone)
+    shot(phone, "machines-phone")
+    assert page.problems == [] and phone.problems == []
