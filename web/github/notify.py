@@ -7,6 +7,7 @@ GitHub call at all.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from web.github.client import GitHubClient, GitHubConfig, PullInfo
 from web.github.render import marker, render_comment
 from web.github.report import (
+    Category,
     MachineBaseline,
     PrReport,
     ReportRow,
@@ -27,6 +29,7 @@ from web.github.report import (
 )
 from web.models import Commit, PrComment, Project
 from web.models.base import utcnow
+from web.queries.deciding_measure import COUNT, TIME
 from web.services.compare import ComparisonRow
 from web.services.pr_compare import MachineComparison, compare_pr
 
@@ -111,8 +114,12 @@ def build_report(
                 page,
             )
         )
+        counted = {r.label for r in _rows_of(mc) if r.measure == COUNT}
         for row in _rows_of(mc):
-            rows.append(_report_row(row, mc, config.threshold, several_measures, page))
+            report_row = _report_row(row, mc, config.threshold, several_measures, page)
+            if row.measure == TIME and row.label in counted:
+                report_row = dataclasses.replace(report_row, category=Category.BESIDE)
+            rows.append(report_row)
         if mc.comparison is not None:
             missing += [m.label for m in mc.comparison.only_in_baseline]
             added += [m.label for m in mc.comparison.only_in_candidate]

@@ -79,6 +79,7 @@ def render_comment(report: PrReport, limit: int = DEFAULT_LIMIT) -> str:
 def _render(report: PrReport, max_rows: int) -> str:
     budget = [max_rows]
     parts = [marker(report.project), _headline(report), "", *_baseline_lines(report)]
+    parts += _decided_by(report)
     parts += _override_lines(report)
     for category, title in (
         (Category.REGRESSION, "Regressions"),
@@ -194,15 +195,31 @@ def _why_inconclusive(report: PrReport) -> list[str]:
     return lines
 
 
+_BESIDE = "timed beside their instruction count"
+
+
+def _decided_by(report: PrReport) -> list[str]:
+    """Which measure decided: instruction counts wherever a suite measures them."""
+    if not report.decided_by_counts:
+        return []
+    n = report.decided_by_counts
+    return [
+        "",
+        f"Decided by instruction counts (valgrind) for {n} benchmark{'' if n == 1 else 's'};"
+        " their wall time is listed under other benchmarks.",
+    ]
+
+
 def _counts_line(report: PrReport) -> str:
     counts = [
         (len(report.of(Category.UNCHANGED)), "unchanged"),
+        (len(report.of(Category.BESIDE)), _BESIDE),
         (len(report.of(Category.INCONCLUSIVE)), "inconclusive"),
         (len(report.of(Category.NOISY)), "noisy"),
         (len(report.missing), "missing"),
         (len(report.added), "new"),
     ]
-    return " · ".join(f"{n} {what}" for n, what in counts)
+    return " · ".join(f"{n} {what}" for n, what in counts if n or what != _BESIDE)
 
 
 def _footer(report: PrReport, complete: bool) -> list[str]:

@@ -22,6 +22,8 @@ class Category(StrEnum):
     UNCHANGED = "unchanged"
     INCONCLUSIVE = "inconclusive"
     NOISY = "noisy"
+    # wall time of a benchmark whose instruction count decides: shown, never judged
+    BESIDE = "beside"
 
 
 class Outcome(StrEnum):
@@ -88,6 +90,11 @@ class PrReport:
     report_url: str = ""
     ci_level: float = 0.95
     errors: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def decided_by_counts(self) -> int:
+        """How many benchmarks were judged on their instruction count, not their time."""
+        return len(self.of(Category.BESIDE))
 
     def of(self, category: Category) -> list[ReportRow]:
         return [r for r in self.rows if r.category == category]

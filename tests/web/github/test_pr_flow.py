@@ -170,3 +170,39 @@ def test_no_github_configuration_means_no_call(client, db_session, github: FakeG
     _post_pr(client, token, 11, 1, 1.3)
     assert github.requests == []
     assert db_session.scalar(select(PrComment)) is None
+
+
+def _timed_and_counted(time_factor: float, count_factor: float) -> bytes:
+    """Each benchmark timed (12 processes) and counted (5 rounds) in one file."""
+    records = []
+    for name in ("parse", "stable"):
+        times = [v * time_factor for v in BASE]
+        counts = [1e6 * (count_factor if name == "parse" else 1.0)] * 5
+        records += [
+            {"suite": "suite", "name": name, "measure": "time", "unit": "s",
+             "value": times[0], "samples": times},
+            {"suite": "suite", "name": name, "measure": "instructions",
+             "unit": "instructions", "value": counts[0], "samples": counts},
+        ]  # fmt: skip
+    return json.dumps({"format": "custom", "runs": [{"results": records}]}).encode()
+
+
+def test_instruction_counts_decide_and_the_comment_says_so(client, setup, github: FakeGitHub) -> None:  # type: ignore[no-untyped-def]
+    _, token = setup
+    post_results(client, token, sha(1), _timed_and_counted(1.0, 1.0), machine=_machine("m1"))
+    github.set_pull(7, sha(11))
+    # a busy machine: every process 30% slower, the code's work unchanged
+    post_results(client, token, sha(11), _timed_and_counted(1.3, 1.0), branch="feature",
+                 parents=[sha(1)], pr_number=7, machine=_machine("m1"))  # fmt: skip
+    body = next(iter(github.comments.values()))["body"]
+    assert github.statuses[-1]["state"] == "success", body
+    assert "**No change** beyond 2%" in body
+    assert "Decided by instruction counts (valgrind) for 2 benchmarks" in body
+    assert "2 timed beside their instruction count" in body
+    # the same PR with 10% more instructions in one benchmark fails on the count
+    github.set_pull(7, sha(12))
+    post_results(client, token, sha(12), _timed_and_counted(1.0, 1.1), branch="feature",
+                 parents=[sha(11)], pr_number=7, machine=_machine("m1"))  # fmt: skip
+    body = next(iter(github.comments.values()))["body"]
+    assert github.statuses[-1]["state"] == "failure"
+    assert "**1 regression** beyond 2%" in body and "parse (instructions)" in body
