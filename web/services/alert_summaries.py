@@ -107,7 +107,7 @@ def build_board(
     culprits: dict[int, Commit],
     reruns: dict[int, Rerun],
 ) -> Board:
-    """Open groups (newest change first) and the closed alerts with their reasons."""
+    """Open groups (regressions first, newest first) and the closed alerts with their reasons."""
     groups: dict[GroupKey, AlertGroup] = {}
     closed: list[ClosedAlert] = []
     for summary, alerts in sorted(rows, key=lambda r: (r[0].created_at, r[0].id)):
@@ -124,7 +124,8 @@ def build_board(
     live = [g for g in groups.values() if g.alerts]
     for group in live:
         group.alerts.sort(key=lambda a: -abs(a.rel_change))
-    live.sort(key=lambda g: (g.created_at, g.id), reverse=True)
+    # Regressions first (they are the work), then the newest change first.
+    live.sort(key=lambda g: (g.regressions > 0, g.created_at, g.id), reverse=True)
     return Board(live, closed)
 
 
