@@ -143,6 +143,7 @@ def test_every_page_loads_without_console_errors(page, site) -> None:  # type: i
     urls = [
         "/",
         "/p/proj/",
+        "/p/proj/benchmarks",
         f"/p/proj/benchmarks/{ids['fast']}",
         "/p/proj/alerts",
         f"/p/proj/compare?baseline={sha(1)}&candidate={sha(250)}",
@@ -268,7 +269,7 @@ def test_trend_reads_without_javascript(browser, site) -> None:  # type: ignore[
 
 def test_hostile_names_and_messages_stay_text(page, site) -> None:  # type: ignore[no-untyped-def]
     server, ids = site
-    page.goto(server.url + "/p/proj/")
+    page.goto(server.url + "/p/proj/benchmarks")
     assert page.get_by_role("link", name=XSS).count() == 1
     page.goto(f"{server.url}/p/proj/benchmarks/{ids['xss']}")
     wait_for_plots(page)
@@ -299,7 +300,7 @@ def test_triage_persists_after_reload(page, site) -> None:  # type: ignore[no-un
     page.wait_for_load_state()
     page.reload()
     card = page.locator(f"#summary-{ids['summary']}")
-    assert card.locator("[data-status]").inner_text() == "investigating"
+    assert card.locator("[data-status]").inner_text() == "Investigating"
     assert card.locator("[data-issue]").get_attribute("href") == "https://bugs.example/42"
     assert "<script>" in card.locator("[data-note]").inner_text()
     engine = make_engine(server.settings.database_url)
@@ -319,7 +320,7 @@ def test_compare_page_screenshot(page, site) -> None:  # type: ignore[no-untyped
     page.goto(f"{server.url}/p/proj/compare?baseline={sha(1)}&candidate={sha(250)}")
     rows = page.locator("table.compare tbody tr")
     assert rows.count() == 3
-    assert "regression" in rows.first.inner_text()
+    assert "Regression" in rows.first.inner_text()
     shot(page, "compare")
 
 
