@@ -154,7 +154,7 @@ def _serve(stack: Stack, args: argparse.Namespace, token: str) -> int:
     if args.samples:
         stored, skipped = submit_samples(stack.url, token, args.project, args.samples)
         print(f"submitted {stored} runs from {args.samples} ({skipped} files not supported)")
-        print(f"benchmarks: {stack.url}/p/{args.project}/")
+        print(f"dashboard: {stack.url}/p/{args.project}/")
     if args.exit_after_samples:
         return 0
     print("Ctrl-C stops everything.")
