@@ -105,7 +105,7 @@ def test_compare_page_says_why(client, params) -> None:  # type: ignore[no-untyp
     page = client.get(f"/p/proj/compare?baseline={sha(1)}&candidate={sha(2)}").get_data(
         as_text=True
     )
-    assert "2 inconclusive of 2 compared" in " ".join(page.split())
+    assert "2 inconclusive of 2 benchmarks measured on both sides" in " ".join(page.split())
     assert page.count('data-reason="one_sample_per_process"') == 3  # summary line + 2 rows
     assert "more rounds per process" in page
 
