@@ -174,3 +174,20 @@ def test_a_count_step_alerts_on_the_count(client, token, db_session) -> None:  #
         client, token, 30, lambda i: 1.0 if i < 15 else 1.2, lambda i: 5_000_000 if i < 15 else 6e6
     )
     assert _alerted_measures(db_session) == ["instructions"]
+
+
+def test_a_change_seen_closer_stays_the_same_alert(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Bisection measures commits inside an alert's range; the change point then moves
+    to one of them, and the alert (with its confirmation and culprit) must stay."""
+    _history(client, token, 30, lambda i: {"a": 1.0 if i < 15 else 1.2})
+    ((before, first, good),) = _alerts(db_session)
+    assert (first, good) == (sha(15), sha(14))
+    before.confirmation = "confirmed"
+    db_session.commit()
+    # a commit measured inside the range (a bisection step), already at the new level
+    inside = "f" * 40
+    post_results(client, token, inside, native_results({"a": 1.2}), parents=[sha(14)])
+    db_session.expire_all()
+    ((after, _, _),) = _alerts(db_session)
+    assert after.id == before.id and after.confirmation == "confirmed"
+    assert db_session.scalar(select(Alert).where(~Alert.active)) is None, "nothing deactivated"

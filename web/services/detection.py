@@ -247,9 +247,9 @@ def _reconcile(
         first = entry.commit_ids[cp.index]
         if first in expected or _near(cp.index, triaged):
             continue
-        found.add(first)
         is_regression = (cp.direction == "increase") == lower_is_better
-        alert = existing.get(first)
+        alert = existing.get(first) or _narrowed(entry, existing.values(), cp.index, is_regression)
+        found.add(alert.first_commit_id if alert is not None else first)
         if alert is None:
             alert = _new_alert(session, series, entry, cp, is_regression, thresholds, context)
             raised.append(alert)
@@ -265,6 +265,26 @@ def _reconcile(
 def _triaged_indices(entry: CachedSeries, alerts: Iterable[Alert]) -> list[int]:
     found = (entry.index_of(a.first_commit_id) for a in alerts if a.status != "untriaged")
     return [i for i in found if i is not None]
+
+
+def _narrowed(
+    entry: CachedSeries, alerts: Iterable[Alert], index: int, is_regression: bool
+) -> Alert | None:
+    """The alert whose range now holds the change at ``index``: the same change, seen
+    closer once commits inside the range were measured (bisection does exactly that).
+
+    Without this, every bisection step that lands a point in the range would
+    move the change's first commit, deactivate the alert that carries the
+    confirmation and the culprit, and raise a fresh candidate to confirm again.
+    """
+    for alert in alerts:
+        if alert.is_regression != is_regression:
+            continue
+        first = entry.index_of(alert.first_commit_id)
+        good = entry.index_of(alert.last_good_commit_id) if alert.last_good_commit_id else -1
+        if first is not None and good is not None and good < index <= first:
+            return alert
+    return None
 
 
 def _near(position: int, triaged: list[int]) -> bool:
