@@ -210,6 +210,13 @@ def _suite(name: str, doc: dict[str, Any]) -> Suite:
     measures = _strings(doc.get("measures", ["time"]), f"{where}.measures")
     if bad := [m for m in measures if m not in MEASURES]:
         raise SuiteError(f"{where}.measures: unknown measure(s) {', '.join(bad)}")
+    if kind == "asv" and "instructions" in measures:
+        # asv starts each benchmark in a process of its own making, out of the
+        # plugin's reach; a count of the whole `asv run` would mostly be asv.
+        raise SuiteError(
+            f"{where}.measures: instruction counts are not supported for asv suites"
+            " (pytest-benchmark: per benchmark; command: per process)"
+        )
     return Suite(
         name=name,
         kind=kind,

@@ -64,6 +64,10 @@ def test_no_declaration_anywhere_says_how_to_add_one(tmp_path: Path) -> None:
         ('[suites.a]\nkind = "nope"', "suites.a.kind must be one of"),
         ("[env]\nkind = 'none'\n", "no suites declared"),
         ("#" * (MAX_CONFIG_CHARS + 1), "over 65536 characters"),
+        (
+            '[suites.a]\nkind = "asv"\nmeasures = ["instructions"]',
+            "instruction counts are not supported for asv suites",
+        ),
     ],
 )
 def test_bad_outside_config_is_refused_with_the_reason(text: str, message: str) -> None:
