@@ -199,8 +199,8 @@ def test_query_integers_are_ascii_and_bounded(client, token, url) -> None:  # ty
 @pytest.mark.parametrize(
     "url",
     [
-        "/p/proj/?page=%C2%B2",
-        f"/p/proj/?page={HUGE}",
+        "/p/proj/benchmarks?page=%C2%B2",
+        f"/p/proj/benchmarks?page={HUGE}",
         f"/p/proj/compare?kind=runs&baseline={HUGE}&candidate=1",
         "/p/proj/compare?kind=runs&baseline=%C2%B2&candidate=1",
     ],

@@ -271,7 +271,7 @@ def test_hostile_chunked_uploads_never_5xx(live: Live, document, pr) -> None:  #
 QUERY_TARGETS = [
     ("/api/v1/projects/proj/jobs", "limit"),
     ("/api/v1/projects/proj/series", "benchmark_id"),
-    ("/p/proj/", "page"),
+    ("/p/proj/benchmarks", "page"),
     ("/p/proj/compare?kind=runs&candidate=1", "baseline"),
     ("/p/proj/series/1/points.json", "max"),
     ("/api/v1/projects/proj/runs/1", "x"),
