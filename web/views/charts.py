@@ -103,14 +103,15 @@ class ZoomPlot:
     before: tuple[float, float, float]  # x1, x2, y of the level before the change
     after: tuple[float, float, float]
     y_ticks: list[tuple[float, float]]  # (y, value)
+    left: int  # x where the plot area starts; tick labels end just before it
 
 
 def zoom_plot(
     points: list[tuple[int, float, int]],
     first_position: int,
     levels: tuple[float, float],
-    width: int = 800,
-    height: int = 240,
+    width: int = 640,
+    height: int = 220,
 ) -> ZoomPlot | None:
     """``points`` are (position, value, commit id) in order; ``levels`` the detector's before/after.
 
@@ -119,7 +120,7 @@ def zoom_plot(
     """
     if not points:
         return None
-    pad_l, pad_r, pad_t, pad_b = 70, 10, 10, 20
+    pad_l, pad_r, pad_t, pad_b = 90, 10, 10, 20
     values = [v for _, v, _ in points] + list(levels)
     lo, hi = min(values), max(values)
     span = (hi - lo) or abs(hi) or 1.0
@@ -145,4 +146,5 @@ def zoom_plot(
         (float(pad_l), band_start, y_of(levels[0])),
         (band_end, float(width - pad_r), y_of(levels[1])),
         ticks,
+        pad_l,
     )
