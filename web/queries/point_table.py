@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from web.models import Commit, Result
 from web.queries.commit_points import ROW_COLUMNS, CommitPoint, fold_rows
+from web.queries.spread import CommitSpread, commit_spread, run_spreads
 
 MESSAGE_CHARS = 200
 
@@ -24,7 +25,8 @@ class PointRow:
     """One commit's point; ``index`` is its x on the plot (0 = oldest point of the series).
 
     ``runs`` are every run of the commit (re-runs, confirmation, bisection):
-    samples of this one point, listed under it.
+    samples of this one point, listed under it. ``spread`` is the band the
+    plot draws (``web.queries.spread``), so the table and the plot agree.
     """
 
     index: int
@@ -38,6 +40,7 @@ class PointRow:
     low: float | None
     high: float | None
     runs: list[int]
+    spread: CommitSpread | None = None
 
     @property
     def run_id(self) -> int:
@@ -92,13 +95,17 @@ def recent_points(
             )
         )
     }
+    spreads = run_spreads(session, series_ids, positions)
     out = []
     for n, p in enumerate(reversed(points)):
         sha, when, author, message = facts[p.commit_id]
         index = total - 1 - offset - n
         assert p.value is not None  # ok results only
         text = _first_line(message)
-        out.append(PointRow(index, p.commit_id, sha, when, author, text, p.value, *_band(p)))
+        runs = spreads.get(p.position)
+        spread = commit_spread(p.value, runs) if runs else None
+        row = PointRow(index, p.commit_id, sha, when, author, text, p.value, *_band(p), spread)
+        out.append(row)
     return out
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, case, select
+from sqlalchemy import and_, case, select, true
 from sqlalchemy.orm import Session
 
 from web.models import Result, Run
@@ -104,8 +104,10 @@ def samples_of(raw: Any) -> Sequence[float] | None:
     return [float(v) for v in loaded] if isinstance(loaded, list) else None
 
 
-def run_spreads(session: Session, series_ids: list[int]) -> dict[int, list[RunSpread]]:
-    """position -> the ok runs measured there, in the order they were stored.
+def run_spreads(
+    session: Session, series_ids: list[int], positions: list[int] | None = None
+) -> dict[int, list[RunSpread]]:
+    """position -> the ok runs measured there (all, or at ``positions``), in stored order.
 
     Samples are read only where the parser gave no quartiles, and the noisy
     flag is one JSON path test in SQL, so no snapshot is shipped whole.
@@ -129,6 +131,7 @@ def run_spreads(session: Session, series_ids: list[int]) -> dict[int, list[RunSp
             Result.status == "ok",
             Result.value.is_not(None),
         )
+        .where(Result.position.in_(positions) if positions is not None else true())
         .order_by(Result.position, Result.id)
     )
     out: dict[int, list[RunSpread]] = {}

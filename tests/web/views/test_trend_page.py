@@ -101,3 +101,13 @@ def test_bad_range_is_a_clear_400(client, db_session: Session) -> None:  # type:
     assert response.status_code == 400
     assert "start must be a whole number" in response.json["error"]["message"]
     assert client.get("/p/proj/series/999999/points.json").status_code == 404
+
+
+def test_points_table_shows_the_plots_band(client, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(db_session, "proj")
+    series = make_history(db_session, project, {"b": [1e-3] * 3}, stddev=5e-3)["b"]
+    mark_noisy(db_session, 2)
+    page = client.get(f"/p/proj/series/{series.id}/points").get_data(as_text=True)
+    assert "Spread (IQR)" in page and "± " not in page  # ±5 ms went below zero
+    assert page.count("0.00 s – 4.37 ms") == 3  # clipped at zero, value + 0.6745 σ
+    assert page.count(">noisy</span>") == 1
