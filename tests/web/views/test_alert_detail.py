@@ -98,3 +98,16 @@ def test_alert_of_another_project_or_unknown_is_404(client, history, db_session)
     assert missing.status_code == 404 and b"No such alert" in missing.data
     assert client.get("/p/proj/alert/abc").status_code == 404
     assert client.get("/p/proj/alert/99999999999999999999999").status_code == 404
+
+
+def test_one_alert_triaged_from_its_page_returns_there(writer_client, history, db_session) -> None:  # type: ignore[no-untyped-def]
+    alert = history["alert"]
+    response = writer_client.post(
+        f"/p/proj/alert/{alert.id}/status",
+        data={"status": "invalid", "back": "detail", "csrf_token": writer_client.csrf},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/p/proj/alert/{alert.id}")
+    page = writer_client.get(f"/p/proj/alert/{alert.id}").get_data(as_text=True)
+    assert "this alert Not triaged → Invalid (false alarm)" in " ".join(page.split())
+    assert 'data-history="1"' in page

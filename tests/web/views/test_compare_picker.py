@@ -150,3 +150,11 @@ def test_unknown_commit_and_bad_run_ids_are_4xx(client, picker) -> None:  # type
     page = _page(client, "/p/proj/compare?kind=runs&baseline=x&candidate=1", 400)
     assert "whole numbers" in page
     _page(client, "/p/proj/compare?kind=runs&baseline=999999999&candidate=1", 404)
+
+
+def test_two_runs_are_described_like_two_commits(client, picker, db_session) -> None:  # type: ignore[no-untyped-def]
+    base, cand = _run(db_session, 1).id, _run(db_session, 30).id
+    page = _page(client, f"/p/proj/compare?kind=runs&baseline={base}&candidate={cand}")
+    assert re.findall(r'data-side="(\w+)"', page) == ["baseline", "candidate"]
+    assert "commit 1" in page and "commit 30" in page
+    assert "data-pick=" not in page  # the picker offers commits, not runs
