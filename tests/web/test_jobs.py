@@ -233,9 +233,11 @@ def test_an_inconclusive_step_doubles_its_repeats_and_only_its_own(
     runner = NoisyFirstRunner(db_session, project, repo, 19)
     controller, repeats = _bisect(db_session, runner, repo, tmp_path)
     assert controller.state == "done"
-    # the disturbed first step, its retry at twice the repeats, then the base again
+    # the disturbed first step, its retry at twice the repeats, then the base again,
+    # and last the culprit and its parent measured afresh at twice the repeats
     assert repeats[:2] == [DEFAULT_BISECT_REPEATS, 2 * DEFAULT_BISECT_REPEATS]
-    assert set(repeats[2:]) == {DEFAULT_BISECT_REPEATS}
+    assert set(repeats[2:-1]) == {DEFAULT_BISECT_REPEATS}
+    assert repeats[-1] == 2 * DEFAULT_BISECT_REPEATS
 
 
 def _drive_confirmation(
@@ -330,3 +332,21 @@ def test_a_job_message_that_cannot_be_sent_is_logged_without_its_token(
         callbacks[0]()
     assert "could not send task benchwarden.run_job (job 7)" in caplog.text
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("change", "setting", "confirmed"),
+    [(-0.15, 0.10, True), (-0.05, 0.10, False), (-0.15, None, False)],
+)
+def test_large_improvements_are_confirmed_and_bisected_too(  # type: ignore[no-untyped-def]
+    db_session: Session, project: Project, repo: Repo, change, setting, confirmed
+) -> None:
+    runner = PlantedRunner(db_session, project, repo, 19)
+    for i in (0, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    project.settings = dict(project.settings) | {"bisect_improvements": setting}
+    alert = _alert(db_session, project, repo.shas[0], repo.shas[31])
+    alert.is_regression, alert.rel_change = False, change
+    db_session.flush()
+    jobs = confirm_alerts(db_session, FakeDispatcher(), [alert.id])
+    assert [j.kind for j in jobs] == (["confirm"] if confirmed else [])

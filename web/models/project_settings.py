@@ -138,6 +138,9 @@ class ProjectSettings(BaseModel):
     detector: DetectorSettings = Field(default_factory=DetectorSettings)
     confirm_repeats: int = Field(default=DEFAULT_CONFIRM_REPEATS, ge=1, le=1000)
     bisect_repeats: int = Field(default=DEFAULT_BISECT_REPEATS, ge=1, le=1000)
+    # Improvements at least this large (relative) are confirmed and bisected like
+    # regressions, so a speed-up gets its commit too; None: only regressions.
+    bisect_improvements: float | None = Field(default=0.10, ge=0, le=10)
     github: GitHubSettings | None = None
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     notify: NotifySettings = Field(default_factory=NotifySettings)

@@ -5,9 +5,11 @@ first parents; each step measures the midpoint on the alert's machine and
 compares it with both ends using the detector's two-sample test (Mann–Whitney
 on per-process samples). The first step measures the ends too, interleaved
 with the midpoint (A M B A M B ...); later steps reuse the samples gathered so
-far. An inconclusive step is measured again with twice the repeats (then four
-times), as Pinpoint does, before falling back to the side with the larger
-change; the step after it starts from the base repeats again.
+far. What to do next is decided by ``bisect_decision.decide``, a pure function
+of the samples: it narrows only on significant evidence, retries an undecided
+step with twice the repeats (then four times), and names a culprit only when
+its own comparison with its parent explains the alert; otherwise the job ends
+with the narrowed range and the reason in its spec.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from detector import Verdict, compare
+from detector import Verdict
 from web.models import Alert, Commit, Job, Project
 from web.models.base import utcnow
 from web.models.project_settings import ProjectSettings
-from web.services.confirm import MAX_INCONCLUSIVE_RETRIES, run_samples, series_context
+from web.services.bisect_decision import Bisection, Culprit, Measure, Narrowed, decide
+from web.services.confirm import run_samples, series_context
 from web.services.jobs import FINAL_STATES, Sender, create_job, spec_of
 from web.services.repo import History
 
@@ -53,6 +56,8 @@ def start_bisection(
         "steps": 0, "retries": 0, "repeats": repeats, "samples": {}, "alert_ids": alert_ids,
         "benchmark": bench.name, "benchmark_id": bench.id, "measure_id": measure.id,
         "lower_is_better": measure.direction != "higher_is_better",
+        "expected": (Verdict.REGRESSION if alert.is_regression else Verdict.IMPROVEMENT).value,
+        "alert_change": alert.rel_change,
     }  # fmt: skip
     spec = spec_of(controller)
     _step(session, dispatcher, controller, [0, (spec["lo"] + spec["hi"]) // 2, spec["hi"]], repeats)
@@ -60,7 +65,12 @@ def start_bisection(
 
 
 def _step(
-    session: Session, dispatcher: Sender, controller: Job, indices: list[int], repeats: int
+    session: Session,
+    dispatcher: Sender,
+    controller: Job,
+    indices: list[int],
+    repeats: int,
+    verify: bool = False,
 ) -> Job:
     project = session.get(Project, controller.project_id)
     assert project is not None
@@ -70,7 +80,7 @@ def _step(
     return create_job(
         session, dispatcher, project, machine=controller.machine, kind="bisect",
         commits=commits, branch=controller.branch, parent_job_id=controller.id,
-        benchmarks=[spec["benchmark"]], repeats=repeats,
+        benchmarks=[spec["benchmark"]], repeats=repeats, verify=verify,
     )  # fmt: skip
 
 
@@ -84,57 +94,55 @@ def finish_step(session: Session, dispatcher: Sender, step: Job) -> Job | None:
         controller.error = f"bisect step job {step.id} failed: {step.error or 'no detail'}"
         return controller
     spec = spec_of(controller)
-    samples: dict[str, list[float]] = {k: list(v) for k, v in spec["samples"].items()}
+    # a verification step's samples are kept apart: the final check uses only them
+    key = "verify_samples" if spec_of(step).get("verify") else "samples"
+    samples: dict[str, list[float]] = {k: list(v) for k, v in (spec.get(key) or {}).items()}
     for sha, run_id in (spec_of(step).get("run_ids") or {}).items():
         new = run_samples(session, int(run_id), spec["benchmark_id"], spec["measure_id"])
         samples.setdefault(sha, []).extend(new)
-    spec["samples"] = samples
+    spec[key] = samples
     controller.spec = spec
     return _advance(session, dispatcher, controller)
 
 
 def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
-    spec = spec_of(controller)
-    commits, lo, hi = spec["commits"], spec["lo"], spec["hi"]
-    mid = (lo + hi) // 2
-    s = spec["samples"]
-    lo_s, mid_s, hi_s = (s.get(commits[i], []) for i in (lo, mid, hi))
-    if not (lo_s and mid_s and hi_s):
-        controller.state, controller.error = "failed", "a step stored no samples"
-        return controller
-    lib = bool(spec["lower_is_better"])
+    """Decide on the samples so far (``bisect_decision.decide``) and act on it."""
     project = session.get(Project, controller.project_id)
     assert project is not None
     thresholds = ProjectSettings.of(project).thresholds()
-    left, right = (
-        compare(lo_s, mid_s, lower_is_better=lib, thresholds=thresholds),
-        compare(mid_s, hi_s, lower_is_better=lib, thresholds=thresholds),
-    )
-    if left.verdict == Verdict.REGRESSION:
-        hi = mid
-    elif right.verdict == Verdict.REGRESSION:
-        lo = mid
-    elif spec["retries"] < MAX_INCONCLUSIVE_RETRIES:
-        # Inconclusive: measure the same three commits again, with twice the
-        # repeats of the last try. Only this comparison gets them: the next
-        # step starts from the base repeats again (they used to stay doubled,
-        # so each inconclusive step made every later one dearer).
-        retries = spec["retries"] + 1
-        controller.spec = {**spec, "retries": retries}
-        _step(session, dispatcher, controller, [lo, mid, hi], spec["repeats"] * 2**retries)
-        return controller
-    else:
-        worse_left = (left.rel_change if lib else -left.rel_change) >= (
-            right.rel_change if lib else -right.rel_change
-        )
-        hi, lo = (mid, lo) if worse_left else (hi, mid)
-    controller.spec = {**spec, "lo": lo, "hi": hi, "retries": 0}
-    if hi - lo <= 1:
-        return _blame(session, controller, commits[hi])
-    needed = [i for i in (lo, (lo + hi) // 2, hi) if not s.get(commits[i])]
-    if not needed:
-        return _advance(session, dispatcher, controller)
-    _step(session, dispatcher, controller, needed, spec_of(controller)["repeats"])
+    while True:
+        spec = spec_of(controller)
+        commits: list[str] = spec["commits"]
+        samples = {i: spec["samples"].get(sha, []) for i, sha in enumerate(commits)}
+        fresh = spec.get("verify_samples") or {}
+        verify = {i: fresh.get(sha, []) for i, sha in enumerate(commits)}
+        state = Bisection(
+            lo=spec["lo"], hi=spec["hi"], samples=samples, verify=verify,
+            first_lo=0, first_hi=len(commits) - 1,
+            lower_is_better=bool(spec["lower_is_better"]),
+            expected=Verdict(spec.get("expected", Verdict.REGRESSION.value)),
+            alert_change=float(spec.get("alert_change", 0.0)),
+            repeats=int(spec["repeats"]), retries=int(spec["retries"]),
+        )  # fmt: skip
+        decision = decide(state, thresholds)
+        if isinstance(decision, Narrowed):
+            controller.spec = {**spec, "lo": decision.lo, "hi": decision.hi, "retries": 0}
+            continue
+        if isinstance(decision, Measure):
+            controller.spec = {**spec, "retries": decision.retries}
+            _step(session, dispatcher, controller, list(decision.indices), decision.repeats,
+                  verify=decision.verify)  # fmt: skip
+            return controller
+        if isinstance(decision, Culprit):
+            return _blame(session, controller, commits[decision.index])
+        return _range_only(controller, commits[decision.lo], commits[decision.hi], decision.reason)
+
+
+def _range_only(controller: Job, good: str, first: str, reason: str) -> Job:
+    """End without a culprit: the change lies after ``good``, at or before ``first``."""
+    controller.spec = {**spec_of(controller), "culprit": None, "range": [good, first],
+                       "reason": reason}  # fmt: skip
+    controller.state, controller.finished_at = "done", utcnow()
     return controller
 
 

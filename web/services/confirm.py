@@ -72,7 +72,7 @@ def confirm_alerts(session: Session, dispatcher: Sender, alert_ids: list[int]) -
     groups: dict[tuple[int, str], list[Alert]] = defaultdict(list)
     for alert in session.scalars(select(Alert).where(Alert.id.in_(alert_ids))):
         if (
-            alert.is_regression
+            _worth_bisecting(session, alert)
             and alert.confirmation == "candidate"
             and not _has_job(session, alert)
         ):
@@ -80,6 +80,16 @@ def confirm_alerts(session: Session, dispatcher: Sender, alert_ids: list[int]) -
             groups[(alert.summary_id, machine)].append(alert)
     return [_confirm_job(session, dispatcher, machine, alerts) for (_, machine), alerts in
             sorted(groups.items())]  # fmt: skip
+
+
+def _worth_bisecting(session: Session, alert: Alert) -> bool:
+    """Every regression; an improvement when at least the project's ``bisect_improvements``."""
+    if alert.is_regression:
+        return True
+    series = session.get(Series, alert.series_id)
+    project = session.get(Project, series.project_id) if series else None
+    floor = ProjectSettings.of(project).bisect_improvements if project else None
+    return floor is not None and abs(alert.rel_change) >= floor
 
 
 def _has_job(session: Session, alert: Alert) -> bool:
@@ -151,7 +161,9 @@ def finish_confirmation(
         if result.verdict == Verdict.INCONCLUSIVE and retries < MAX_INCONCLUSIVE_RETRIES:
             again.append(alert)  # stays a candidate until the re-run decides
             continue
-        reproduced = result.verdict == Verdict.REGRESSION
+        reproduced = result.verdict == (
+            Verdict.REGRESSION if alert.is_regression else Verdict.IMPROVEMENT
+        )
         alert.confirmation = "confirmed" if reproduced else "not_reproduced"
         alert.updated_at = utcnow()
         decided[alert.id] = alert.confirmation
