@@ -39,9 +39,17 @@ BENCHMARK = "test_checksum"
 # which is what they are for; bisection then pins the exact commit.
 DEMO_SETTINGS: dict[str, object] = {
     "detector": {"min_segment": 3, "alpha": 0.2},
-    "confirm_repeats": 5,
-    "bisect_repeats": 5,
+    # Instruction counts decide: their rounds are the samples, and time is only
+    # shown, so confirmation and bisection time two processes per commit.
+    "confirm_repeats": 2,
+    "bisect_repeats": 2,
+    # the improvement is reported, not bisected: bisecting it too costs a minute more
+    "bisect_improvements": None,
 }
+# Without valgrind the demo decides on wall time, which needs more processes.
+TIME_ONLY_SETTINGS: dict[str, object] = DEMO_SETTINGS | {"confirm_repeats": 5, "bisect_repeats": 5}
+_COUNTED = 'measures = ["instructions", "time"]\nrepeats = 2\n'
+_TIMED = 'measures = ["time"]\nrepeats = 5\n'
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,26 @@ def missing_demo_packages(python: str) -> str | None:
     )
 
 
+def counting_problem(tools: Path) -> str | None:
+    """Why this machine cannot count instructions per benchmark, or None."""
+    from runner.callgrind import CallgrindRun, CallgrindUnavailable, requests_library
+
+    try:
+        CallgrindRun(tools).prefix()
+        requests_library(tools)
+    except CallgrindUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def time_only_config(history: DemoHistory) -> str:
+    """The demo repository's suites with instruction counts taken out."""
+    text = (history.path / "benchwarden.toml").read_text(encoding="utf-8")
+    if _COUNTED not in text:
+        raise DemoError("the demo's benchwarden.toml no longer declares its measures as expected")
+    return text.replace(_COUNTED, _TIMED)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     console = Console()
     missing = missing_demo_packages(os.environ.get("BENCHWARDEN_PYTHON") or sys.executable)
@@ -90,13 +118,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 2
     settings = stack_settings(args)
     history = build(settings.data_dir.resolve() / "demo" / "repo", args.commits)
-    settings_for_project = DEMO_SETTINGS | {"machines": [args.machine]}
+    problem = counting_problem(settings.data_dir.resolve() / "runner" / "tools")
+    if problem:
+        console.print(
+            f"[yellow]note:[/yellow] {problem}; the demo measures wall time only,"
+            " which a busy machine can fool"
+        )
+    chosen = TIME_ONLY_SETTINGS if problem else DEMO_SETTINGS
+    settings_for_project = chosen | {
+        "machines": [args.machine],
+        "suites_source": "project" if problem else "commit",
+    }
+    suites_config = time_only_config(history) if problem else None
     token = prepare(settings, PROJECT, repo_url=str(history.path))
     stack = Stack(settings, host=args.host, port=args.port, machine=args.machine)
     terminate_as_interrupt()
     try:
         stack.start(token)
-        outcome = run_demo(stack, history, settings_for_project, args, console)
+        outcome = run_demo(stack, history, settings_for_project, suites_config, args, console)
         _report(console, stack, history, outcome)
         if not args.exit:
             console.print("The dashboard stays up; Ctrl-C stops everything.")
@@ -120,6 +159,7 @@ def run_demo(
     stack: Stack,
     history: DemoHistory,
     project_settings: dict[str, object],
+    suites_config: str | None,
     args: argparse.Namespace,
     console: Console,
 ) -> DemoOutcome:
@@ -132,7 +172,7 @@ def run_demo(
         with factory() as session:
             older_than = session.scalar(select(func.max(Job.id))) or 0
         job_ids = _schedule(factory, Dispatcher(make_celery(stack.settings, factory)),
-                            history, project_settings, args.every)  # fmt: skip
+                            history, project_settings, suites_config, args.every)  # fmt: skip
         watcher = _Watcher(factory, history, job_ids, older_than)
         _wait_with_progress(watcher, args.timeout, console, stack.settings.data_dir / "logs")
         preview = _write_preview(factory, stack.settings, history, watcher.culprit())
@@ -149,6 +189,7 @@ def _schedule(
     dispatcher: object,
     history: DemoHistory,
     project_settings: dict[str, object],
+    suites_config: str | None,
     every: int,
 ) -> list[int]:
     """Schedule the run jobs that have not run yet (a re-run schedules none)."""
@@ -161,6 +202,7 @@ def _schedule(
         project = find_project(session, PROJECT)
         assert project is not None
         project.settings = dict(project.settings or {}) | project_settings
+        project.suites_config = suites_config
         project.repo_url = str(history.path)
         done = set(
             session.scalars(

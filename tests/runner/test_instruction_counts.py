@@ -19,7 +19,7 @@ from runner.execute import JobLog
 from runner.measure import Plan, Side, measure
 from runner.suites import Suite
 
-SUITE = '''
+SUITE = """
 import pytest
 
 
@@ -53,7 +53,7 @@ def busy():
 def test_setup_not_counted(benchmark):
     # the setup does ~20x the body's work; only the body may be counted
     benchmark.pedantic(spin, setup=busy, rounds=3)
-'''
+"""
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/include/valgrind/callgrind.h").exists(), reason="needs valgrind (scripts/test)"
