@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Exists
 
 from web.models import Branch, BranchCommit, Commit, Machine, Run
 
@@ -28,7 +29,8 @@ class Pick:
     commit: Commit
 
 
-def _has_runs(project_id: int):  # type: ignore[no-untyped-def]
+def _has_runs(project_id: int) -> Exists:
+    """The commit in the query has a run in the project."""
     return exists().where(Run.commit_id == Commit.id, Run.project_id == project_id)
 
 

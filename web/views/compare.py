@@ -20,7 +20,13 @@ from web.db import request_session
 from web.models import Commit, Machine, Project, Run
 from web.queries import compare_picker as picker
 from web.queries.compare_sides import Side, commit_side, run_side
-from web.services.compare import CommitComparison, CompareError, compare_commits, compare_runs
+from web.services.compare import (
+    CommitComparison,
+    CompareError,
+    ComparisonRow,
+    compare_commits,
+    compare_runs,
+)
 from web.services.pr_compare import find_baseline
 from web.views.access import readable_project
 from web.views.charts import ratio_bars
@@ -56,11 +62,7 @@ def compare_page(project: str) -> tuple[str, int]:
             error, status = str(exc), 400
         except CompareError as exc:
             error, status = str(exc), 404
-    rows = result.rows if result else []
-    if verdict:
-        rows = [r for r in rows if r.comparison.verdict == verdict]
-    if search:
-        rows = [r for r in rows if search in r.label.lower() or search in r.suite.lower()]
+    rows = _filtered(result.rows if result else [], verdict, search)
     sides = _sides(session, found.id, kind, baseline, candidate, machine) if result else []
     bars, centre = ratio_bars(
         [
@@ -96,6 +98,15 @@ def compare_page(project: str) -> tuple[str, int]:
         commit_url=commit_url,
     )
     return page, status
+
+
+def _filtered(rows: list[ComparisonRow], verdict: str, search: str) -> list[ComparisonRow]:
+    """The rows of one verdict and whose name or suite contains ``search`` (either optional)."""
+    if verdict:
+        rows = [r for r in rows if r.comparison.verdict == verdict]
+    if search:
+        rows = [r for r in rows if search in r.label.lower() or search in r.suite.lower()]
+    return rows
 
 
 def _machines(session: Session, project_id: int) -> list[str]:
