@@ -30,6 +30,7 @@ from sqlalchemy import and_, case, select, true
 from sqlalchemy.orm import Session
 
 from web.models import Result, Run
+from web.queries.commit_points import ROW_COLUMNS, CommitPoint, fold_rows
 
 NORMAL_IQR_HALF = 0.6745  # a standard normal's third quartile
 
@@ -37,7 +38,7 @@ NORMAL_IQR_HALF = 0.6745  # a standard normal's third quartile
 PROBLEM_PATH = ("extra", "preflight", "problems", 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunSpread:
     """One ok run of a commit: its value, quartiles, stddev and samples (any may be None)."""
 
@@ -84,16 +85,18 @@ def _at(ordered: list[float], q: float) -> float:
 
 def commit_spread(value: float, runs: Sequence[RunSpread]) -> CommitSpread:
     """The band around ``value`` (the commit's median) from its ok runs."""
-    edges = [r.quartiles() for r in runs]
-    lo = statistics.median(e[0] for e in edges)
-    hi = statistics.median(e[1] for e in edges)
-    if len(runs) > 1:
+    if len(runs) == 1:  # nearly every commit: no medians to take
+        run = runs[0]
+        lo, hi = run.quartiles()
+        positive, noisy = run.value >= 0, run.noisy
+    else:
+        edges = [r.quartiles() for r in runs]
         q1, q3 = quartiles([r.value for r in runs])
-        lo, hi = min(lo, q1), max(hi, q3)
+        lo = min(statistics.median([e[0] for e in edges]), q1)
+        hi = max(statistics.median([e[1] for e in edges]), q3)
+        positive, noisy = all(r.value >= 0 for r in runs), all(r.noisy for r in runs)
     lo, hi = min(lo, value), max(hi, value)
-    if all(r.value >= 0 for r in runs):
-        lo = max(lo, 0.0)
-    return CommitSpread(lo, hi, all(r.noisy for r in runs))
+    return CommitSpread(max(lo, 0.0) if positive else lo, hi, noisy)
 
 
 def samples_of(raw: Any) -> Sequence[float] | None:
@@ -104,6 +107,53 @@ def samples_of(raw: Any) -> Sequence[float] | None:
     return [float(v) for v in loaded] if isinstance(loaded, list) else None
 
 
+def plot_points(
+    session: Session, series_ids: list[int]
+) -> tuple[list[CommitPoint], dict[int, list[RunSpread]]]:
+    """The series' points (as ``web.queries.trend.commit_points``) and their runs' spreads.
+
+    One pass over the results for both: this is the cold path of the plot, and a
+    second scan of 10,000 rows cost as much as the first. Samples are read only
+    where the parser gave no quartiles, and the noisy flag is one JSON path test
+    in SQL, so no snapshot is shipped whole.
+    """
+    query = (
+        select(*(getattr(Result, name) for name in ROW_COLUMNS), *_spread_columns())
+        .join(Run, Run.id == Result.run_id)
+        .where(*_ok(series_ids))
+        .order_by(Result.position, Result.id)
+    )
+    # Core rows, fetched at once (the JSON path needs SQLAlchemy's parameter processing)
+    rows = session.connection().execute(query).all()
+    width = len(ROW_COLUMNS)
+    points = fold_rows(row[:width] for row in rows)
+    spreads: dict[int, list[RunSpread]] = {}
+    for row in rows:
+        position, run_id, value = row[0], row[2], row[3]
+        q1, q3, stddev, samples, noisy = row[width:]
+        spread = RunSpread(
+            int(run_id), float(value), q1, q3, stddev, samples_of(samples), bool(noisy)
+        )
+        spreads.setdefault(int(position), []).append(spread)
+    return points, spreads
+
+
+def _spread_columns() -> tuple[Any, ...]:
+    need_samples = and_(Result.q1.is_(None), Result.samples.is_not(None))
+    noisy = Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
+    return (
+        Result.q1,
+        Result.q3,
+        Result.stddev,
+        case((need_samples, Result.samples), else_=None),
+        case((noisy, True), else_=False),
+    )
+
+
+def _ok(series_ids: list[int]) -> tuple[Any, ...]:
+    return (Result.series_id.in_(series_ids), Result.status == "ok", Result.value.is_not(None))
+
+
 def run_spreads(
     session: Session, series_ids: list[int], positions: list[int] | None = None
 ) -> dict[int, list[RunSpread]]:
@@ -112,25 +162,10 @@ def run_spreads(
     Samples are read only where the parser gave no quartiles, and the noisy
     flag is one JSON path test in SQL, so no snapshot is shipped whole.
     """
-    need_samples = and_(Result.q1.is_(None), Result.samples.is_not(None))
-    noisy = Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
-    rows = session.execute(
-        select(
-            Result.position,
-            Result.run_id,
-            Result.value,
-            Result.q1,
-            Result.q3,
-            Result.stddev,
-            case((need_samples, Result.samples), else_=None),
-            case((noisy, True), else_=False),
-        )
+    rows = session.connection().execute(
+        select(Result.position, Result.run_id, Result.value, *_spread_columns())
         .join(Run, Run.id == Result.run_id)
-        .where(
-            Result.series_id.in_(series_ids),
-            Result.status == "ok",
-            Result.value.is_not(None),
-        )
+        .where(*_ok(series_ids))
         .where(Result.position.in_(positions) if positions is not None else true())
         .order_by(Result.position, Result.id)
     )

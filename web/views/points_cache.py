@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session
 
 from web.queries.downsample import select_indices
 from web.queries.outliers import outlier_mask
-from web.queries.spread import commit_spread, run_spreads
-from web.queries.trend import commit_facts, commit_points
+from web.queries.spread import commit_spread, plot_points
+from web.queries.trend import commit_facts
 
 Version = tuple[int, int, int]
 Fact = tuple[str, float | None, str | None, str | None]
@@ -90,8 +90,7 @@ class Columns:
 
 def build_columns(session: Session, series_ids: list[int], version: Version) -> Columns:
     """Read the points once; the band is the robust one of ``web.queries.spread``."""
-    points = commit_points(session, series_ids)
-    spreads = run_spreads(session, series_ids)
+    points, spreads = plot_points(session, series_ids)
     lo, hi, noisy, noisy_runs = [], [], [], []
     for p in points:
         runs = spreads.get(p.position, [])

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from tests.conftest import LiveServer
 from tests.factories import make_alert, make_history, make_project, sha
 from tests.web.reruns import add_job_run
-from tests.web.views.test_browser import CHROMIUM, launch_chromium, shot, sync_api, wait_for_plots
+from tests.web.views.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    launch_chromium,
+    shot,
+    sync_api,
+    wait_for_plots,
+)
 from tests.web.views.test_trend_page import NOISY
 from web.config import Settings
 from web.db import make_engine
@@ -218,6 +225,7 @@ def test_phone_has_no_horizontal_scroll_and_the_whole_x_label(phone, site) -> No
         " axis: document.querySelector('[data-plot-url]')._plot.axes[0]._size })"
     )
     shot(phone, "trend-phone")
+    phone.locator(".plot").first.screenshot(path=str(ARTIFACTS / "trend-phone-plot.png"))
     wide = phone.evaluate(
         "() => Array.from(document.querySelectorAll('body *'))"
         ".filter(e => e.getBoundingClientRect().right > innerWidth + 1)"

@@ -31,10 +31,10 @@
   // plot's x must ascend; for an ordinary history they are the commit times themselves.
   function xsOf(card, p) {
     if (card._xMode !== "time") return p.i;
-    var last = null, first = p.time.find(function (t) { return t != null; });
+    var prev = p.time.find(function (t) { return t != null; }) || 0;  // an unknown time: the last known
     return p.time.map(function (t) {
-      last = Math.max(t == null ? (last == null ? first || 0 : last) : t, last == null ? -Infinity : last);
-      return last;
+      prev = Math.max(prev, t == null ? prev : t);
+      return prev;
     });
   }
   // uPlot data: x, spread high, spread low, value; all in the card's unit. Outliers and
@@ -289,7 +289,9 @@
   function init(card) {
     pending += 1;
     (card._first || load(card)).then(function (data) {
-      var scale = scaleFor(card.dataset.unit, data.points.value);
+      var scale = scaleFor(card.dataset.unit, data.points.value.filter(function (v, n) {
+        return v != null && !flagged(data.points, n);  // an outlier does not choose the unit
+      }));
       card._k = scale[0];  // kept on zoom, so the axis unit never jumps
       card._unit = scale[1];
       card._yLabel = card.dataset.measure + " (" + scale[1] + ")";
