@@ -307,6 +307,24 @@ class _Watcher:
             alert = self._slowdown(session)
             return alert.confirmation if alert else None
 
+    def bisection_stopped(self) -> str | None:
+        """Why a finished bisection of this demo named no commit, or None."""
+        from web.models import Project
+        from web.services.jobs import spec_of
+
+        with self.factory() as session:
+            done = session.scalars(
+                select(Job)
+                .join(Project)
+                .where(Project.name == PROJECT, Job.kind == "bisect", Job.parent_job_id.is_(None),
+                       Job.state == "done", Job.id > self.older_than)
+            ).all()  # fmt: skip
+            for job in done:
+                spec = spec_of(job)
+                if spec.get("culprit") is None and spec.get("reason"):
+                    return str(spec["reason"])
+        return None
+
     def culprit(self) -> str | None:
         from web.models import Commit
 
@@ -379,6 +397,8 @@ def _confirm_step(watcher: _Watcher) -> tuple[bool, str]:
 
 def _bisect_step(watcher: _Watcher) -> tuple[bool, str]:
     culprit = watcher.culprit()
+    if culprit is None and (reason := watcher.bisection_stopped()):
+        raise DemoError(f"bisection named no commit, only a range: {reason}")
     return culprit is not None, culprit[:12] if culprit else "bisecting"
 
 

@@ -62,3 +62,18 @@ def test_the_demo_says_what_to_install_when_pytest_benchmark_is_missing(tmp_path
     reason = missing_demo_packages(str(bare / "bin" / "python"))
     assert reason is not None
     assert 'pip install -e ".[demo]"' in reason
+
+
+def test_a_bisection_that_names_no_commit_ends_the_demo_with_its_reason(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from web.demo import _bisect_step
+
+    with session_factory() as session, session.begin():
+        project = create_project(session, PROJECT)
+        controller = _job(session, project.id, "done")
+        controller.spec = {"culprit": None, "range": ["a" * 40, "b" * 40],
+                           "reason": "no half explained the change after retries"}  # fmt: skip
+    watcher = _Watcher(session_factory, DemoHistory(tmp_path, (), 0, 0), [])
+    with pytest.raises(DemoError, match="only a range: no half explained the change"):
+        _bisect_step(watcher)
