@@ -60,7 +60,8 @@ def load_board(session: Session, project_id: int) -> Board:
     rows = alert_board.summaries(session, project_id)
     alerts = [a for _, found in rows for a in found]
     culprits = alert_board.commits(session, (a.culprit_commit_id for a in alerts))
-    reruns = alert_board.reruns(session, [a.id for a in alerts if a.confirmation != "confirmed"])
+    refuted = [a.id for a in alerts if a.confirmation == "not_reproduced"]
+    reruns = alert_board.reruns(session, refuted)
     return build_board(rows, culprits, reruns)
 
 
