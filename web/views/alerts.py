@@ -8,6 +8,8 @@ are one change); the JSON endpoint keeps to the one summary it names.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -51,6 +53,7 @@ def alerts_page(project: str) -> str:
         sparks=_sparks(session, shown),
         status=status,
         states=TRIAGE_STATES,
+        counts=Counter(g.status for g in board.groups),
         commit_url=commit_url,
     )
 

@@ -118,6 +118,7 @@ def test_status_shown_once_per_row(client, board) -> None:  # type: ignore[no-un
 def test_status_filter_uses_the_merged_status(client, board) -> None:  # type: ignore[no-untyped-def]
     page = _page(client, "/p/proj/alerts?status=fixed")
     assert 'data-open-count="0"' in page
+    assert 'data-count="untriaged">2<' in page and 'data-count="fixed">0<' in page
     assert _page(client, "/p/proj/alerts?status=nonsense").count("data-group") == 2
 
 
