@@ -68,6 +68,9 @@ def test_empty_project_overview(client, db_session: Session) -> None:  # type: i
     make_project(db_session, "empty")
     page = client.get("/p/empty/").get_data(as_text=True)
     assert "No open regressions" in page and "No runs yet" in page
+    compare = client.get("/p/empty/compare")
+    assert compare.status_code == 200 and b"Nothing to compare yet" in compare.data
+    assert b"No open alerts" in client.get("/p/empty/alerts").data
 
 
 def test_projects_show_repository_urls_and_short_local_names(client, db_session) -> None:  # type: ignore[no-untyped-def]
