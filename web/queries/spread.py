@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from web.models import Result, Run
 from web.queries.commit_points import ROW_COLUMNS, CommitPoint, fold_rows
+from web.queries.trend import raw_rows
 
 NORMAL_IQR_HALF = 0.6745  # a standard normal's third quartile
 
@@ -112,41 +113,49 @@ def plot_points(
 ) -> tuple[list[CommitPoint], dict[int, list[RunSpread]]]:
     """The series' points (as ``web.queries.trend.commit_points``) and their runs' spreads.
 
-    One pass over the results for both: this is the cold path of the plot, and a
-    second scan of 10,000 rows cost as much as the first. Samples are read only
-    where the parser gave no quartiles, and the noisy flag is one JSON path test
-    in SQL, so no snapshot is shipped whole.
+    One pass over the results for both, from the driver's cursor: this is the
+    cold path of the plot, and a second scan (or SQLAlchemy's row processing) of
+    10,000 rows cost more than the first. Noisy runs are few and read apart.
     """
     query = (
         select(*(getattr(Result, name) for name in ROW_COLUMNS), *_spread_columns())
-        .join(Run, Run.id == Result.run_id)
         .where(*_ok(series_ids))
         .order_by(Result.position, Result.id)
     )
-    # Core rows, fetched at once (the JSON path needs SQLAlchemy's parameter processing)
-    rows = session.connection().execute(query).all()
+    rows = raw_rows(session, query)
+    noisy = noisy_runs(session, series_ids)
     width = len(ROW_COLUMNS)
     points = fold_rows(row[:width] for row in rows)
     spreads: dict[int, list[RunSpread]] = {}
     for row in rows:
         position, run_id, value = row[0], row[2], row[3]
-        q1, q3, stddev, samples, noisy = row[width:]
+        q1, q3, stddev, samples = row[width:]
         spread = RunSpread(
-            int(run_id), float(value), q1, q3, stddev, samples_of(samples), bool(noisy)
+            int(run_id), float(value), q1, q3, stddev, samples_of(samples), run_id in noisy
         )
         spreads.setdefault(int(position), []).append(spread)
     return points, spreads
 
 
+def noisy_runs(session: Session, series_ids: list[int]) -> set[int]:
+    """Runs with results in the series whose pre-flight checks reported a problem."""
+    in_series = select(Result.run_id).where(Result.series_id.in_(series_ids))
+    return set(
+        session.scalars(
+            select(Run.id).where(
+                Run.id.in_(in_series), Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
+            )
+        )
+    )
+
+
 def _spread_columns() -> tuple[Any, ...]:
     need_samples = and_(Result.q1.is_(None), Result.samples.is_not(None))
-    noisy = Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
     return (
         Result.q1,
         Result.q3,
         Result.stddev,
         case((need_samples, Result.samples), else_=None),
-        case((noisy, True), else_=False),
     )
 
 
@@ -162,8 +171,15 @@ def run_spreads(
     Samples are read only where the parser gave no quartiles, and the noisy
     flag is one JSON path test in SQL, so no snapshot is shipped whole.
     """
+    noisy = Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
     rows = session.connection().execute(
-        select(Result.position, Result.run_id, Result.value, *_spread_columns())
+        select(
+            Result.position,
+            Result.run_id,
+            Result.value,
+            *_spread_columns(),
+            case((noisy, True), else_=False),
+        )
         .join(Run, Run.id == Result.run_id)
         .where(*_ok(series_ids))
         .where(Result.position.in_(positions) if positions is not None else true())

@@ -157,10 +157,15 @@ def commit_points(session: Session, series_ids: list[int]) -> list[CommitPoint]:
         )
         .order_by(Result.position, Result.id)
     )
-    return fold_rows(_raw_rows(session, query))
+    return fold_rows(raw_rows(session, query))
 
 
-def _raw_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
+def raw_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``query`` from the driver's cursor, without SQLAlchemy's row processing.
+
+    Only for columns that need no result processing and parameters that need no
+    bind processing (plain numbers and strings).
+    """
     connection = session.connection()
     compiled = query.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
