@@ -163,15 +163,26 @@ def _measured(commits: list[str], samples: dict[str, Any]) -> list[Measured]:
 
 
 def triage_history(session: Session, alert_id: int, summary_ids: list[int]) -> list[AuditEntry]:
-    """Every triage of the alert or of its summaries, oldest first."""
+    """Every triage of the alert or of its summaries, oldest first.
+
+    Triaging a merged group writes one entry per summary in one transaction; they
+    are one act, listed once.
+    """
     targets = [f"alert:{alert_id}", *(f"alert_summary:{i}" for i in summary_ids)]
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.target.in_(targets))
-            .order_by(AuditEntry.created_at, AuditEntry.id)
-        )
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.target.in_(targets))
+        .order_by(AuditEntry.created_at, AuditEntry.id)
     )
+    seen: set[tuple[str, str, str, object]] = set()
+    out = []
+    for entry in entries:
+        second = entry.created_at.replace(microsecond=0) if entry.created_at else None
+        key = (entry.actor, entry.action, repr(sorted((entry.details or {}).items())), second)
+        if key not in seen:
+            seen.add(key)
+            out.append(entry)
+    return out
 
 
 def pr_comment(

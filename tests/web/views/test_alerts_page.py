@@ -137,3 +137,13 @@ def test_triage_of_a_merged_summary_sets_every_member(  # type: ignore[no-untype
         assert summary is not None and summary.status == "investigating"
         db_session.refresh(alert)
         assert db_session.get(Alert, alert.id).status == "investigating"  # type: ignore[union-attr]
+
+
+def test_a_merged_triage_is_one_line_of_history(writer_client, board) -> None:  # type: ignore[no-untyped-def]
+    fast, medium = board["merged"]
+    writer_client.post(
+        f"/p/proj/alerts/{medium.summary_id}/triage",
+        data={"status": "acknowledged", "csrf_token": writer_client.csrf},
+    )
+    page = writer_client.get(f"/p/proj/alert/{fast.id}").get_data(as_text=True)
+    assert 'data-history="1"' in page and "2 summaries share this culprit" in page
