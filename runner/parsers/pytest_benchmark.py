@@ -9,7 +9,11 @@ Mapping, one record per benchmark, measure ``time`` in seconds:
   parameters are known, because pytest escapes non-ASCII in ids
   (``test_encode[\\xfcn]``) while ``params`` keeps the real values; params
   from ``params`` (values stringified), else ``param`` as ``{"param": ...}``,
-  else the name is kept as written (2.x files have neither);
+  else the name is kept as written (2.x files have neither); a value
+  pytest-benchmark could not write (``UNSERIALIZABLE[<repr>]``: a class, a
+  function) is named by its part of the pytest id instead, because a repr
+  names where the object lives (``<class 'pkg._impl.Cls'>``) and moving it
+  would start a new series for an unchanged benchmark;
 * value: ``stats.mean``; stats from ``stats``; samples from ``stats.data``
   (per-iteration seconds; only present in ``--benchmark-json`` output or with
   ``--benchmark-save-data``; dropped when it holds non-numbers);
@@ -28,6 +32,8 @@ from runner.schema import MachineInfo, ParsedRun, ResultRecord
 FORMAT = "pytest-benchmark"
 _read = Reader(FORMAT)
 _STAT_KEYS = ("mean", "median", "stddev", "min", "max", "q1", "q3")
+# pytest-benchmark's text for a parameter value JSON cannot hold (its SafeJSONEncoder).
+_UNSERIALIZABLE = "UNSERIALIZABLE["
 
 
 def sniff(doc: object) -> bool:
@@ -108,13 +114,34 @@ def _samples(data: object, where: str) -> list[float] | None:
 def _params(bench: dict[str, Any], where: str) -> dict[str, str]:
     params = bench.get("params")
     if isinstance(params, dict) and params:
-        return {str(key): param_text(value) for key, value in params.items()}
+        texts = {str(key): param_text(value) for key, value in params.items()}
+        return _ids_for_unserializable(texts, bench.get("param"))
     if params is not None and not isinstance(params, dict):
         raise _read.error(f"{where}.params must be an object or null")
     param = bench.get("param")
     if param is not None:
         return {"param": param_text(param)}
     return {}
+
+
+def _ids_for_unserializable(params: dict[str, str], param_id: object) -> dict[str, str]:
+    """``params`` with each ``UNSERIALIZABLE[...]`` value replaced by its pytest id part.
+
+    pytest joins the ids of a test's parameters with ``-`` in declaration order;
+    when the id does not split into one part per parameter (an id holding ``-``),
+    the values are kept as written.
+    """
+    if not isinstance(param_id, str) or not any(
+        v.startswith(_UNSERIALIZABLE) for v in params.values()
+    ):
+        return params
+    parts = [param_id] if len(params) == 1 else param_id.split("-")
+    if len(parts) != len(params):
+        return params
+    return {
+        key: part if value.startswith(_UNSERIALIZABLE) else value
+        for (key, value), part in zip(params.items(), parts, strict=True)
+    }
 
 
 def _machine(info: object) -> MachineInfo | None:

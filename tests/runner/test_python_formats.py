@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from runner.parsers import parse_bytes, parse_path
@@ -50,6 +52,34 @@ def test_pytest_benchmark_5_params_unicode_and_samples() -> None:
     assert encode.samples is not None and len(encode.samples) == 1767
     assert by_name(run, "test_join_pedantic").stats.rounds == 7  # type: ignore[union-attr]
     assert {r.name for r in run.results} >= {"test_xfail_after_benchmark", "test_sleep_ms"}
+
+
+def _with_params(params: dict[str, str], param: str) -> bytes:
+    bench = {
+        "name": f"test_put[{param}]",
+        "fullname": f"tests/test_benchmark.py::test_put[{param}]",
+        "params": params,
+        "param": param,
+        "stats": {"mean": 1e-6, "rounds": 3},
+    }
+    return json.dumps({"benchmarks": [bench], "datetime": "2024-01-01T00:00:00"}).encode()
+
+
+def test_pytest_benchmark_unserializable_params_are_named_by_their_pytest_id() -> None:
+    """A class moved to another module (bidict 0.21) is still the same benchmark."""
+    moved = [
+        "UNSERIALIZABLE[<class 'bidict._bidict.bidict'>]",
+        "UNSERIALIZABLE[<class 'bidict.bidict'>]",
+    ]
+    for value in moved:
+        (run,) = parse_bytes(_with_params({"bi_cls": value}, "bidict")).runs
+        assert (run.results[0].name, run.results[0].params) == ("test_put", {"bi_cls": "bidict"})
+    two = {"bi_cls": moved[0], "n": "8"}
+    (run,) = parse_bytes(_with_params(two, "bidict-8")).runs
+    assert run.results[0].params == {"bi_cls": "bidict", "n": "8"}
+    # an id that does not split into one part per parameter keeps the values as written
+    (run,) = parse_bytes(_with_params(two, "bi-dict-8")).runs
+    assert run.results[0].params == two
 
 
 def test_pytest_benchmark_autosave_has_no_samples() -> None:
