@@ -214,6 +214,7 @@ def test_time_toggle_puts_commits_at_their_dates(page, site) -> None:  # type: i
     assert state["x"][0] == start + 3600 and state["x"][-1] == start + COMMITS * 3600
     assert state["lines"][0]["i"] == STEP - 1
     assert page.locator("[data-x-mode='time']").get_attribute("aria-pressed") == "true"
+    page.locator(".plot-card").first.screenshot(path=str(ARTIFACTS / "trend-time-desktop.png"))
     page.click("[data-x-mode='commits']")
     page.wait_for_selector(".plot[data-x-axis='commits']")
     assert page.evaluate(PLOT_STATE)["x"][:3] == [0, 1, 2]
