@@ -96,8 +96,3 @@ def _edges(
         return value - stddev, value + stddev
     return (low if low is not None else value), (high if high is not None else value)
 
-
-def band(point: CommitPoint) -> tuple[float, float]:
-    """(low, high) the plot shades: ±stddev, else min–max, else the value itself."""
-    value = point.value if point.value is not None else 0.0
-    return _edges(value, point.stddev, point.low, point.high)
