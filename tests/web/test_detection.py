@@ -191,3 +191,27 @@ def test_a_change_seen_closer_stays_the_same_alert(client, token, db_session) ->
     ((after, _, _),) = _alerts(db_session)
     assert after.id == before.id and after.confirmation == "confirmed"
     assert db_session.scalar(select(Alert).where(~Alert.active)) is None, "nothing deactivated"
+
+
+def test_times_from_a_noisy_machine_stay_out_of_detection(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    """From commit 20 on the machine is busy (pre-flight problems): its times read
+    40% slow while its counts stay exact. No alert on time; the count's real step
+    at commit 25 alerts."""
+    import json
+
+    rng = np.random.default_rng(5)
+    busy = {"name": "box1", "extra": {"preflight": {"problems": ["load average 3.6 on 2 CPUs"]}}}
+    for i in range(40):
+        noisy = i >= 20
+        records = [
+            {"suite": "suite", "name": "a", "measure": "time", "unit": "s",
+             "value": (1.4 if noisy else 1.0) * (1 + 0.005 * rng.standard_normal())},
+            {"suite": "suite", "name": "b", "measure": "instructions", "unit": "instructions",
+             "value": 5e6 if i < 25 else 6e6},
+        ]  # fmt: skip
+        data = json.dumps({"format": "custom", "runs": [{"results": records}]}).encode()
+        machine = busy if noisy else {"name": "box1"}
+        post_results(
+            client, token, sha(i), data, parents=[sha(i - 1)] if i else [], machine=machine
+        )
+    assert _alerted_measures(db_session) == ["instructions"]

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from web.models import Result, SeriesPoint
+from web.models import Measure, Result, Run, SeriesPoint
+from web.queries.deciding_measure import TIME
+from web.queries.noisy_runs import is_noisy
 
 _CHUNK = 500
 T = TypeVar("T")
@@ -60,8 +62,23 @@ def _point(position: int, commit_id: int, values: list[float]) -> PointRow:
 
 
 def _ok_results() -> Select[Any]:
-    return select(Result.series_id, Result.position, Result.commit_id, Result.value).where(
-        Result.status == "ok", Result.value.is_not(None)
+    """Results that make points: ok ones, except times from a noisy run.
+
+    A run whose pre-flight checks found problems (a loaded machine) is stored
+    and shown, hollow, on the plot, but its times do not enter the points that
+    detection reads: a busy machine's slow processes are not a change of the
+    code. Its instruction counts do, since load does not move them.
+    """
+    noisy = is_noisy()
+    return (
+        select(Result.series_id, Result.position, Result.commit_id, Result.value)
+        .join(Run, Run.id == Result.run_id)
+        .join(Measure, Measure.id == Result.measure_id)
+        .where(
+            Result.status == "ok",
+            Result.value.is_not(None),
+            ~and_(noisy, Measure.name == TIME),
+        )
     )
 
 
