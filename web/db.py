@@ -39,10 +39,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option of a connection that only reads (see ``read_only``).
+READ_ONLY = "benchwarden_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so concurrent writers queue on the
-    # busy timeout instead of failing with "database is locked" on upgrade.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock up front with IMMEDIATE, so concurrent writers
+    # queue on the busy timeout instead of failing with "database is locked" on
+    # upgrade. A reader must not: in WAL mode a plain BEGIN reads a snapshot and
+    # blocks nobody, where IMMEDIATE made every page view hold the one write lock
+    # (an ingest waited behind dashboard reads, and failed after the timeout).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The engine for sessions that only read: a plain BEGIN on SQLite, no write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -96,12 +111,16 @@ def _drop_hooks(session: Session) -> None:
 
 def request_session() -> Session:
     """The session of the current Flask request, opened on first use and closed at teardown."""
-    from flask import current_app, g
+    from flask import current_app, g, request
 
     session: Session | None = g.get("db_session")
     if session is None:
         factory: sessionmaker[Session] = current_app.extensions["benchwarden.sessionmaker"]
-        session = factory()
+        # GET and HEAD only read (every write is a POST, PUT or DELETE).
+        if request.method in ("GET", "HEAD"):
+            session = factory(bind=read_only(factory.kw["bind"]))
+        else:
+            session = factory()
         g.db_session = session
     return session
 
