@@ -8,6 +8,8 @@ running. Old links to the benchmarks list (``/p/<project>/?q=…``) move on.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -25,7 +27,7 @@ def overview_page(project: str) -> str | Response:
     found = readable_project(project)
     if LIST_ARGS & set(request.args):
         target = url_for("dash.benchmarks", project=found.name)
-        return redirect(f"{target}?{request.query_string.decode('ascii', 'replace')}", 301)
+        return redirect(f"{target}?{urlencode(list(request.args.items(multi=True)))}", 301)
     session = request_session()
     regressions = overview.open_regressions(session, found.id)
     improvements = overview.recent_improvements(session, found.id)
