@@ -59,6 +59,7 @@ def notify_pull_request(
     if config is None:
         return None
     client = make_client(config)
+    _end_transaction(session)  # GitHub is called with no transaction open
     pull = client.pull_request(pr_number)
     status_sha = _status_target(session, project_id, candidate_sha, pull)
     stored = session.scalar(
@@ -72,10 +73,24 @@ def notify_pull_request(
     comparisons = compare_pr(session, project, pr_number, candidate_sha)
     report = build_report(project, pr_number, status_sha, comparisons, config, pull, base_url)
     body = render_comment(report)
+    _end_transaction(session)
     comment_id, _created = client.upsert_comment(pr_number, marker(project.name), body)
     _post_status(client, config, status_sha, report, body)
+    if stored is not None:
+        stored = session.get(PrComment, stored.id)  # read again: the row may have moved on
     _remember(session, stored, project_id, pr_number, status_sha, comment_id, body, report)
     return report
+
+
+def _end_transaction(session: Session) -> None:
+    """End the (read-only so far) transaction before a call to GitHub.
+
+    A task's session would otherwise keep its transaction open across the
+    HTTP round trips; on SQLite that is the one write lock, and ingests queued
+    behind a slow GitHub. Nothing is pending here: only reads came before.
+    """
+    assert not (session.new or session.dirty or session.deleted), "no writes before a call"
+    session.commit()
 
 
 def _status_target(session: Session, project_id: int, candidate_sha: str, pull: PullInfo) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,6 +58,8 @@ class FakeGitHub:
     url: str = ""
     # GitHub Enterprise Server serves the API under /api/v3; "" is github.com's layout.
     prefix: str = ""
+    # called with (method, path) as each request arrives, before it is answered
+    on_request: Callable[[str, str], None] | None = None
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -321,6 +324,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if not parts.path.startswith(fake.prefix):
                 path = "/outside-the-api" + parts.path  # routed to a 404
             auth = self.headers.get("Authorization", "")
+            if fake.on_request is not None:
+                fake.on_request(method, path)
             with fake._lock:
                 fake.requests.append(Recorded(method, path, auth, body, query))
                 failure = next((f for f in fake.failures if f.method in (None, method)), None)

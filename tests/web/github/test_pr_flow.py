@@ -187,7 +187,9 @@ def _timed_and_counted(time_factor: float, count_factor: float) -> bytes:
     return json.dumps({"format": "custom", "runs": [{"results": records}]}).encode()
 
 
-def test_instruction_counts_decide_and_the_comment_says_so(client, setup, github: FakeGitHub) -> None:  # type: ignore[no-untyped-def]
+def test_instruction_counts_decide_and_the_comment_says_so(
+    client, setup, github: FakeGitHub
+) -> None:  # type: ignore[no-untyped-def]
     _, token = setup
     post_results(client, token, sha(1), _timed_and_counted(1.0, 1.0), machine=_machine("m1"))
     github.set_pull(7, sha(11))
@@ -206,3 +208,24 @@ def test_instruction_counts_decide_and_the_comment_says_so(client, setup, github
     body = next(iter(github.comments.values()))["body"]
     assert github.statuses[-1]["state"] == "failure"
     assert "**1 regression** beyond 2%" in body and "parse (instructions)" in body
+
+
+def test_github_is_called_with_no_transaction_open(
+    client, setup, github: FakeGitHub, db_session
+) -> None:  # type: ignore[no-untyped-def]
+    """A slow GitHub must not hold the database: on SQLite an open transaction is
+    the one write lock, and ingests would queue behind the HTTP round trips."""
+    from web.github.notify import notify_pull_request
+
+    project, token = setup
+    _post_main(client, token, 1)
+    github.set_pull(7, sha(11))
+    _post_pr(client, token, 11, 1, 1.25)
+    open_during_calls: list[bool] = []
+    github.on_request = lambda method, path: open_during_calls.append(db_session.in_transaction())
+    report = notify_pull_request(db_session, project.id, 7, sha(11), base_url="http://bw.test")
+    assert report is not None and report.outcome.value == "regression"
+    assert len(open_during_calls) >= 3, "the pull request, the comment and the status"
+    assert not any(open_during_calls)
+    db_session.commit()
+    assert db_session.scalar(select(PrComment)).head_sha == sha(11)
