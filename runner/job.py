@@ -253,6 +253,11 @@ def _upload_all(
         if side.errors:
             errors.extend(side.errors)
             records += _failure_records(side, suites, records)
+        if not records:
+            # No usable suite declaration: nothing was measured, so no run is stored
+            # (a made-up benchmark would stand in the project's list); the job's
+            # error carries the reason.
+            continue
         run_id = _upload(spec, ctx, side, records, suites, checks, log)
         outcome.run_ids[side.commit] = run_id
     if errors:
@@ -265,7 +270,7 @@ def _failure_records(
 ) -> list[ResultRecord]:
     """One failed record per suite that produced nothing, so the failure is stored as a run."""
     produced = {r.suite for r in have}
-    names = [s.name for s in suites] or ["suites"]
+    names = [s.name for s in suites]
     message = "; ".join(side.errors)[:2000]
     return [
         ResultRecord(
