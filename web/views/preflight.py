@@ -73,6 +73,14 @@ SHOW: dict[str, Callable[[Any, Mapping[str, Any]], str]] = {
 }
 
 
+def _show(key: str, value: Any, facts: Mapping[str, Any]) -> str:
+    """The value as its check shows it; a snapshot is client data, so odd types become text."""
+    try:
+        return SHOW[key](value, facts)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+
+
 def _claims(key: str, start: str, problem: str) -> bool:
     if key == "busy_processes":
         return "busy process" in problem
@@ -83,11 +91,12 @@ def _claims(key: str, start: str, problem: str) -> bool:
 
 def checklist(snapshot: Mapping[str, Any] | None) -> Checklist | None:
     """The run's checks, or None when the run recorded none (e.g. a CI upload)."""
-    extra = (snapshot or {}).get("extra")
+    extra = snapshot.get("extra") if isinstance(snapshot, Mapping) else None
     facts = extra.get("preflight") if isinstance(extra, Mapping) else None
     if not isinstance(facts, Mapping):
         return None
-    problems = [str(p) for p in facts.get("problems") or []]
+    raw = facts.get("problems")
+    problems = [str(p) for p in raw] if isinstance(raw, list) else []
     claimed: set[str] = set()
     checks = []
     for key, label, start in CHECKS:
@@ -95,7 +104,7 @@ def checklist(snapshot: Mapping[str, Any] | None) -> Checklist | None:
         claimed.update(mine)
         value = facts.get(key)
         measured = value is not None and (key != "busy_processes" or isinstance(value, list))
-        shown = SHOW[key](value, facts) if measured else "not reported by this OS"
+        shown = _show(key, value, facts) if measured else "not reported by this OS"
         passed = False if mine else (True if measured else None)
         checks.append(Check(label, shown, passed, "; ".join(mine) or None))
     checks.extend(Check("Other", p, False, p) for p in problems if p not in claimed)

@@ -77,7 +77,8 @@ def show_fact(key: str, value: Any) -> str:
 
 def machine_facts(snapshot: dict[str, Any] | None) -> list[tuple[str, str]]:
     """(name, text) of the machine as the run saw it; pre-flight has its own checklist."""
-    snapshot = snapshot or {}
+    if not isinstance(snapshot, dict):  # client data: anything JSON can hold
+        return []
     extra = snapshot.get("extra") if isinstance(snapshot.get("extra"), dict) else {}
     rows = [(k, show_fact(k, v)) for k, v in snapshot.items() if k != "extra"]
     rows += [(k, show_fact(k, v)) for k, v in (extra or {}).items() if k != "preflight"]

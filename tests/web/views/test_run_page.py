@@ -75,6 +75,8 @@ def test_checklist_reads_the_runners_sentences() -> None:
     assert by_label["CPU frequency governor"].passed is None  # the OS did not say
     assert by_label["Other"].problem == "fan is loud"
     assert checklist({"extra": {"preflight": "garbage"}}) is None
+    odd = checklist({"extra": {"preflight": {"load_1m": "high", "free_bytes": [1], "problems": 3}}})
+    assert odd is not None and [c.value for c in odd.checks][:1] == ["high"]
     assert checklist(None) is None
 
 
@@ -125,3 +127,19 @@ def test_missing_or_foreign_runs_are_404(client, db_session: Session) -> None:  
     assert client.get(f"/p/proj/runs/{foreign.id}").status_code == 404
     assert client.get("/p/proj/runs/99999999").status_code == 404
     assert client.get("/p/proj/runs/abc").status_code == 404
+
+
+def test_odd_snapshots_render(client, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A snapshot is the submitter's JSON: any shape shows as text, never a 500."""
+    history(db_session)
+    odd = [
+        ["not", "a", "dict"],
+        {"extra": ["x"]},
+        {"extra": {"preflight": {"load_1m": "high", "problems": "loud"}}},
+        {"memory_bytes": "lots", "extra": {"preflight": {"free_bytes": {"a": 1}}}},
+    ]
+    for n, snapshot in enumerate(odd, start=1):
+        run = run_of(db_session, n)
+        run.machine_snapshot = snapshot  # type: ignore[assignment]
+        db_session.commit()
+        page_of(client, run)
