@@ -215,3 +215,26 @@ def test_times_from_a_noisy_machine_stay_out_of_detection(client, token, db_sess
             client, token, sha(i), data, parents=[sha(i - 1)] if i else [], machine=machine
         )
     assert _alerted_measures(db_session) == ["instructions"]
+
+
+def test_a_new_machine_is_an_environment_change_not_a_regression(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    """At commit 15 the runner's CPU is replaced (20% slower on every benchmark);
+    at commit 30 the code slows by 10%. One alert, at 30; the machine change is an
+    annotation on the series, at 15."""
+    rng = np.random.default_rng(11)
+    for i in range(45):
+        level = (1.2 if i >= 15 else 1.0) * (1.1 if i >= 30 else 1.0)
+        data = native_results({"a": level * (1 + 0.005 * rng.standard_normal())})
+        cpu = "Old CPU @ 2.0GHz" if i < 15 else "New CPU @ 1.6GHz"
+        machine = {"name": "box1", "cpu_model": cpu, "cores": 2}
+        parents = [sha(i - 1)] if i else []
+        post_results(client, token, sha(i), data, parents=parents, machine=machine)
+    alerts = _alerts(db_session)
+    assert [(a.is_regression, first) for a, first, _ in alerts] == [(True, sha(30))]
+    notes = db_session.execute(
+        select(Annotation.kind, Annotation.note, Commit.sha).join(
+            Commit, Commit.id == Annotation.commit_id
+        )
+    ).all()
+    change = "environment changed: CPU model Old CPU @ 2.0GHz → New CPU @ 1.6GHz"
+    assert notes == [("environment", change, sha(15))]

@@ -34,6 +34,9 @@ from web.models.base import utcnow
 from web.models.project_settings import DEFAULT_THRESHOLDS, ProjectSettings
 from web.queries.deciding_measure import timed_with_counts
 from web.queries.points import PointRow, stored_columns, stored_points
+from web.services.environment_change import KIND as ENVIRONMENT
+from web.services.environment_change import environment_change
+from web.services.environment_change import record as record_environment_change
 from web.services.point_state import fold_run, lock_states, repair_points
 from web.services.series_cache import CACHE, CachedSeries
 
@@ -219,7 +222,8 @@ class _Context:
             context.counted.update(timed_with_counts(session, chunk))
             known = session.execute(
                 select(Annotation.series_id, Annotation.commit_id).where(
-                    Annotation.series_id.in_(chunk), Annotation.kind == "known_change"
+                    Annotation.series_id.in_(chunk),
+                    Annotation.kind.in_(("known_change", ENVIRONMENT)),
                 )
             )
             for series_id, commit_id in known:
@@ -251,6 +255,12 @@ def _reconcile(
         alert = existing.get(first) or _narrowed(entry, existing.values(), cp.index, is_regression)
         found.add(alert.first_commit_id if alert is not None else first)
         if alert is None:
+            # only a change about to become an alert is checked: one query per new one
+            machine_changed = environment_change(session, series.id, entry.commit_ids, cp.index)
+            if machine_changed is not None:
+                record_environment_change(session, series.id, *machine_changed)
+                found.discard(first)
+                continue
             alert = _new_alert(session, series, entry, cp, is_regression, thresholds, context)
             raised.append(alert)
         elif alert.status == "untriaged":
