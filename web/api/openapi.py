@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from runner.schema import INT64_MAX, RunPayload
+from web.api.alert_schemas import ALERT_QUERY, AlertTriageIn, SummaryTriageIn
 from web.api.jobs import JobStateIn
 from web.api.json_depth import MAX_JSON_DEPTH
 from web.api.params import MAX_JOB_LIMIT
@@ -19,9 +20,14 @@ if TYPE_CHECKING:
 
 _PATH_PARAM = re.compile(r"<(?:(int):)?(\w+)>")
 # JSON request bodies by the name a route gives in ``Route.body``.
-_JSON_BODIES: dict[str, type[BaseModel]] = {"job_state": JobStateIn}
+_JSON_BODIES: dict[str, type[BaseModel]] = {
+    "job_state": JobStateIn,
+    "alert_triage": AlertTriageIn,
+    "summary_triage": SummaryTriageIn,
+}
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_JOB_LIMIT},
+    **ALERT_QUERY,
 }
 _ERRORS = {
     "400": f"malformed request (also: JSON nested deeper than {MAX_JSON_DEPTH} levels)",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from runner.parsers import ParseError, parse_bytes
 from web.api import schemas
+from web.api.alerts import ALERT_ROUTES
 from web.api.auth import authorize, bearer_secret, current_token, project_or_404
 from web.api.errors import ApiError
 from web.api.jobs import JOB_ROUTES
@@ -298,6 +299,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     *(Route(*entry) for entry in JOB_ROUTES),
     *(Route(*entry) for entry in SUITES_ROUTES),
+    *(Route(*entry) for entry in ALERT_ROUTES),
 )
 
 
