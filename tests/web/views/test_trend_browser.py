@@ -215,9 +215,21 @@ def test_time_toggle_puts_commits_at_their_dates(page, site) -> None:  # type: i
     assert state["lines"][0]["i"] == STEP - 1
     assert page.locator("[data-x-mode='time']").get_attribute("aria-pressed") == "true"
     page.locator(".plot-card").first.screenshot(path=str(ARTIFACTS / "trend-time-desktop.png"))
+    # a drag in time mode asks for the commits under it, by index
+    box = page.locator(".u-over").first.bounding_box()
+    with page.expect_response(lambda r: "&start=" in r.url) as answer:
+        page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + 50)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 60, steps=5)
+        page.mouse.up()
+    start, end = (int(answer.value.url.split(k + "=")[1].split("&")[0]) for k in ("start", "end"))
+    assert 8 <= start <= 14 and 34 <= end <= 40, (start, end)  # 20 % and 60 % of 60 commits
+    page.wait_for_selector(".plot:not([data-points='60'])")
     page.click("[data-x-mode='commits']")
     page.wait_for_selector(".plot[data-x-axis='commits']")
-    assert page.evaluate(PLOT_STATE)["x"][:3] == [0, 1, 2]
+    assert page.evaluate(PLOT_STATE)["x"][:3] == [start, start + 1, start + 2]  # zoom kept
+    page.click("[data-range='all']")
+    page.wait_for_selector(".plot[data-points='60']")
     shot(page, "trend-desktop")
     assert page.problems == []
 
