@@ -111,3 +111,11 @@ def test_points_table_shows_the_plots_band(client, db_session: Session) -> None:
     assert "Spread (IQR)" in page and "± " not in page  # ±5 ms went below zero
     assert page.count("0.00 s – 4.37 ms") == 3  # clipped at zero, value + 0.6745 σ
     assert page.count(">noisy</span>") == 1
+
+
+def test_change_points_link_their_alert_page(client, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(db_session, "proj")
+    series = make_history(db_session, project, {"b": [1.0] * 5 + [2.0] * 5})["b"]
+    alert = make_alert(db_session, series, 6)
+    page = client.get(f"/p/proj/benchmarks/{series.benchmark_id}").get_data(as_text=True)
+    assert f'href="/p/proj/alert/{alert.id}"' in page
