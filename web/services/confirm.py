@@ -36,7 +36,10 @@ from web.models.project_settings import ProjectSettings
 from web.services.jobs import Sender, create_job, spec_of
 from web.services.repo import History
 
-MAX_INCONCLUSIVE_RETRIES = 2  # re-runs of an inconclusive comparison, at 2x then 4x repeats
+# An inconclusive confirmation runs once more, at twice the repeats, then is judged:
+# every further round re-ran false candidates on a busy machine (about 100 s each)
+# while real work queued behind them.
+MAX_INCONCLUSIVE_RETRIES = 1
 
 
 def series_context(session: Session, alert: Alert) -> tuple[Series, Benchmark, Measure, str, str]:
