@@ -95,4 +95,3 @@ def _edges(
     if stddev is not None:
         return value - stddev, value + stddev
     return (low if low is not None else value), (high if high is not None else value)
-
