@@ -295,7 +295,8 @@ def test_patch_summary_triages_its_alerts_and_is_audited(  # type: ignore[no-unt
     (entry,) = _audit(db_session, "alert_summary.triage")
     assert entry.target == f"alert_summary:{summary_id}"
     assert entry.actor == f"token:{alerts['write'][:10]}"
-    assert entry.details["changes"]["status"] == ["untriaged", "investigating"]
+    changes: Any = entry.details["changes"]
+    assert changes["status"] == ["untriaged", "investigating"]
     # absent fields stay; null clears
     cleared = client.patch(url, json={"note": None}, headers=headers).json["summary"]
     assert cleared["note"] is None and cleared["issue_url"] == "https://bugs.example/7"
