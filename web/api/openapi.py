@@ -34,6 +34,9 @@ _ERRORS = {
     "401": "missing, unknown or revoked token",
     "403": "token of another project or with too little scope",
     "404": "no such resource",
+    # Werkzeug answers 405 when a path fails only its converters (an id past 2**63-1)
+    # and another method's route has the same shape.
+    "405": "no such resource for this method (e.g. an id out of range)",
     "409": "conflict: an idempotency key used with other content, or a finished job",
     "413": "request body over the size limit",
     "422": "well-formed but invalid submission",
