@@ -271,6 +271,8 @@ def test_hostile_chunked_uploads_never_5xx(live: Live, document, pr) -> None:  #
 QUERY_TARGETS = [
     ("/api/v1/projects/proj/jobs", "limit"),
     ("/api/v1/projects/proj/series", "benchmark_id"),
+    ("/api/v1/projects/proj/alerts", "before_id"),
+    ("/api/v1/projects/proj/alerts", "limit"),
     ("/p/proj/benchmarks", "page"),
     ("/p/proj/compare?kind=runs&candidate=1", "baseline"),
     ("/p/proj/series/1/points.json", "max"),
