@@ -95,8 +95,9 @@ def test_demo_flags_bisects_and_shows_both_changes(tmp_path: Path) -> None:
         assert "<!-- benchwarden:pr-comment" in output  # the PR comment preview
         page = requests.get(alerts_url, timeout=30)
         assert page.status_code == 200
-        assert f"culprit <code data-culprit>{history.slowdown_sha[:10]}</code>" in page.text
-        assert "confirmed" in page.text
+        culprit = rf"<code data-culprit>{history.slowdown_sha[:7]}[0-9a-f]*</code>"
+        assert re.search(culprit, page.text), "the alerts page names the culprit"
+        assert "Confirmed by re-runs" in page.text
         rows = re.findall(r'class="num (bad|good)">([+−-]?[\d.]+%)', page.text)
         assert any(kind == "bad" for kind, _ in rows) and any(kind == "good" for kind, _ in rows)
     finally:
