@@ -8,13 +8,10 @@ rows; they hold no Flask code and can move to ``web/services`` unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from web.models import (
-    TRIAGE_STATES,
     Alert,
     AlertSummary,
     Annotation,
@@ -22,11 +19,10 @@ from web.models import (
     Benchmark,
     Series,
 )
-from web.models.base import utcnow
 from web.queries.trend import find_branch_commit, merged_benchmark_ids
+from web.services import triage
 
 ANNOTATION_KINDS = ("known_change", "note")
-MAX_NOTE = 5000
 
 
 class WriteError(ValueError):
@@ -55,23 +51,6 @@ def audit(
     )
 
 
-def _clean_url(url: str) -> str | None:
-    url = url.strip()
-    if not url:
-        return None
-    parsed = urlparse(url)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc or len(url) > 2000:
-        raise WriteError("the issue link must be an http(s) URL")
-    return url
-
-
-def _clean_note(note: str) -> str | None:
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise WriteError(f"the note is longer than {MAX_NOTE} characters")
-    return note or None
-
-
 def triage_summary(
     session: Session,
     actor: Actor,
@@ -81,55 +60,28 @@ def triage_summary(
     issue_url: str | None = None,
     note: str | None = None,
 ) -> AlertSummary:
-    """Set a summary's status (its alerts follow), issue link and note; None leaves a field."""
-    changes: dict[str, object] = {}
-    if status is not None:
-        if status not in TRIAGE_STATES:
-            raise WriteError(f"status must be one of {', '.join(TRIAGE_STATES)}")
-        changes["status"] = (summary.status, status)
-        summary.status = status
-        session.execute(
-            update(Alert)
-            .where(Alert.summary_id == summary.id)
-            .values(status=status, updated_at=utcnow())
+    """The dashboard's triage of a summary: the rules of ``web.services.triage``."""
+    try:
+        return triage.triage_summary(
+            session, actor.name, summary, status=status, issue_url=issue_url, note=note
         )
-    if issue_url is not None:
-        cleaned = _clean_url(issue_url)
-        changes["issue_url"] = (summary.issue_url, cleaned)
-        summary.issue_url = cleaned
-    if note is not None:
-        cleaned_note = _clean_note(note)
-        changes["note"] = (summary.note, cleaned_note)
-        summary.note = cleaned_note
-    summary.updated_at = utcnow()
-    audit(
-        session,
-        actor,
-        summary.project_id,
-        "alert_summary.triage",
-        f"alert_summary:{summary.id}",
-        changes=changes,
-    )
-    return summary
+    except triage.TriageError as exc:
+        raise WriteError(str(exc)) from None
 
 
 def triage_alert(session: Session, actor: Actor, alert: Alert, status: str) -> Alert:
-    """One alert of a summary gets its own status (e.g. one invalid among real ones)."""
-    if status not in TRIAGE_STATES:
-        raise WriteError(f"status must be one of {', '.join(TRIAGE_STATES)}")
-    old = alert.status
-    alert.status = status
-    alert.updated_at = utcnow()
-    project_id = session.scalar(select(Series.project_id).where(Series.id == alert.series_id))
-    audit(
-        session,
-        actor,
-        project_id,
-        "alert.triage",
-        f"alert:{alert.id}",
-        status=[old, status],
-    )
-    return alert
+    """The dashboard's triage of one alert: the rules of ``web.services.triage``."""
+    try:
+        return triage.triage_alert(session, actor.name, alert, status)
+    except triage.TriageError as exc:
+        raise WriteError(str(exc)) from None
+
+
+def _clean_note(note: str) -> str | None:
+    try:
+        return triage.clean_note(note)
+    except triage.TriageError as exc:
+        raise WriteError(str(exc)) from None
 
 
 def rename_benchmark(session: Session, actor: Actor, bench: Benchmark, display_name: str) -> None:
