@@ -1,7 +1,7 @@
 """Formatting for templates: values in readable units, percentages, times, sparklines.
 
 The JavaScript plot scales its axis with the same unit ladders (see
-``web/static/dash/units.js``); keep the two in step.
+``web/static/dash/trend.js``); keep the two in step.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ UNIT_LADDERS: dict[str, list[tuple[float, str]]] = {
     "B": [(1.0, "B"), (1024.0, "KiB"), (1024.0**2, "MiB"), (1024.0**3, "GiB")],
     "bytes": [(1.0, "B"), (1024.0, "KiB"), (1024.0**2, "MiB"), (1024.0**3, "GiB")],
     "ops/s": [(1.0, "ops/s"), (1e3, "kops/s"), (1e6, "Mops/s"), (1e9, "Gops/s")],
+    "instructions": [(1.0, "instr"), (1e3, "k instr"), (1e6, "M instr"), (1e9, "G instr")],
 }
 
 

@@ -10,6 +10,7 @@
     "B": [[1, "B"], [1024, "KiB"], [1048576, "MiB"], [1073741824, "GiB"]],
     "bytes": [[1, "B"], [1024, "KiB"], [1048576, "MiB"], [1073741824, "GiB"]],
     "ops/s": [[1, "ops/s"], [1e3, "kops/s"], [1e6, "Mops/s"], [1e9, "Gops/s"]],
+    "instructions": [[1, "instr"], [1e3, "k instr"], [1e6, "M instr"], [1e9, "G instr"]],
   };
   var HEIGHT = 420, pending = 0;
 
