@@ -277,7 +277,9 @@ def add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     schedule = sub.add_parser("schedule", help="queue benchmark jobs for a commit range")
     schedule.add_argument("--project", required=True)
-    schedule.add_argument("--commits", required=True, help="A..B (first parents) or one commit")
+    schedule.add_argument(
+        "--commits", required=True, help="A..B (first parents, A left out), ..B (all) or one commit"
+    )
     schedule.add_argument("--every", type=int, default=1, help="every N-th commit (newest kept)")
     schedule.add_argument("--machine", action="append", help="machine (default: project's)")
     schedule.add_argument("--branch")

@@ -82,6 +82,12 @@ def test_schedule_range_every_nth_commit_per_machine(
     assert spec_sent["commits"] == [repo.shas[4]]
 
 
+def test_a_whole_history_is_dot_dot_tip_root_included(repo: Repo, tmp_path: Path) -> None:
+    history = History(tmp_path)
+    assert history.commits(str(repo.path), f"..{repo.shas[5]}") == repo.shas[:6]
+    assert history.commits(str(repo.path), f"{repo.shas[0]}..{repo.shas[5]}") == repo.shas[1:6]
+
+
 def test_pull_request_is_one_ab_job_per_machine_from_the_merge_base(
     db_session: Session, project: Project, repo: Repo, tmp_path: Path
 ) -> None:

@@ -58,10 +58,15 @@ class History:
         ).strip()
 
     def commits(self, repo_url: str, spec: str) -> list[str]:
-        """Shas of ``spec``, oldest first: ``A..B`` (first parents, A excluded) or one rev."""
+        """Shas of ``spec``, oldest first: ``A..B`` (first parents, A excluded), ``..B``
+        (B and every first parent before it, root included: a whole history, which
+        ``A..B`` cannot give since it leaves A out) or one rev."""
         repo = self.repository(repo_url)
         if ".." not in spec:
             return [self.resolve(repo_url, spec)]
+        if spec.startswith("..") and not spec.startswith("..."):
+            tip = self.resolve(repo_url, spec[2:] or "HEAD")
+            return _git("rev-list", "--first-parent", "--reverse", tip, cwd=repo).split()
         out = _git("rev-list", "--first-parent", "--reverse", spec, cwd=repo)
         return out.split()
 
