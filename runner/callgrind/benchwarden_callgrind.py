@@ -125,6 +125,12 @@ class _Index:
         return f"{DUMP_PREFIX}{number}"
 
 
+def _mark_used(fixture: Any, mode: str) -> None:
+    """Record the use as pytest-benchmark does: an unused fixture warns at teardown,
+    which fails a suite that turns warnings into errors."""
+    fixture._mode = mode
+
+
 def pytest_configure(config: pytest.Config) -> None:
     import pytest
 
@@ -139,6 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_benchmark.fixture import BenchmarkFixture
 
     def benchmark_call(self: Any, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        _mark_used(self, "benchmark(...)")
         return requests.counted(rounds, index.dump_name(self), function, lambda: (args, kwargs))
 
     def pedantic(
@@ -155,6 +162,7 @@ def pytest_configure(config: pytest.Config) -> None:
             made = setup() if setup is not None else None
             return made if made else (args, kwargs or {})
 
+        _mark_used(self, "benchmark.pedantic(...)")
         return requests.counted(rounds, index.dump_name(self), target, arguments, teardown)
 
     # Replace the fixture's calls for this process only: under callgrind the

@@ -77,7 +77,8 @@ def _suite(measures: tuple[str, ...]) -> Suite:
         target="test_spin.py",
         repeats=2,
         measures=measures,
-        args=("-p", "pytest_benchmark.plugin", "--benchmark-max-time=0.01"),
+        # warnings as errors, as many projects run their suites
+        args=("-p", "pytest_benchmark.plugin", "--benchmark-max-time=0.01", "-W", "error"),
         timeout=120,
     )
 
