@@ -178,3 +178,15 @@ def test_nul_in_path_or_query_is_refused(client, seeded, db_connection, method, 
     assert response.status_code == 400
     assert response.json["error"]["code"] == "nul_character"
     _assert_rejected_without_change(response, db_connection, before)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects", "/p/proj/alerts", "/"])
+def test_a_query_string_that_is_not_utf8_is_refused(client, seeded, path) -> None:  # type: ignore[no-untyped-def]
+    """Raw bytes that are not UTF-8 (not percent-encoded) reached Werkzeug's strict
+    decoding of ``request.args`` and answered 500 on every page."""
+    response = client.get(path, environ_overrides={"QUERY_STRING": "q=\xff\xfe"})
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert response.json["error"]["code"] == "bad_encoding"
+    else:
+        assert b"UTF-8" in response.data

@@ -1,7 +1,8 @@
 """The request guard: input no part of the service can take is refused (400)
 before any view, parser or database sees it.
 
-Two kinds: JSON nested deeper than :data:`web.api.json_depth.MAX_JSON_DEPTH`
+Three kinds: a query string that is not UTF-8 (Werkzeug decodes it strictly,
+so every page answered 500), JSON nested deeper than :data:`web.api.json_depth.MAX_JSON_DEPTH`
 (Python's parser would recurse until it fails with a 500), and text with a NUL
 character (PostgreSQL stores none in text or JSON, so it would fail halfway
 through a write). API routes answer with the error envelope, pages with a 400
@@ -29,6 +30,8 @@ def guard_request() -> None:
     parser bounds its own work, and its records are checked when parsed
     (:func:`runner.schema.reject_nul`).
     """
+    if not _is_utf8(request.query_string):
+        _refuse("bad_encoding", "the query string must be UTF-8 (percent-encode other bytes)")
     json_body = request.is_json and request.path != UPLOAD_PATH
     if json_body and nests_deeper_than(request.get_data(cache=True)):
         _refuse("too_deep", f"JSON must not nest deeper than {MAX_JSON_DEPTH} levels")
@@ -42,6 +45,14 @@ def guard_request() -> None:
         _refuse("too_deep", f"JSON must not nest deeper than {MAX_JSON_DEPTH} levels")
     if _has_nul_anywhere(form is not None, json_body):
         _refuse("nul_character", "text must not contain NUL characters")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _has_nul(text: object) -> bool:
