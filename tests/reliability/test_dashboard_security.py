@@ -23,7 +23,7 @@ from tests.factories import grant_role, make_user, sha
 from web.config import Settings
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.migrations import upgrade
-from web.models import AlertSummary, Benchmark, Series
+from web.models import Alert, AlertSummary, Benchmark, Series
 from web.services.projects import create_project
 from web.services.tokens import create_token
 
@@ -83,7 +83,13 @@ def _ids(server: LiveServer) -> tuple[int, int, int]:
     with server.app.extensions["benchwarden.sessionmaker"]() as session:
         bench = session.scalars(select(Benchmark)).one()
         series = session.scalars(select(Series)).one()
-        summary = session.scalars(select(AlertSummary)).first()
+        # an open one: a summary raised early on a short history may have closed since
+        summary = session.scalars(
+            select(AlertSummary)
+            .join(Alert, Alert.summary_id == AlertSummary.id)
+            .where(Alert.active)
+            .order_by(AlertSummary.id)
+        ).first()
         assert summary is not None, "the planted step raised no alert"
         return bench.id, series.id, summary.id
 
