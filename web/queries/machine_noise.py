@@ -23,7 +23,8 @@ from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from web.models import Branch, Commit, Result, Run
-from web.queries.spread import PROBLEM_PATH, RunSpread, samples_of
+from web.queries.noisy_runs import is_noisy
+from web.queries.spread import RunSpread, samples_of
 
 RUNS = 300
 MAX_RESULTS = 200_000
@@ -56,7 +57,7 @@ class WeekNoise:
 
 def recent_runs(session: Session, machine_id: int, limit: int = RUNS) -> list[RunNoise]:
     """The machine's newest ``limit`` runs, newest first, with their noise."""
-    noisy = case((Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None), True), else_=False)
+    noisy = case((is_noisy(), True), else_=False)
     rows = session.execute(
         select(Run.id, Run.created_at, Commit.sha, Branch.name, Run.status, Run.result_count, noisy)
         .join(Commit, Commit.id == Run.commit_id)

@@ -31,12 +31,10 @@ from sqlalchemy.orm import Session
 
 from web.models import Result, Run
 from web.queries.commit_points import ROW_COLUMNS, CommitPoint, fold_rows
+from web.queries.noisy_runs import is_noisy
 from web.queries.trend import raw_rows
 
 NORMAL_IQR_HALF = 0.6745  # a standard normal's third quartile
-
-# JSON path to the first pre-flight problem: present only when there are problems.
-PROBLEM_PATH = ("extra", "preflight", "problems", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +138,7 @@ def plot_points(
 def noisy_runs(session: Session, series_ids: list[int]) -> set[int]:
     """Runs with results in the series whose pre-flight checks reported a problem."""
     in_series = select(Result.run_id).where(Result.series_id.in_(series_ids))
-    return set(
-        session.scalars(
-            select(Run.id).where(
-                Run.id.in_(in_series), Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
-            )
-        )
-    )
+    return set(session.scalars(select(Run.id).where(Run.id.in_(in_series), is_noisy())))
 
 
 def _spread_columns() -> tuple[Any, ...]:
@@ -171,7 +163,7 @@ def run_spreads(
     Samples are read only where the parser gave no quartiles, and the noisy
     flag is one JSON path test in SQL, so no snapshot is shipped whole.
     """
-    noisy = Run.machine_snapshot[PROBLEM_PATH].as_string().is_not(None)
+    noisy = is_noisy()
     rows = session.connection().execute(
         select(
             Result.position,
@@ -186,9 +178,9 @@ def run_spreads(
         .order_by(Result.position, Result.id)
     )
     out: dict[int, list[RunSpread]] = {}
-    for position, run_id, value, q1, q3, stddev, samples, is_noisy in rows:
+    for position, run_id, value, q1, q3, stddev, samples, run_noisy in rows:
         spread = RunSpread(
-            int(run_id), float(value), q1, q3, stddev, samples_of(samples), bool(is_noisy)
+            int(run_id), float(value), q1, q3, stddev, samples_of(samples), bool(run_noisy)
         )
         out.setdefault(int(position), []).append(spread)
     return out
