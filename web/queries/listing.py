@@ -18,7 +18,8 @@ from sqlalchemy import BigInteger, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
-from web.models import Benchmark, Branch, Machine, Measure, Result, Series
+from web.models import Benchmark, Branch, Machine, Measure, Result, Run, Series
+from web.queries.noisy_runs import noisy_time
 from web.queries.points import merge_results
 
 SPARK_POINTS = 30
@@ -176,7 +177,9 @@ def sparklines(
 
     One value per commit, the detector's: the median of the commit's ok results,
     so a commit re-run by confirmation or bisection is one point of the line and
-    "Last" is the newest commit's value, never that of its latest run.
+    "Last" is the newest commit's value, never that of its latest run. Times
+    from a noisy run are left out, as detection leaves them out: a commit
+    measured only on a loaded machine is not the "Last" value.
     """
     if not series_ids:
         return {}
@@ -192,6 +195,15 @@ def _ok(model: type[Result] | Any) -> tuple[Any, ...]:
     return (model.status == "ok", model.value.is_not(None))
 
 
+def _trusted(query: Select[Any], model: type[Result] | Any) -> Select[Any]:
+    """``query`` over ``model`` without the times of noisy runs (see ``noisy_time``)."""
+    return (
+        query.join(Run, Run.id == model.run_id)
+        .join(Measure, Measure.id == model.measure_id)
+        .where(*_ok(model), ~noisy_time())
+    )
+
+
 def _sparklines_lateral(session: Session, series_ids: list[int], points: int) -> list:  # type: ignore[type-arg]
     # Per series: its last ``points`` positions (an index scan backwards that stops
     # there), then their results; folded into arrays so Python handles one row
@@ -199,8 +211,8 @@ def _sparklines_lateral(session: Session, series_ids: list[int], points: int) ->
     ids = bindparam("series_ids", series_ids, type_=ARRAY(BigInteger))
     wanted = select(func.unnest(ids).label("sid")).subquery("wanted")
     last = (
-        select(Result.position)
-        .where(Result.series_id == wanted.c.sid, *_ok(Result))
+        _trusted(select(Result.position), Result)
+        .where(Result.series_id == wanted.c.sid)
         .group_by(Result.position)
         .order_by(Result.position.desc())
         .limit(points)
@@ -208,8 +220,8 @@ def _sparklines_lateral(session: Session, series_ids: list[int], points: int) ->
     )
     other = aliased(Result)
     recent = (
-        select(other.value, other.position, other.id)
-        .where(other.series_id == wanted.c.sid, *_ok(other), other.position.in_(last))
+        _trusted(select(other.value, other.position, other.id), other)
+        .where(other.series_id == wanted.c.sid, other.position.in_(last))
         .correlate(wanted)
         .subquery("recent")
     )
@@ -230,19 +242,16 @@ def _sparklines_window(session: Session, series_ids: list[int], points: int) -> 
     # SQLite limits bound parameters per statement; chunk the id list.
     for i in range(0, len(series_ids), 500):
         chunk = series_ids[i : i + 500]
-        ranked = (
-            select(
-                Result.series_id,
-                Result.position,
-                Result.value,
-                Result.id,
-                func.dense_rank()
-                .over(partition_by=Result.series_id, order_by=Result.position.desc())
-                .label("rank"),
-            )
-            .where(Result.series_id.in_(chunk), *_ok(Result))
-            .subquery()
+        rows = select(
+            Result.series_id,
+            Result.position,
+            Result.value,
+            Result.id,
+            func.dense_rank()
+            .over(partition_by=Result.series_id, order_by=Result.position.desc())
+            .label("rank"),
         )
+        ranked = _trusted(rows, Result).where(Result.series_id.in_(chunk)).subquery()
         query = (
             select(ranked.c.series_id, ranked.c.position, ranked.c.value)
             .where(ranked.c.rank <= points)

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from web.models import Measure, Result, Run, SeriesPoint
-from web.queries.deciding_measure import TIME
-from web.queries.noisy_runs import is_noisy
+from web.queries.noisy_runs import noisy_time
 
 _CHUNK = 500
 T = TypeVar("T")
@@ -69,7 +68,6 @@ def _ok_results() -> Select[Any]:
     detection reads: a busy machine's slow processes are not a change of the
     code. Its instruction counts do, since load does not move them.
     """
-    noisy = is_noisy()
     return (
         select(Result.series_id, Result.position, Result.commit_id, Result.value)
         .join(Run, Run.id == Result.run_id)
@@ -77,7 +75,7 @@ def _ok_results() -> Select[Any]:
         .where(
             Result.status == "ok",
             Result.value.is_not(None),
-            ~and_(noisy, Measure.name == TIME),
+            ~noisy_time(),
         )
     )
 

@@ -14,6 +14,10 @@ Which statistics a row uses, per side:
 An inconclusive row says why and what to change (``ComparisonRow.why``, see
 ``web.services.inconclusive``). Single values are medians, as a commit's point.
 Benchmarks merged into another (renames) are compared under the survivor.
+Wall times measured by a noisy run (failed pre-flight checks) are left out of a
+comparison of commits unless asked for, as detection leaves them out; the
+comparison counts what it left out so the page can say so. Two runs named by
+id are compared as they are.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from detector.types import Comparison, SummaryStats, Thresholds, Verdict
 from web.models import Benchmark, Commit, Machine, Measure, Project, Result, Run
 from web.models.naming import benchmark_label
 from web.models.project_settings import ProjectSettings
+from web.queries.noisy_runs import noisy_time
 from web.services.inconclusive import Evidence, Inconclusive, explain
 
 Key = tuple[int, int, int | None]  # (benchmark id, measure id, machine id or None)
@@ -89,6 +94,7 @@ class CommitComparison:
     rows: list[ComparisonRow]
     only_in_baseline: list[MissingBenchmark] = field(default_factory=list)
     only_in_candidate: list[MissingBenchmark] = field(default_factory=list)
+    noisy_left_out: int = 0  # wall-time results of noisy runs not compared
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.rows if r.comparison.verdict == verdict)
@@ -132,11 +138,13 @@ def compare_commits(
     machine: str | None = None,
     *,
     thresholds: Thresholds | None = None,
+    include_noisy: bool = False,
 ) -> CommitComparison:
     """Every benchmark measured at both commits (on ``machine`` when given).
 
-    Several runs of one commit pool their samples. Raises CompareError when a
-    commit has no results in the project.
+    Several runs of one commit pool their samples; times from noisy runs only
+    with ``include_noisy``. Raises CompareError when a commit has no results in
+    the project.
     """
     base_runs = _runs_of_commit(session, project_id, baseline_sha, machine)
     cand_runs = _runs_of_commit(session, project_id, candidate_sha, machine)
@@ -150,6 +158,7 @@ def compare_commits(
         machine,
         True,
         thresholds,
+        include_noisy,
     )
 
 
@@ -176,6 +185,7 @@ def compare_runs(
         None,
         False,
         thresholds,
+        True,
     )
 
 
@@ -210,14 +220,16 @@ def _compare(
     machine: str | None,
     by_machine: bool,
     thresholds: Thresholds | None,
+    include_noisy: bool,
 ) -> CommitComparison:
     if thresholds is None:  # the project's, as for alerts and PR reports
         project = session.get(Project, project_id)
         thresholds = ProjectSettings.of(project).thresholds() if project else None
     survivors = _survivors(session, project_id)
     meta: dict[Key, _Meta] = {}
-    base = _gather(session, base_runs, survivors, by_machine, meta)
-    cand = _gather(session, cand_runs, survivors, by_machine, meta)
+    gathered = _Gathered(meta, survivors, by_machine, include_noisy)
+    base = gathered.sides(session, base_runs)
+    cand = gathered.sides(session, cand_runs)
     common = sorted(set(base) & set(cand), key=lambda k: _sort_name(meta[k]))
     rows = _rows(common, base, cand, meta, thresholds)
     rows.sort(key=lambda r: (_IMPACT_ORDER[r.comparison.verdict], -_magnitude(r)))
@@ -228,6 +240,7 @@ def _compare(
         rows=rows,
         only_in_baseline=_missing(set(base) - set(cand), meta),
         only_in_candidate=_missing(set(cand) - set(base), meta),
+        noisy_left_out=gathered.left_out,
     )
 
 
@@ -273,37 +286,44 @@ def _survivors(session: Session, project_id: int) -> dict[int, int]:
     return out
 
 
-def _gather(
-    session: Session,
-    run_ids: list[int],
-    survivors: dict[int, int],
-    by_machine: bool,
-    meta: dict[Key, _Meta],
-) -> dict[Key, _Side]:
-    rows = session.execute(
-        select(Result, Benchmark, Measure, Machine.id, Machine.name)
-        .join(Run, Run.id == Result.run_id)
-        .join(Machine, Machine.id == Run.machine_id)
-        .join(Measure, Measure.id == Result.measure_id)
-        .join(Benchmark, Benchmark.id == survivors_target(Result.benchmark_id, survivors))
-        .where(Result.run_id.in_(run_ids), Result.status == "ok", Result.value.is_not(None))
-    ).all()
-    sides: dict[Key, _Side] = {}
-    for result, bench, measure, machine_id, machine_name in rows:
-        key: Key = (bench.id, measure.id, machine_id if by_machine else None)
-        if key not in meta:
-            meta[key] = _Meta(
-                bench.id,
-                bench.display_name or bench.name,
-                bench.suite,
-                bench.params,
-                measure.name,
-                measure.unit,
-                measure.direction,
-                machine_name if by_machine else None,
-            )
-        _add(sides.setdefault(key, _Side()), result)
-    return sides
+@dataclass
+class _Gathered:
+    """Reads each side's results into ``meta``; counts the noisy times it leaves out."""
+
+    meta: dict[Key, _Meta]
+    survivors: dict[int, int]
+    by_machine: bool
+    include_noisy: bool
+    left_out: int = 0
+
+    def sides(self, session: Session, run_ids: list[int]) -> dict[Key, _Side]:
+        rows = session.execute(
+            select(Result, Benchmark, Measure, Machine.id, Machine.name, noisy_time())
+            .join(Run, Run.id == Result.run_id)
+            .join(Machine, Machine.id == Run.machine_id)
+            .join(Measure, Measure.id == Result.measure_id)
+            .join(Benchmark, Benchmark.id == survivors_target(Result.benchmark_id, self.survivors))
+            .where(Result.run_id.in_(run_ids), Result.status == "ok", Result.value.is_not(None))
+        ).all()
+        sides: dict[Key, _Side] = {}
+        for result, bench, measure, machine_id, machine_name, noisy in rows:
+            if noisy and not self.include_noisy:
+                self.left_out += 1
+                continue
+            key: Key = (bench.id, measure.id, machine_id if self.by_machine else None)
+            if key not in self.meta:
+                self.meta[key] = _Meta(
+                    bench.id,
+                    bench.display_name or bench.name,
+                    bench.suite,
+                    bench.params,
+                    measure.name,
+                    measure.unit,
+                    measure.direction,
+                    machine_name if self.by_machine else None,
+                )
+            _add(sides.setdefault(key, _Side()), result)
+        return sides
 
 
 def survivors_target(column, survivors: dict[int, int]):  # type: ignore[no-untyped-def]

@@ -4,7 +4,9 @@ With nothing asked it compares the default branch's latest commit with its
 parent; a pull request's commit is compared with its merge-base. The picker
 offers the usual baselines (parent, merge-base, latest, last release), each
 side is described (commit message, runs, machines) and the page warns when a
-side stands on a noisy machine or too few samples. An unknown commit answers
+side stands on a noisy machine or too few samples. Wall times from noisy runs
+are left out of a comparison of commits unless ``noisy=1`` asks for them (the
+page says how many it left out). An unknown commit answers
 404 and a malformed run id 400, with the page and its message.
 """
 
@@ -50,6 +52,7 @@ def compare_page(project: str) -> tuple[str, int]:
     machine = args.get("machine", "")
     verdict = args.get("verdict", "") if args.get("verdict", "") in VERDICTS else ""
     search = args.get("q", "").strip().lower()
+    include_noisy = args.get("noisy") == "1"
     picks: list[picker.Pick] = []
     if kind == "commits":
         baseline, candidate, picks = _defaults(session, found, baseline, candidate)
@@ -57,7 +60,7 @@ def compare_page(project: str) -> tuple[str, int]:
     error, status = None, 200
     if baseline and candidate:
         try:
-            result = _run(session, found.id, kind, baseline, candidate, machine)
+            result = _run(session, found.id, kind, baseline, candidate, machine, include_noisy)
         except BadInput as exc:
             error, status = str(exc), 400
         except CompareError as exc:
@@ -82,6 +85,7 @@ def compare_page(project: str) -> tuple[str, int]:
         baseline=baseline,
         candidate=candidate,
         machine=machine,
+        include_noisy=include_noisy,
         machines=_machines(session, found.id),
         verdict=verdict,
         verdicts=VERDICTS,
@@ -154,14 +158,22 @@ def _merge_base(session: Session, project: Project, commit: Commit) -> Commit | 
 
 
 def _run(
-    session: Session, project_id: int, kind: str, baseline: str, candidate: str, machine: str
+    session: Session,
+    project_id: int,
+    kind: str,
+    baseline: str,
+    candidate: str,
+    machine: str,
+    include_noisy: bool,
 ) -> CommitComparison:
     if kind == "runs":
         baseline_id, candidate_id = whole_number(baseline), whole_number(candidate)
         if baseline_id is None or candidate_id is None:
             raise BadInput("run ids are whole numbers from 1 to 2**63-1")
         return compare_runs(session, project_id, baseline_id, candidate_id)
-    return compare_commits(session, project_id, baseline, candidate, machine or None)
+    return compare_commits(
+        session, project_id, baseline, candidate, machine or None, include_noisy=include_noisy
+    )
 
 
 def _sides(
