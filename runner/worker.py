@@ -27,7 +27,7 @@ from celery.signals import worker_ready
 
 from runner.config import RunnerSettings, RunnerSettingsError
 from runner.job import RunnerContext, heartbeat, run_job
-from runner.preflight import POLICIES
+from runner.preflight import POLICIES, WORKER_DEFAULT_POLICY
 from runner.reporting import ServiceClient
 from runner.sqlite_broker import celery_broker
 
@@ -66,7 +66,7 @@ def worker_config(
     """Read the worker's settings once, from the environment plus the command line."""
     env = os.environ if environ is None else environ
     settings = RunnerSettings.from_env(env)
-    policy = env.get("BENCHWARDEN_PREFLIGHT", "warn")
+    policy = env.get("BENCHWARDEN_PREFLIGHT", WORKER_DEFAULT_POLICY)
     if policy not in POLICIES:
         raise RunnerSettingsError(f"BENCHWARDEN_PREFLIGHT must be one of {', '.join(POLICIES)}")
     context = RunnerContext(

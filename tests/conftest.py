@@ -29,6 +29,12 @@ from web.migrations import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Runner workers default to waiting for a quiet machine (runner.preflight), and
+# the machine running the tests is busy with the tests themselves: workers the
+# tests start record the load and run. The policies, the default included, are
+# tested on their own (tests/runner/test_runner_jobs.py).
+os.environ.setdefault("BENCHWARDEN_PREFLIGHT", "warn")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

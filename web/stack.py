@@ -67,6 +67,8 @@ class Stack:
     host: str = "127.0.0.1"
     port: int = 8080
     machine: str = "local"
+    # Extra environment for the child processes (e.g. the runner's preflight policy).
+    child_env: dict[str, str] = field(default_factory=dict)
     children: list[Child] = field(default_factory=list)
     _server: object | None = None
     _thread: threading.Thread | None = None
@@ -112,6 +114,7 @@ class Stack:
             "BENCHWARDEN_TOKEN": token,
             "BENCHWARDEN_MACHINE": self.machine,
             PARENT_ENV: str(os.getpid()),
+            **self.child_env,
         }
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:

@@ -14,7 +14,8 @@ from runner.measure import Plan, Side, measure, merge
 from runner.preflight import Preflight, PreflightRefused, check, enforce
 from runner.schema import ResultRecord
 from runner.suites import SuiteError, load_suites
-from runner.worker import parse_cpus
+from runner.config import RunnerSettingsError
+from runner.worker import parse_cpus, worker_config
 from tests.integration.gitrepo import WRITE_RESULT, Repo, command_suite
 
 
@@ -164,3 +165,13 @@ def test_log_tail_never_carries_nul_characters(tmp_path: Path) -> None:
     assert done.ok
     tail = log.tail()
     assert "\x00" not in tail and "before\ufffdafter" in tail
+
+
+def test_a_dedicated_worker_waits_for_a_quiet_machine_by_default(tmp_path: Path) -> None:
+    """Issue 20, item 4: dedicated runners default to ``wait``; the setting still wins."""
+    base = {"BENCHWARDEN_DATA_DIR": str(tmp_path)}
+    assert worker_config("m", base).context.preflight == "wait"
+    chosen = worker_config("m", base | {"BENCHWARDEN_PREFLIGHT": "warn"})
+    assert chosen.context.preflight == "warn"
+    with pytest.raises(RunnerSettingsError, match="BENCHWARDEN_PREFLIGHT"):
+        worker_config("m", base | {"BENCHWARDEN_PREFLIGHT": "sometimes"})
