@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from web.models.project_settings import ProjectSettings, ProjectSettingsError, assign
+from web.models.project_settings import ProjectSettings, ProjectSettingsError
 
 _SECRETS = ("token", "private_key", "secret")
 
@@ -51,37 +51,17 @@ def add_settings_commands(project: argparse._SubParsersAction[argparse.ArgumentP
     suites.set_defaults(func=cmd_project_suites)
 
 
-def updated_settings(document: dict[str, Any] | None, assignments: list[str]) -> dict[str, Any]:
-    """``document`` with every ``KEY=VALUE`` applied, validated; raises ProjectSettingsError."""
-    out = dict(document or {})
-    for assignment in assignments:
-        key, sep, text = assignment.partition("=")
-        if not sep:
-            raise ProjectSettingsError(f"{assignment!r}: write KEY=VALUE, e.g. machines=local")
-        out = assign(out, key.strip(), text.strip())
-    return ProjectSettings.parse(out).stored()
-
-
 def cmd_project_set(args: argparse.Namespace) -> int:
     from web.cli import _actor, _sessionmaker, _settings
     from web.db import session_scope
-    from web.services import audit
     from web.services.projects import ProjectError, find_project
+    from web.services.settings_change import change_settings
 
     with session_scope(_sessionmaker(_settings(args))) as session:
         project = find_project(session, args.name)
         if project is None:
             raise ProjectError(f"project {args.name!r} does not exist")
-        project.settings = updated_settings(project.settings, args.assignments)
-        audit.record(
-            session,
-            _actor(),
-            "project.settings",
-            project.name,
-            project_id=project.id,
-            details={"set": [a.partition("=")[0] for a in args.assignments]},
-        )
-        shown = masked(project.settings)
+        shown = masked(change_settings(session, _actor(), project, args.assignments))
     print(json.dumps(shown, indent=2, sort_keys=True))
     return 0
 

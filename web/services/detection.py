@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from detector import (
     DETECTOR_VERSION,
     ChangePoint,
+    NoiseProfile,
     Thresholds,
     noise_profile,
 )
@@ -98,7 +99,7 @@ def _detect(
             project = session.get(Project, series.project_id)
             thresholds[series.project_id] = project_thresholds(project)
         th = thresholds[series.project_id]
-        if states[series.id].points >= 2 * th.min_segment:
+        if enough_points(states[series.id].points, th):
             eligible.append((series, th))
     entries = _entries(session, eligible, states, appended)
     # Back into the cache only once these points are committed (see series_cache).
@@ -175,16 +176,28 @@ def _detect_one(
 ) -> list[Alert]:
     values = entry.state.values
     change_points = entry.state.change_points
-    profile = noise_profile(values, change_points, thresholds=thresholds)
+    profile, meaningful = worth_alerting(values, change_points, thresholds)
     series.noise = profile.rel_noise if np.isfinite(profile.rel_noise) else None
     series.unstable = profile.unstable
-    meaningful = [c for c in change_points if abs(c.rel_change) >= profile.min_rel_change]
     series.latest_change = meaningful[-1].rel_change if meaningful else None
     if series.id in context.counted:
         # Its benchmark's instruction count decides (issue: noisy machines); the
         # time series is shown beside it but raises no alert of its own.
         meaningful = []
     return _reconcile(session, series, entry, meaningful, thresholds, context)
+
+
+def enough_points(points: int, thresholds: Thresholds) -> bool:
+    """A series is detected once it can hold a change: ``min_segment`` points either side."""
+    return points >= 2 * thresholds.min_segment
+
+
+def worth_alerting(
+    values: np.ndarray, change_points: list[ChangePoint], thresholds: Thresholds
+) -> tuple[NoiseProfile, list[ChangePoint]]:
+    """The series' noise profile and its change points at least as large as its noise floor."""
+    profile = noise_profile(values, change_points, thresholds=thresholds)
+    return profile, [c for c in change_points if abs(c.rel_change) >= profile.min_rel_change]
 
 
 def project_thresholds(project: Project | None) -> Thresholds:
@@ -233,6 +246,11 @@ class _Context:
         return context
 
 
+# What detection knows of a pass's series (directions, expected changes, stored alerts),
+# read by the backtest too.
+DetectionContext = _Context
+
+
 def _reconcile(
     session: Session,
     series: Series,
@@ -246,13 +264,15 @@ def _reconcile(
     existing = context.alerts.get(series.id, {})
     found: set[int] = set()
     raised: list[Alert] = []
-    triaged = _triaged_indices(entry, existing.values())
+    triaged = triaged_indices(entry, existing.values())
     for cp in change_points:
         first = entry.commit_ids[cp.index]
-        if first in expected or _near(cp.index, triaged):
+        if first in expected:
             continue
         is_regression = (cp.direction == "increase") == lower_is_better
-        alert = existing.get(first) or _narrowed(entry, existing.values(), cp.index, is_regression)
+        alert = matching_alert(entry, existing, triaged, cp.index, is_regression)
+        if alert is not None and alert.status != "untriaged":
+            continue  # a triaged change is never raised again
         found.add(alert.first_commit_id if alert is not None else first)
         if alert is None:
             # only a change about to become an alert is checked: one query per new one
@@ -272,9 +292,30 @@ def _reconcile(
     return raised
 
 
-def _triaged_indices(entry: CachedSeries, alerts: Iterable[Alert]) -> list[int]:
-    found = (entry.index_of(a.first_commit_id) for a in alerts if a.status != "untriaged")
-    return [i for i in found if i is not None]
+def triaged_indices(entry: CachedSeries, alerts: Iterable[Alert]) -> list[tuple[int, Alert]]:
+    """(index, alert) of the series' triaged alerts: what :func:`matching_alert` needs."""
+    found = ((entry.index_of(a.first_commit_id), a) for a in alerts if a.status != "untriaged")
+    return [(i, a) for i, a in found if i is not None]
+
+
+def matching_alert(
+    entry: CachedSeries,
+    alerts: dict[int, Alert],
+    triaged: list[tuple[int, Alert]],
+    index: int,
+    is_regression: bool,
+) -> Alert | None:
+    """The stored alert (of ``alerts``, by first commit) that the change at ``index`` is.
+
+    A triaged alert within a couple of points, else the alert with the same first
+    commit, else the one whose range holds the change; None: the change is a new
+    alert. Detection and the backtest (`web.services.backtest`) both ask this.
+    """
+    for position, alert in triaged:
+        if _near(index, [position]):
+            return alert
+    first = entry.commit_ids[index]
+    return alerts.get(first) or _narrowed(entry, alerts.values(), index, is_regression)
 
 
 def _narrowed(

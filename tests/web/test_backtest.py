@@ -1,0 +1,168 @@
+"""Threshold backtesting on a seeded history with known true and false alerts, on both engines.
+
+The history is posted through the ingest API, so its alerts are detection's own;
+people's decisions are then written through the triage service.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from tests.factories import make_project, make_token, native_results, post_results, sha
+from web.models import Alert, Annotation, Benchmark, Project, Series
+from web.models.project_settings import ProjectSettingsError
+from web.services.backtest import BacktestRow, backtest, candidates
+from web.services.triage import triage_alert
+
+# benchmark -> (relative step at commit 15, what people decided about its alert)
+PLANTED = {
+    "big": (0.20, "acknowledged"),
+    "open": (0.08, "untriaged"),
+    "mid": (0.06, "wontfix"),
+    "small": (0.03, "invalid"),
+    "tiny": (0.013, None),  # under the 2% floor: never an alert
+    "flat": (0.0, None),
+}
+STATES = ("untriaged", "acknowledged", "investigating", "fixed", "invalid", "wontfix")
+
+
+def _counts(**found: int) -> dict[str, int]:
+    return {state: found.get(state, 0) for state in STATES}
+
+
+@pytest.fixture()
+def project(client, db_session: Session) -> Project:  # type: ignore[no-untyped-def]
+    found = make_project(db_session, "proj")
+    token = make_token(db_session, found)
+    rng = np.random.default_rng(5)
+    for i in range(30):
+        values = {
+            name: (1.0 + (step if i >= 15 else 0.0)) * (1 + 0.004 * rng.standard_normal())
+            for name, (step, _) in PLANTED.items()
+        }
+        post_results(
+            client, token, sha(i), native_results(values), parents=[sha(i - 1)] if i else []
+        )
+    for name, (_, state) in PLANTED.items():
+        alert = _alert_of(db_session, name)
+        assert (alert is not None) == (state is not None), name
+        if alert is not None and state != "untriaged":
+            triage_alert(db_session, "ada", alert, str(state))
+    db_session.commit()
+    return found
+
+
+def _alert_of(session: Session, benchmark: str) -> Alert | None:
+    return session.scalar(
+        select(Alert)
+        .join(Series, Series.id == Alert.series_id)
+        .join(Benchmark, Benchmark.id == Series.benchmark_id)
+        .where(Benchmark.name == benchmark, Alert.active)
+    )
+
+
+def _by_label(rows: list[BacktestRow]) -> dict[str, BacktestRow]:
+    return {row.label: row for row in rows}
+
+
+def test_raising_min_rel_change_drops_the_invalid_alert(project, db_session) -> None:  # type: ignore[no-untyped-def]
+    grid = ["min_rel_change=0.01,0.02,0.05,0.07"]
+    rows = _by_label(backtest(db_session, project, candidates(project, grid=grid)))
+    assert list(rows) == [
+        "current",
+        "min_rel_change=0.01",
+        "min_rel_change=0.02",
+        "min_rel_change=0.05",
+        "min_rel_change=0.07",
+    ]
+    everything = _counts(untriaged=1, acknowledged=1, invalid=1, wontfix=1)
+    current = rows["current"]
+    assert (current.series, current.raised, current.new) == (6, 4, 0)
+    assert current.kept == everything
+    assert current.dropped == _counts()
+    assert current.precision == pytest.approx(2 / 3)
+    assert current.recall == 1.0
+    assert rows["min_rel_change=0.02"] == BacktestRow(
+        "min_rel_change=0.02", ("detector.min_rel_change=0.02",), *_tail(current)
+    )
+    lower = rows["min_rel_change=0.01"]
+    assert (lower.raised, lower.new, lower.kept, lower.dropped) == (5, 1, everything, _counts())
+    higher = rows["min_rel_change=0.05"]
+    assert (higher.raised, higher.new) == (3, 0)
+    assert higher.kept == _counts(untriaged=1, acknowledged=1, wontfix=1)
+    assert higher.dropped == _counts(invalid=1)
+    assert (higher.precision, higher.recall) == (1.0, 1.0)
+    highest = rows["min_rel_change=0.07"]
+    assert highest.kept == _counts(untriaged=1, acknowledged=1)
+    assert highest.dropped == _counts(invalid=1, wontfix=1)
+    assert (highest.precision, highest.recall) == (1.0, 0.5)
+
+
+def _tail(row: BacktestRow) -> tuple[object, ...]:
+    return (
+        row.series,
+        row.raised,
+        row.new,
+        row.kept,
+        row.dropped,
+        row.precision,
+        row.recall,
+    )
+
+
+def test_a_known_change_is_never_a_new_alert(project, db_session) -> None:  # type: ignore[no-untyped-def]
+    """A step people annotated as expected raises nothing, as in detection."""
+    alert = _alert_of(db_session, "open")
+    assert alert is not None
+    db_session.add(
+        Annotation(series_id=alert.series_id, commit_id=alert.first_commit_id, kind="known_change")
+    )
+    db_session.execute(delete(Alert).where(Alert.id == alert.id))
+    db_session.commit()
+    (row,) = backtest(db_session, project, candidates(project))
+    assert (row.raised, row.new) == (3, 0)
+    assert row.kept == _counts(acknowledged=1, invalid=1, wontfix=1)
+
+
+def test_an_environment_change_is_not_a_new_alert(client, db_session) -> None:  # type: ignore[no-untyped-def]
+    """The runner's CPU changes at 15 (+20%), the code slows by 10% at 30: at any
+    threshold the backtest finds the one alert detection raised, nothing new."""
+    found = make_project(db_session, "proj")
+    token = make_token(db_session, found)
+    rng = np.random.default_rng(11)
+    for i in range(45):
+        level = (1.2 if i >= 15 else 1.0) * (1.1 if i >= 30 else 1.0)
+        data = native_results({"a": level * (1 + 0.005 * rng.standard_normal())})
+        cpu = "Old CPU @ 2.0GHz" if i < 15 else "New CPU @ 1.6GHz"
+        machine = {"name": "box1", "cpu_model": cpu, "cores": 2}
+        post_results(
+            client, token, sha(i), data, parents=[sha(i - 1)] if i else [], machine=machine
+        )
+    # Without the annotation the replay itself must see the machine change.
+    db_session.execute(delete(Annotation))
+    db_session.commit()
+    rows = backtest(db_session, found, candidates(found, grid=["min_rel_change=0.01,0.05"]))
+    assert [(r.raised, r.new, r.kept["untriaged"]) for r in rows] == [(1, 0, 1)] * 3
+
+
+def test_settings_are_validated_like_project_set(project) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ProjectSettingsError, match="not a detector setting"):
+        candidates(project, sets=["machines=a"])
+    with pytest.raises(ProjectSettingsError, match="min_rel_change"):
+        candidates(project, grid=["min_rel_change=0.01,-1"])
+    with pytest.raises(ProjectSettingsError, match="KEY=VALUE"):
+        candidates(project, sets=["alpha"])
+    with pytest.raises(ProjectSettingsError, match="at most 12"):
+        candidates(project, grid=["alpha=0.01,0.02,0.03,0.04", "min_segment=3,4,5,6"])
+    both = candidates(project, sets=["detector.alpha=0.001"], grid=["min_rel_change=0.03,0.04"])
+    assert [c.label for c in both] == [
+        "current",
+        "alpha=0.001, min_rel_change=0.03",
+        "alpha=0.001, min_rel_change=0.04",
+    ]
+    assert both[1].thresholds.alpha == 0.001
+    assert both[1].thresholds.min_rel_change == 0.03
+    assert both[1].assignments == ("detector.alpha=0.001", "detector.min_rel_change=0.03")
