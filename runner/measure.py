@@ -19,6 +19,7 @@ from pathlib import Path
 
 from runner.callgrind import PLUGIN as CALLGRIND_PLUGIN
 from runner.callgrind import PLUGIN_DIR, CallgrindRun, CallgrindUnavailable, requests_library
+from runner.callgrind.callgrind_profile import ProfileError, parse_profile
 from runner.execute import (
     JobLog,
     missing_module_hint,
@@ -29,7 +30,7 @@ from runner.execute import (
     valgrind_prefix,
 )
 from runner.parsers import ParseError, parse_bytes, parse_path
-from runner.schema import ResultRecord, Stats
+from runner.schema import Profile, ResultRecord, Stats
 from runner.suites import Suite
 
 RecordKey = tuple[str, str, str, str]
@@ -301,7 +302,32 @@ def counted_records(run: CallgrindRun, suite_name: str) -> list[ResultRecord]:
     parsed = parse_bytes(document, format="pytest-benchmark", filename="callgrind.json")
     found = [r for one in parsed.runs for r in one.results]
     named = [r if r.suite else r.model_copy(update={"suite": suite_name}) for r in found]
-    return [_as_instructions(r, int(n)) for r in named for n in r.samples or ()]
+    profiles = _profiles(run, entries) if len(named) == len(entries) else [None] * len(named)
+    out = []
+    for record, profile in zip(named, profiles, strict=True):
+        counted = [_as_instructions(record, int(n)) for n in record.samples or ()]
+        if counted and profile is not None:
+            # on the first round: merge() keeps the first record's fields
+            counted[0] = counted[0].model_copy(update={"profile": profile})
+        out += counted
+    return out
+
+
+def _profiles(run: CallgrindRun, entries: list[dict[str, object]]) -> list[Profile | None]:
+    """Each benchmark's profile from its first counted round; None where a dump does not read.
+
+    A profile explains a count and never replaces it: a dump this parser cannot
+    read leaves the benchmark without one, its count stands.
+    """
+    dumps = run.profile_dumps()
+    out: list[Profile | None] = []
+    for entry in entries:
+        path = dumps.get(int(str(entry["number"])))
+        try:
+            out.append(parse_profile(path.read_bytes()) if path is not None else None)
+        except (OSError, ProfileError):
+            out.append(None)
+    return out
 
 
 def command_instructions(

@@ -152,6 +152,35 @@ class Stats(BaseModel):
         return [v for v in found if v is not None]
 
 
+MAX_PROFILE_FUNCTIONS = 500  # functions in one result's profile
+
+
+class ProfileFunction(BaseModel):
+    """One function of a profile: instructions in its own code and in everything it calls."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    function: Text = Field(min_length=1, max_length=2000)
+    file: Text = Field(default="", max_length=1000)
+    line: Int32 = Field(default=0, description="first line with a cost; 0 when unknown")
+    self_instructions: Int64
+    inclusive_instructions: Int64
+
+
+class Profile(BaseModel):
+    """Where one benchmark's counted instructions went: its most expensive functions.
+
+    ``total`` is every instruction of the counted call; ``functions`` keeps only
+    the top ones (by inclusive and by self count), so their self counts add up
+    to at most ``total``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total: Int64
+    functions: list[ProfileFunction] = Field(default_factory=list, max_length=MAX_PROFILE_FUNCTIONS)
+
+
 class ResultRecord(BaseModel):
     """One measure of one benchmark in one run.
 
@@ -176,6 +205,12 @@ class ResultRecord(BaseModel):
     samples: list[float] | None = None
     status: ResultStatus = "ok"
     error: Text | None = None
+    # Left out of the JSON when absent, so records without one read and hash as before.
+    profile: Profile | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="per-function instructions of an instructions record (optional)",
+    )
 
     @field_validator("value")
     @classmethod

@@ -104,9 +104,9 @@ class CallgrindRun:
             ROUNDS_VARIABLE: str(rounds),
         }
 
-    def counts(self) -> dict[int, list[int]]:
-        """Instructions per counted round, by benchmark number, in the order counted."""
-        rounds: list[tuple[int, int, int, int]] = []
+    def _rounds(self) -> list[tuple[int, int, int, int, Path]]:
+        """(pid, part, benchmark number, instructions, dump) of every counted round, in order."""
+        rounds: list[tuple[int, int, int, int, Path]] = []
         for path in self.directory.glob("callgrind.*"):
             pid, _, part = path.name.removeprefix("callgrind.").partition(".")
             if not part.isdigit() or not pid.isdigit():
@@ -119,10 +119,22 @@ class CallgrindRun:
             if not name.startswith(DUMP_PREFIX):
                 continue
             number = int(name.removeprefix(DUMP_PREFIX))
-            rounds.append((int(pid), int(part), number, int(totals.group(1))))
+            rounds.append((int(pid), int(part), number, int(totals.group(1)), path))
+        return sorted(rounds)
+
+    def counts(self) -> dict[int, list[int]]:
+        """Instructions per counted round, by benchmark number, in the order counted."""
         out: dict[int, list[int]] = {}
-        for _, _, number, total in sorted(rounds):
+        for _, _, number, total, _ in self._rounds():
             out.setdefault(number, []).append(total)
+        return out
+
+    def profile_dumps(self) -> dict[int, Path]:
+        """The dump of each benchmark's first counted round, by benchmark number: the one
+        its profile is read from (rounds count alike, so any one of them would do)."""
+        out: dict[int, Path] = {}
+        for _, _, number, _, path in self._rounds():
+            out.setdefault(number, path)
         return out
 
     def benchmarks(self) -> list[dict[str, object]]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.github.client import GitHubClient, GitHubConfig, PullInfo
+from web.github.profile_table import profile_table
 from web.github.render import marker, render_comment
 from web.github.report import (
     Category,
@@ -72,6 +73,8 @@ def notify_pull_request(
         return None
     comparisons = compare_pr(session, project, pr_number, candidate_sha)
     report = build_report(project, pr_number, status_sha, comparisons, config, pull, base_url)
+    table = profile_table(session, project_id, report, comparisons)
+    report = dataclasses.replace(report, profile=table)
     body = render_comment(report)
     _end_transaction(session)
     comment_id, _created = client.upsert_comment(pr_number, marker(project.name), body)

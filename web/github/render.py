@@ -89,6 +89,7 @@ def _render(report: PrReport, max_rows: int) -> str:
         if rows:
             parts += ["", f"**{title}** (beyond {_pct(report.threshold)})", ""]
             parts += _table(report, rows, budget)
+    parts += _profile_lines(report)
     parts += ["", _counts_line(report)]
     parts += _details(report, budget)
     parts += _footer(report, complete=max_rows >= len(report.rows))
@@ -162,6 +163,30 @@ def _table(report: PrReport, rows: list[ReportRow], budget: list[int]) -> list[s
     hidden = len(rows) - (len(lines) - 2)
     if hidden > 0:
         lines.append(f"| … {hidden} more in the full report |  |  |  |")
+    return lines
+
+
+def _profile_lines(report: PrReport) -> list[str]:
+    """Where the biggest counted change's instructions went: its top functions, escaped
+    (function and file names come from the measured code)."""
+    table = report.profile
+    if table is None or not table.lines:
+        return []
+    lines = [
+        "",
+        f"**Where the instructions went** in {escape(table.benchmark)} on `{escape(table.machine)}`"
+        f" (`{table.baseline_sha[:7]}` → `{table.candidate_sha[:7]}`,"
+        f" {table.total_change:+,} instructions per call)",
+        "",
+        "| Function | File:line | Self | Inclusive |",
+        "|:--|:--|--:|--:|",
+    ]
+    for row in table.lines:
+        where = "/".join(row.file.split("/")[-2:]) + (f":{row.line}" if row.line else "")
+        lines.append(
+            f"| {escape(row.function)} | {escape(where)} |"
+            f" {row.self_change:+,} | {row.inclusive_change:+,} |"
+        )
     return lines
 
 

@@ -75,6 +75,29 @@ class MachineBaseline:
 
 
 @dataclass(frozen=True)
+class ProfileLine:
+    """One function of the profile table: its instruction changes, self and inclusive."""
+
+    function: str
+    file: str
+    line: int
+    self_change: int
+    inclusive_change: int
+
+
+@dataclass(frozen=True)
+class ProfileTable:
+    """Where the instructions of one changed benchmark went (the comment shows the top 5)."""
+
+    benchmark: str
+    machine: str
+    baseline_sha: str
+    candidate_sha: str
+    total_change: int
+    lines: tuple[ProfileLine, ...]
+
+
+@dataclass(frozen=True)
 class PrReport:
     project: str
     pr_number: int
@@ -90,6 +113,8 @@ class PrReport:
     report_url: str = ""
     ci_level: float = 0.95
     errors: tuple[str, ...] = field(default_factory=tuple)
+    # the per-function profile diff of the biggest counted change, when both sides have one
+    profile: ProfileTable | None = None
 
     @property
     def decided_by_counts(self) -> int:

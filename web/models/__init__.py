@@ -5,6 +5,7 @@ from web.models.base import Base
 from web.models.github import PrComment, WebhookDelivery
 from web.models.job import JOB_KINDS, JOB_STATES, Job, RunnerHeartbeat
 from web.models.people import PROJECT_ROLES, Annotation, AuditEntry, ProjectMember, User
+from web.models.profile import ResultProfile
 from web.models.project import TOKEN_SCOPES, ApiToken, Project
 from web.models.result import Benchmark, Measure, Result, Series
 from web.models.run import Run
@@ -34,6 +35,7 @@ __all__ = [
     "Project",
     "ProjectMember",
     "Result",
+    "ResultProfile",
     "Run",
     "RunnerHeartbeat",
     "Series",

@@ -37,6 +37,7 @@ DEFAULT_CONFIRM_REPEATS = 5
 DEFAULT_BISECT_REPEATS = 10
 DEFAULT_MIN_REL_CHANGE = 0.02
 DEFAULT_OVERRIDE_LABEL = "benchwarden-override"
+DEFAULT_PROFILE_COMMITS = 100  # commits per series whose profiles are kept
 # The thresholds every consumer starts from; see the module docstring.
 DEFAULT_THRESHOLDS = Thresholds(
     min_rel_change=DEFAULT_MIN_REL_CHANGE, compare_min_rel_change=DEFAULT_MIN_REL_CHANGE
@@ -147,6 +148,9 @@ class ProjectSettings(BaseModel):
     # Which declaration wins when a commit has its own file and the project stores
     # suites (`benchwarden project suites`): "commit" (default) or "project".
     suites_source: Literal["commit", "project"] = "commit"
+    # Per-function profiles kept per series: those of its latest N commits (0: none
+    # kept); older ones are pruned as new runs arrive. About 10 kB per result.
+    profile_commits: int = Field(default=DEFAULT_PROFILE_COMMITS, ge=0, le=100_000)
 
     @model_validator(mode="after")
     def _thresholds_valid(self) -> ProjectSettings:

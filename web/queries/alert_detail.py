@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from web.models import Alert, AuditEntry, Job, PrComment, Run, Series
 from web.queries.alert_board import BoardAlert, alert_query, to_alert
+from web.queries.profile_diff import ProfileDiff, diff_profiles
+from web.queries.profiles import profile_at, profile_before
 
 
 def find_alert(session: Session, project_id: int, alert_id: int) -> BoardAlert | None:
@@ -205,6 +207,33 @@ def pr_comment(
         select(PrComment).where(PrComment.project_id == project_id, PrComment.pr_number == number)
     )
     return int(number), comment
+
+
+@dataclass(frozen=True)
+class AlertProfile:
+    """Where the alert's instructions went: the candidate's profile against the baseline's."""
+
+    baseline_sha: str
+    candidate_sha: str
+    diff: ProfileDiff
+
+
+def profile_change(session: Session, alert: BoardAlert) -> AlertProfile | None:
+    """The profile diff of the alert's benchmark: its culprit (or first changed commit)
+    against the newest profiled commit before it; None when either has no profile."""
+    series = session.get(Series, alert.series_id)
+    if series is None:
+        return None
+    where = (alert.benchmark_id, series.machine_id, series.branch_id)
+    candidate_id = alert.culprit_commit_id or alert.first_commit_id
+    candidate = profile_at(session, *where, candidate_id)
+    if candidate is None:
+        return None
+    baseline = profile_before(session, *where, candidate.position)
+    if baseline is None:
+        return None
+    diff = diff_profiles(baseline.profile, candidate.profile)
+    return AlertProfile(baseline.sha, candidate.sha, diff)
 
 
 def _int(value: object) -> int | None:

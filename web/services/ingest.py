@@ -38,6 +38,8 @@ from web.models import (
     Series,
 )
 from web.models.base import utcnow
+from web.models.project_settings import ProjectSettings
+from web.services.profiles import prune_profiles, store_profiles
 from web.services.upsert import ensure_rows
 
 DEFAULT_MACHINE = "default"
@@ -109,6 +111,8 @@ def ingest_run(
     series_ids = _store_results(
         session, project, run, machine, branch, commit, position, parsed.results
     )
+    if store_profiles(session, run, parsed.results):
+        prune_profiles(session, series_ids, ProjectSettings.of(project).profile_commits)
     return IngestOutcome(run, True, series_ids)
 
 
