@@ -356,3 +356,40 @@ def test_large_improvements_are_confirmed_and_bisected_too(  # type: ignore[no-u
     db_session.flush()
     jobs = confirm_alerts(db_session, FakeDispatcher(), [alert.id])
     assert [j.kind for j in jobs] == (["confirm"] if confirmed else [])
+
+
+@pytest.mark.parametrize("closed_by", ["no_longer_detected", "decided", "invalid", None])
+def test_a_confirmation_of_a_closed_candidate_is_cancelled_when_a_runner_takes_it(  # type: ignore[no-untyped-def]
+    client: Any, db_session: Session, project: Project, repo: Repo, closed_by
+) -> None:
+    """Issue 20, item 6: false candidates come and go on a busy machine; their queued
+    confirmations must not hold a runner (and the real work behind them)."""
+    runner = PlantedRunner(db_session, project, repo, 31)
+    for i in (0, 31):
+        runner.run({"job_id": 0, "commits": [repo.shas[i]], "repeats": 5})
+    alert = _alert(db_session, project, repo.shas[0], repo.shas[31])
+    (job,) = confirm_alerts(db_session, FakeDispatcher(), [alert.id])
+    if closed_by == "no_longer_detected":
+        alert.active = False
+    elif closed_by == "decided":
+        alert.confirmation = "not_reproduced"
+    elif closed_by == "invalid":
+        alert.status = "invalid"
+    token = make_token(db_session, project)
+    db_session.commit()
+    answer = client.post(
+        f"/api/v1/jobs/{job.id}/state",
+        json={"state": "running"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    db_session.expire_all()
+    if closed_by is None:  # an open candidate is confirmed as usual
+        assert answer.status_code == 200 and answer.json["state"] == "running"
+        return
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "job_finished"
+    assert answer.json["error"]["details"]["state"] == "cancelled"
+    assert job.state == "cancelled" and "no longer open candidates" in (job.error or "")
+    # the alert may be confirmed again if it comes back: a cancelled job does not count
+    alert.active, alert.confirmation, alert.status = True, "candidate", "untriaged"
+    db_session.flush()
+    assert [j.kind for j in confirm_alerts(db_session, FakeDispatcher(), [alert.id])] == ["confirm"]

@@ -25,9 +25,11 @@ from web.api.params import MAX_JOB_LIMIT, whole_number
 from web.celery_app import Dispatcher
 from web.db import request_session
 from web.models import Job, Project, Run
+from web.services.confirm import stale_confirmation
 from web.services.jobs import (
     JobError,
     JobFinishedError,
+    cancel_job,
     ended_for_its_runner,
     list_jobs,
     record_state,
@@ -129,6 +131,8 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
             422, "invalid_state", "the job state is invalid", validation_details(exc)
         ) from None
     _check_runs(session, project, body.run_ids)
+    if body.state == "running":
+        _cancel_if_stale(session, job)
     dispatcher = Dispatcher(current_app.extensions["benchwarden.celery"])
     try:
         record_state(session, dispatcher, job, body.state, run_ids=body.run_ids,
@@ -139,6 +143,20 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
         raise ApiError(422, "invalid_state", str(exc)) from None
     session.commit()
     return _json(job_out(job, project))
+
+
+def _cancel_if_stale(session: Session, job: Job) -> None:
+    """409 (and the job cancelled, with why) when a confirmation is no longer needed.
+
+    The runner skips a job answered 409 ``job_finished`` at its start, as it
+    skips a cancelled or redelivered one.
+    """
+    reason = stale_confirmation(session, job)
+    if reason is None or not cancel_job(session, job, reason):
+        return
+    session.commit()
+    message = f"job {job.id} is cancelled: {reason}"
+    raise ApiError(409, "job_finished", message, {"state": job.state})
 
 
 def _check_runs(session: Session, project: Project, run_ids: dict[str, int]) -> None:

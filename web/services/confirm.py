@@ -96,7 +96,26 @@ def _worth_bisecting(session: Session, alert: Alert) -> bool:
 
 
 def _has_job(session: Session, alert: Alert) -> bool:
-    return session.scalar(select(Job.id).where(Job.alert_id == alert.id).limit(1)) is not None
+    query = select(Job.id).where(Job.alert_id == alert.id, Job.state != "cancelled")
+    return session.scalar(query.limit(1)) is not None
+
+
+def stale_confirmation(session: Session, job: Job) -> str | None:
+    """Why a queued confirmation is no longer worth a runner's time, or None.
+
+    A candidate that later results no longer show (detection deactivated it),
+    that another job already decided, or that a maintainer marked invalid needs
+    no re-run. On a busy machine false candidates come and go while real work
+    queues behind their confirmations; a runner asks before it starts one and
+    the job is cancelled with this reason instead of run.
+    """
+    if job.kind != "confirm":
+        return None
+    ids = spec_of(job).get("alert_ids") or [job.alert_id]
+    alerts = list(session.scalars(select(Alert).where(Alert.id.in_(ids))))
+    if any(a.active and a.confirmation == "candidate" and a.status != "invalid" for a in alerts):
+        return None
+    return "its alerts are no longer open candidates (no longer detected, decided or invalid)"
 
 
 def _confirm_job(
