@@ -168,6 +168,7 @@ def _add_serve_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def build_parser() -> argparse.ArgumentParser:
     from runner.cli import add_parse_command, add_worker_command
     from runner.submit import add_submit_command
+    from web.backtest_cli import add_backtest_command
     from web.demo import add_demo_command
     from web.github.cli import add_github_command
     from web.jobs_cli import add_job_commands
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_commands(sub)
     add_worker_command(sub)
     add_job_commands(sub)
+    add_backtest_command(sub)
     return parser
 
 

@@ -1,31 +1,22 @@
 """Threshold backtesting on a seeded history with known true and false alerts, on both engines.
 
-The history is posted through the ingest API, so its alerts are detection's own;
-people's decisions are then written through the triage service.
+The history (`tests.web.backtest_history`) is posted through the ingest API, so
+its alerts are detection's own; people's decisions go through the triage service.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tests.factories import make_project, make_token, native_results, post_results, sha
-from web.models import Alert, Annotation, Benchmark, Project, Series
+from tests.web.backtest_history import alert_of, post_planted
+from web.models import Alert, Annotation, Project
 from web.models.project_settings import ProjectSettingsError
 from web.services.backtest import BacktestRow, backtest, candidates
-from web.services.triage import triage_alert
 
-# benchmark -> (relative step at commit 15, what people decided about its alert)
-PLANTED = {
-    "big": (0.20, "acknowledged"),
-    "open": (0.08, "untriaged"),
-    "mid": (0.06, "wontfix"),
-    "small": (0.03, "invalid"),
-    "tiny": (0.013, None),  # under the 2% floor: never an alert
-    "flat": (0.0, None),
-}
 STATES = ("untriaged", "acknowledged", "investigating", "fixed", "invalid", "wontfix")
 
 
@@ -36,32 +27,8 @@ def _counts(**found: int) -> dict[str, int]:
 @pytest.fixture()
 def project(client, db_session: Session) -> Project:  # type: ignore[no-untyped-def]
     found = make_project(db_session, "proj")
-    token = make_token(db_session, found)
-    rng = np.random.default_rng(5)
-    for i in range(30):
-        values = {
-            name: (1.0 + (step if i >= 15 else 0.0)) * (1 + 0.004 * rng.standard_normal())
-            for name, (step, _) in PLANTED.items()
-        }
-        post_results(
-            client, token, sha(i), native_results(values), parents=[sha(i - 1)] if i else []
-        )
-    for name, (_, state) in PLANTED.items():
-        alert = _alert_of(db_session, name)
-        assert (alert is not None) == (state is not None), name
-        if alert is not None and state != "untriaged":
-            triage_alert(db_session, "ada", alert, str(state))
-    db_session.commit()
+    post_planted(client, db_session, make_token(db_session, found))
     return found
-
-
-def _alert_of(session: Session, benchmark: str) -> Alert | None:
-    return session.scalar(
-        select(Alert)
-        .join(Series, Series.id == Alert.series_id)
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .where(Benchmark.name == benchmark, Alert.active)
-    )
 
 
 def _by_label(rows: list[BacktestRow]) -> dict[str, BacktestRow]:
@@ -115,7 +82,7 @@ def _tail(row: BacktestRow) -> tuple[object, ...]:
 
 def test_a_known_change_is_never_a_new_alert(project, db_session) -> None:  # type: ignore[no-untyped-def]
     """A step people annotated as expected raises nothing, as in detection."""
-    alert = _alert_of(db_session, "open")
+    alert = alert_of(db_session, "open")
     assert alert is not None
     db_session.add(
         Annotation(series_id=alert.series_id, commit_id=alert.first_commit_id, kind="known_change")

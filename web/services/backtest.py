@@ -242,6 +242,43 @@ def _row(candidate: Candidate, tally: _Tally) -> BacktestRow:
     )
 
 
+# The table's columns (CLI, page): name -> what it counts.
+COLUMNS = {
+    "series": "series replayed (enough points for a change)",
+    "raised": "alerts the setting would hold",
+    "kept": "stored alerts it would still raise",
+    "new": "alerts no stored alert covers: nobody triaged them",
+    "kept true": "kept alerts triaged acknowledged, investigating or fixed",
+    "kept invalid": "kept alerts triaged invalid",
+    "kept wontfix": "kept alerts triaged wontfix (real, unwanted)",
+    "dropped true": "stored true alerts it would no longer raise",
+    "dropped invalid": "stored invalid alerts it would no longer raise",
+    "dropped wontfix": "stored wontfix alerts it would no longer raise",
+    "dropped untriaged": "stored untriaged alerts it would no longer raise",
+    "precision": "real (true or wontfix) / triaged, of the kept alerts",
+    "recall": "kept real / stored real",
+}
+
+
+def cells(row: BacktestRow) -> dict[str, int | float | None]:
+    """The row's values under `COLUMNS`."""
+    return {
+        "series": row.series,
+        "raised": row.raised,
+        "kept": row.kept_total,
+        "new": row.new,
+        "kept true": sum(row.kept[s] for s in TRUE),
+        "kept invalid": sum(row.kept[s] for s in FALSE),
+        "kept wontfix": sum(row.kept[s] for s in UNWANTED),
+        "dropped true": sum(row.dropped[s] for s in TRUE),
+        "dropped invalid": sum(row.dropped[s] for s in FALSE),
+        "dropped wontfix": sum(row.dropped[s] for s in UNWANTED),
+        "dropped untriaged": row.dropped["untriaged"],
+        "precision": row.precision,
+        "recall": row.recall,
+    }
+
+
 def as_dict(row: BacktestRow) -> dict[str, object]:
     """The row as plain data (the API's and the CLI's ``--json`` shape)."""
     return dataclasses.asdict(row) | {
