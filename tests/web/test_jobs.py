@@ -393,3 +393,57 @@ def test_a_confirmation_of_a_closed_candidate_is_cancelled_when_a_runner_takes_i
     alert.active, alert.confirmation, alert.status = True, "candidate", "untriaged"
     db_session.flush()
     assert [j.kind for j in confirm_alerts(db_session, FakeDispatcher(), [alert.id])] == ["confirm"]
+
+
+def test_alerts_of_one_commit_range_are_confirmed_by_one_job(
+    db_session: Session, project: Project, repo: Repo
+) -> None:
+    """Issue 20, item 6: three benchmarks that moved at one commit are one re-run, not three."""
+    names = ["alpha", "beta", "gamma"]
+    for i in (0, 31):
+        records = [
+            ResultRecord(suite="s", name=n, measure="time", unit="s", value=1.0 + 0.1 * (i > 0))
+            for n in names
+        ]
+        payload = RunPayload(
+            project=project.name,
+            commit=repo.shas[i],
+            branch="main",
+            parents=[repo.shas[i - 1]] if i else [],
+            machine={"name": "m1"},
+            idempotency_key=f"ci-{i}",
+        )
+        ingest_run(db_session, project, payload, ParsedRun(results=records), "custom")
+    commits = {c.sha: c.id for c in db_session.query(Commit).filter_by(project_id=project.id)}
+    summary = AlertSummary(
+        project_id=project.id,
+        branch_id=db_session.query(Series).first().branch_id,  # type: ignore[union-attr]
+        last_good_commit_id=commits[repo.shas[0]],
+        first_commit_id=commits[repo.shas[31]],
+    )
+    db_session.add(summary)
+    db_session.flush()
+    alerts = [
+        Alert(
+            series_id=series.id,
+            summary_id=summary.id,
+            last_good_commit_id=commits[repo.shas[0]],
+            first_commit_id=commits[repo.shas[31]],
+            before=1.0,
+            after=1.1,
+            rel_change=0.1,
+            pvalue=0.001,
+            is_regression=True,
+            detector_version="test",
+            thresholds={},
+        )
+        for series in db_session.query(Series).filter_by(project_id=project.id)
+    ]
+    db_session.add_all(alerts)
+    db_session.flush()
+    sender = FakeDispatcher()
+    (job,) = confirm_alerts(db_session, sender, [a.id for a in alerts])
+    assert sorted(job.spec["alert_ids"]) == sorted(a.id for a in alerts)
+    assert job.spec["benchmarks"] == names
+    assert job.spec["commits"] == [repo.shas[0], repo.shas[31]]
+    assert len(sender.take(RUN_TASK)) == 1
