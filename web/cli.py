@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     from web.backtest_cli import add_backtest_command
     from web.demo import add_demo_command
     from web.github.cli import add_github_command
+    from web.import_cli import add_import_command
     from web.jobs_cli import add_job_commands
     from web.up import add_up_command
     from web.views.cli import add_user_commands
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_worker_command(sub)
     add_job_commands(sub)
     add_backtest_command(sub)
+    add_import_command(sub)
     return parser
 
 

@@ -1,0 +1,378 @@
+"""Loading a whole results history at once: many commits, one transaction, COPY on PostgreSQL.
+
+``benchwarden import`` calls :func:`import_history`. The steps, and why:
+
+1. The commits are created and placed on the branch first, oldest first (the
+   order :func:`web.services.bulk_source.plan` settled), because every result row
+   carries its commit's position.
+2. Files are parsed in worker processes (parsing is most of the CPU) and their
+   results streamed into ``result`` with PostgreSQL's ``COPY`` (psycopg's copy
+   API) in batches; SQLite gets the same rows by ``executemany``. Benchmarks,
+   measures, series and machines are created as they first appear.
+3. Idempotency: a run whose content hash (:func:`web.services.ingest.content_hash`,
+   the one the HTTP API keeps) is already stored in the project is skipped, so
+   loading the same history twice stores nothing new, and a run submitted
+   earlier over HTTP is not stored twice either.
+4. At the end the per-commit points of every touched series are rebuilt
+   (:mod:`web.services.bulk_points`) and detection runs once over each.
+
+The caller owns the transaction (house style 3): an unreadable file halfway
+through raises and the caller's rollback leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from runner.schema import MachineInfo, as_utc
+from web.models import Benchmark, Branch, Commit, Machine, Measure, Project, Result, Run, Series
+from web.models.base import utcnow
+from web.services.bulk_commits import place_commits
+from web.services.bulk_points import detect_imported, rebuild_points_for
+from web.services.bulk_source import (
+    RESULT_COLUMNS,
+    ParsedFileRun,
+    Row,
+    SourceFile,
+    parse_file,
+)
+from web.services.ingest import DEFAULT_MACHINE, machine_fingerprint
+from web.services.upsert import ensure_rows
+
+COPY_BATCH = 50_000
+_COLUMNS = ("run_id", "series_id", "benchmark_id", "measure_id", "commit_id", "position")
+# (files done, files in all, results stored so far)
+Progress = Callable[[int, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import stored; ``load_seconds`` excludes detection."""
+
+    files: int
+    runs_added: int
+    runs_skipped: int
+    results_added: int
+    commits_added: int
+    series: int
+    new_alerts: int
+    load_seconds: float
+    detect_seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Results stored per second of loading (parse + COPY)."""
+        return self.results_added / self.load_seconds if self.load_seconds > 0 else 0.0
+
+
+def import_history(
+    session: Session,
+    project: Project,
+    files: list[SourceFile],
+    *,
+    branch: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    detect: bool = True,
+) -> ImportSummary:
+    """Store the runs of ``files`` (oldest commit first) in ``project``; see the module doc.
+
+    ``workers`` parse processes (default: one per CPU; 0 parses in this process).
+    Raises BulkSourceError for an unreadable file; nothing is committed here.
+    """
+    started = time.perf_counter()
+    branch_row = _ensure_branch(session, project, branch or project.default_branch)
+    commit_ids, commits_added = _ensure_commits(session, project, files)
+    positions = place_commits(session, branch_row.id, [commit_ids[f.commit] for f in files])
+    writer = _Writer(session, project, branch_row.id, commit_ids, positions)
+    for done, runs in enumerate(_parsed(files, project.name, workers), start=1):
+        for run in runs:
+            writer.add(run)
+        if progress is not None:
+            progress(done, len(files), writer.results)
+    writer.flush()
+    loaded = time.perf_counter()
+    series_ids = sorted(writer.touched)
+    rebuild_points_for(session, series_ids)
+    new_alerts = detect_imported(session, series_ids) if detect else 0
+    return ImportSummary(
+        files=len(files),
+        runs_added=writer.runs_added,
+        runs_skipped=writer.runs_skipped,
+        results_added=writer.results,
+        commits_added=commits_added,
+        series=len(series_ids),
+        new_alerts=new_alerts,
+        load_seconds=loaded - started,
+        detect_seconds=time.perf_counter() - loaded,
+    )
+
+
+def _parsed(
+    files: list[SourceFile], project: str, workers: int | None
+) -> Iterator[list[ParsedFileRun]]:
+    """Parsed files in plan order; with workers, a bounded window runs ahead of the writer."""
+    count = (os.cpu_count() or 1) if workers is None else workers
+    if count <= 0 or len(files) < 4:
+        for item in files:
+            yield parse_file(item, project)
+        return
+    # fork: the children need nothing but the code; the parent's connections stay unused there.
+    with multiprocessing.get_context("fork").Pool(count) as pool:
+        window = 2 * count + 2
+        pending = [pool.apply_async(parse_file, (item, project)) for item in files[:window]]
+        queued = len(pending)
+        while pending:
+            runs = pending.pop(0).get()
+            if queued < len(files):
+                pending.append(pool.apply_async(parse_file, (files[queued], project)))
+                queued += 1
+            yield runs
+
+
+def _ensure_branch(session: Session, project: Project, name: str) -> Branch:
+    ids = ensure_rows(
+        session, Branch, [{"project_id": project.id, "name": name}], ["project_id", "name"]
+    )
+    found = session.get(Branch, ids[(project.id, name)])
+    assert found is not None
+    return found
+
+
+def _ensure_commits(
+    session: Session, project: Project, files: list[SourceFile]
+) -> tuple[dict[str, int], int]:
+    """Commit ids by SHA, created if missing, with commit times filled where unknown;
+    and how many were created."""
+    times: dict[str, datetime | None] = {}
+    for item in files:
+        if times.get(item.commit) is None:
+            times[item.commit] = item.time
+    existing = set(session.scalars(select(Commit.sha).where(Commit.project_id == project.id)))
+    rows = [{"project_id": project.id, "sha": sha, "parents": []} for sha in times]
+    keyed = ensure_rows(session, Commit, rows, ["project_id", "sha"])
+    ids = {sha: ident for (_, sha), ident in keyed.items()}
+    untimed = set(
+        session.scalars(
+            select(Commit.id).where(Commit.project_id == project.id, Commit.committed_at.is_(None))
+        )
+    )
+    fills = [
+        {"id": ids[sha], "committed_at": when}
+        for sha, when in times.items()
+        if when is not None and ids[sha] in untimed
+    ]
+    if fills:
+        session.execute(update(Commit), fills)
+    return ids, len(set(times) - existing)
+
+
+class _Writer:
+    """Stores runs and streams their result rows; caches the ids of what it created."""
+
+    def __init__(
+        self,
+        session: Session,
+        project: Project,
+        branch_id: int,
+        commit_ids: dict[str, int],
+        positions: dict[int, int],
+    ) -> None:
+        self.session = session
+        self.project = project
+        self.branch_id = branch_id
+        self.commit_ids = commit_ids
+        self.positions = positions
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.known = set(
+            session.scalars(
+                select(Run.content_hash).where(
+                    Run.project_id == project.id, Run.content_hash.is_not(None)
+                )
+            )
+        )
+        self.benchmarks: dict[tuple[str, str, str], int] = {}
+        self.measures: dict[tuple[str, str], int] = {}
+        self.series: dict[tuple[int, int, int], int] = {}
+        self.machines: dict[str, tuple[int, str]] = {}
+        self.pending: list[tuple[Any, ...]] = []
+        self.touched: set[int] = set()
+        self.runs_added = self.runs_skipped = self.results = 0
+
+    def add(self, run: ParsedFileRun) -> None:
+        if run.digest in self.known:
+            self.runs_skipped += 1
+            return
+        self.known.add(run.digest)
+        machine_id = self._machine(run.machine)
+        commit_id = self.commit_ids[run.commit]
+        run_id = self._insert_run(run, machine_id, commit_id)
+        position = self.positions[commit_id]
+        self._ensure_keys(run.rows, machine_id)
+        for row in run.rows:
+            bench = self.benchmarks[(row[0], row[1], row[2])]
+            measure = self.measures[(row[4], row[5])]
+            series = self.series[(bench, measure, machine_id)]
+            self.touched.add(series)
+            self.pending.append((run_id, series, bench, measure, commit_id, position, *row[7:]))
+        self.results += len(run.rows)
+        self.runs_added += 1
+        if len(self.pending) >= COPY_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        if self.postgres:
+            self._copy(self.pending)
+        else:
+            names = (*_COLUMNS, *RESULT_COLUMNS)
+            rows = [dict(zip(names, row, strict=True)) for row in self.pending]
+            for row in rows:
+                if row["samples"] is not None:  # JSON text for COPY; the column wants the list
+                    row["samples"] = json.loads(row["samples"])
+            self.session.execute(insert(Result), rows)
+        self.pending = []
+
+    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
+        """COPY the rows into ``result`` on this session's connection (its transaction)."""
+        self.session.flush()
+        dbapi = self.session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        columns = ", ".join(f'"{c}"' for c in (*_COLUMNS, *RESULT_COLUMNS))
+        cursor = dbapi.cursor()
+        try:
+            with cursor.copy(f"COPY result ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    def _insert_run(self, run: ParsedFileRun, machine_id: int, commit_id: int) -> int:
+        snapshot = (run.machine or MachineInfo(name=self._machine_name(run.machine))).model_dump(
+            mode="json"
+        )
+        values = {
+            "project_id": self.project.id,
+            "commit_id": commit_id,
+            "branch_id": self.branch_id,
+            "machine_id": machine_id,
+            "status": run.status,
+            "source_format": run.format,
+            "source_name": run.source_name[:500],
+            "idempotency_key": f"import:{run.digest}",
+            "environment": run.environment,
+            "machine_snapshot": snapshot,
+            "started_at": _timestamp(run.started_at),
+            "created_at": utcnow(),
+            "result_count": len(run.rows),
+            "content_hash": run.digest,
+        }
+        return int(self.session.execute(insert(Run).values(values).returning(Run.id)).scalar_one())
+
+    def _ensure_keys(self, rows: list[Row], machine_id: int) -> None:
+        """Create the benchmarks, measures and series of ``rows`` not seen yet."""
+        project = self.project.id
+        new_benchmarks = {
+            (r[0], r[1], r[2]): {
+                "project_id": project,
+                "suite": r[0],
+                "name": r[1],
+                "params": r[3],
+                "params_key": r[2],
+            }
+            for r in rows
+            if (r[0], r[1], r[2]) not in self.benchmarks
+        }
+        if new_benchmarks:
+            ids = ensure_rows(
+                self.session,
+                Benchmark,
+                list(new_benchmarks.values()),
+                ["project_id", "suite", "name", "params_key"],
+            )
+            self.benchmarks.update({key[1:]: ident for key, ident in ids.items()})
+        new_measures = {
+            (r[4], r[5]): {"project_id": project, "name": r[4], "unit": r[5], "direction": r[6]}
+            for r in rows
+            if (r[4], r[5]) not in self.measures
+        }
+        if new_measures:
+            ids = ensure_rows(
+                self.session, Measure, list(new_measures.values()), ["project_id", "name", "unit"]
+            )
+            self.measures.update({key[1:]: ident for key, ident in ids.items()})
+        keys = {
+            (self.benchmarks[(r[0], r[1], r[2])], self.measures[(r[4], r[5])], machine_id)
+            for r in rows
+        }
+        missing = [k for k in keys if k not in self.series]
+        if missing:
+            series_rows = [
+                {
+                    "project_id": project,
+                    "benchmark_id": b,
+                    "measure_id": m,
+                    "machine_id": mach,
+                    "branch_id": self.branch_id,
+                }
+                for b, m, mach in missing
+            ]
+            ids = ensure_rows(
+                self.session,
+                Series,
+                series_rows,
+                ["benchmark_id", "measure_id", "machine_id", "branch_id"],
+            )
+            self.series.update({key[:3]: ident for key, ident in ids.items()})
+
+    @staticmethod
+    def _machine_name(info: MachineInfo | None) -> str:
+        return info.name if info is not None else DEFAULT_MACHINE
+
+    def _machine(self, info: MachineInfo | None) -> int:
+        """The machine's id; its description is updated when the fingerprint changes (as
+        ingest does), so the machines page shows what the newest imported run ran on."""
+        name = self._machine_name(info)
+        fingerprint = machine_fingerprint(info) if info is not None else ""
+        cached = self.machines.get(name)
+        if cached is not None and (info is None or cached[1] == fingerprint):
+            return cached[0]
+        ids = ensure_rows(
+            self.session,
+            Machine,
+            [{"project_id": self.project.id, "name": name, "extra": {}, "fingerprint": ""}],
+            ["project_id", "name"],
+        )
+        machine = self.session.get(Machine, ids[(self.project.id, name)])
+        assert machine is not None
+        if info is not None and machine.fingerprint != fingerprint:
+            if machine.fingerprint:
+                machine.fingerprint_changed_at = utcnow()
+            machine.fingerprint = fingerprint
+            machine.cpu_model, machine.cores = info.cpu_model, info.cores
+            machine.memory_bytes, machine.os = info.memory_bytes, info.os
+            machine.kernel, machine.python = info.kernel, info.python
+            machine.extra = dict(info.extra)
+            self.session.flush()
+        self.machines[name] = (machine.id, machine.fingerprint)
+        return machine.id
+
+
+def _timestamp(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    except ValueError:
+        return None

@@ -1,0 +1,113 @@
+"""After a bulk import: rebuild the points of the touched series, then detect each once.
+
+The points are the definition in :mod:`web.queries.points` (the median of a
+commit's ok results, named by the commit of its earliest result, noisy runs'
+times left out). On PostgreSQL they are computed by one ``INSERT ... SELECT``
+per chunk of series (``percentile_cont(0.5)`` is the median, halfway between the
+two middle values as ``numpy.median``): reading 10 M results into Python and
+writing the points back row by row would cost minutes. SQLite takes the
+reference path, :func:`web.services.point_state.lock_states` with the state
+marked unbuilt.
+
+Every rebuilt series gets a new ``epoch``, so any process's cached detector
+state of it is stale (``web.services.series_cache``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from web.models import Measure, Result, Run, SeriesPoint, SeriesState
+from web.queries.deciding_measure import TIME
+from web.queries.noisy_runs import is_noisy
+from web.services.detection import detect_series
+from web.services.point_state import lock_states, new_epoch
+
+_CHUNK = 1000
+
+
+def rebuild_points_for(session: Session, series_ids: Sequence[int]) -> None:
+    """Recompute every point and the state row of each series from its results."""
+    ids = sorted(set(series_ids))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        if postgres:
+            _rebuild_sql(session, chunk)
+        else:
+            _mark_unbuilt(session, chunk)
+            lock_states(session, chunk)  # builds unbuilt series from their results
+
+
+def detect_imported(session: Session, series_ids: Sequence[int]) -> int:
+    """Detect each series once over its stored points; returns how many alerts were raised."""
+    raised = 0
+    for series_id in sorted(set(series_ids)):
+        raised += len(detect_series(session, series_id))
+    return raised
+
+
+def _mark_unbuilt(session: Session, chunk: list[int]) -> None:
+    session.execute(update(SeriesState).where(SeriesState.series_id.in_(chunk)).values(points=-1))
+
+
+def _rebuild_sql(session: Session, chunk: list[int]) -> None:
+    session.execute(delete(SeriesPoint).where(SeriesPoint.series_id.in_(chunk)))
+    in_order = postgresql.aggregate_order_by(Result.commit_id, Result.id)
+    first_commit = postgresql.array_agg(in_order)[1]  # type: ignore[no-untyped-call]
+    points = (
+        select(
+            Result.series_id,
+            Result.position,
+            first_commit,
+            func.percentile_cont(0.5).within_group(Result.value),
+            func.count(),
+        )
+        .join(Run, Run.id == Result.run_id)
+        .join(Measure, Measure.id == Result.measure_id)
+        .where(
+            Result.series_id.in_(chunk),
+            Result.status == "ok",
+            Result.value.is_not(None),
+            ~and_(is_noisy(), Measure.name == TIME),
+        )
+        .group_by(Result.series_id, Result.position)
+    )
+    session.execute(
+        insert(SeriesPoint).from_select(
+            ["series_id", "position", "commit_id", "value", "count"], points
+        )
+    )
+    counts = {
+        int(s): (int(n), last)
+        for s, n, last in session.execute(
+            select(SeriesPoint.series_id, func.count(), func.max(SeriesPoint.position))
+            .where(SeriesPoint.series_id.in_(chunk))
+            .group_by(SeriesPoint.series_id)
+        )
+    }
+    rows = [
+        {
+            "series_id": s,
+            "epoch": new_epoch(),
+            "points": counts.get(s, (0, None))[0],
+            "last_position": counts.get(s, (0, None))[1],
+        }
+        for s in chunk
+    ]
+    upsert = postgresql.insert(SeriesState)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["series_id"],
+            set_={
+                "epoch": upsert.excluded.epoch,
+                "points": upsert.excluded.points,
+                "last_position": upsert.excluded.last_position,
+            },
+        ),
+        rows,
+    )
