@@ -1,12 +1,14 @@
 """Change-point detection and comparison: pure numerics, no I/O."""
 
-from detector.changepoint import detect_change_points
+from detector.changepoint import detect_change_points, detect_changes
 from detector.compare import benjamini_hochberg, compare, compare_many
 from detector.incremental import ChangePointState
 from detector.noise import noise_profile
 from detector.types import (
     ChangePoint,
+    Changes,
     Comparison,
+    Drift,
     NoiseProfile,
     SummaryStats,
     Thresholds,
@@ -14,13 +16,15 @@ from detector.types import (
 )
 
 #: Stored with every alert; bump when detection results can change.
-DETECTOR_VERSION = "1.2.0"
+DETECTOR_VERSION = "1.3.0"
 
 __all__ = [
     "DETECTOR_VERSION",
     "ChangePoint",
     "ChangePointState",
+    "Changes",
     "Comparison",
+    "Drift",
     "NoiseProfile",
     "SummaryStats",
     "Thresholds",
@@ -29,5 +33,6 @@ __all__ = [
     "compare",
     "compare_many",
     "detect_change_points",
+    "detect_changes",
     "noise_profile",
 ]

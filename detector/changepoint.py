@@ -10,7 +10,11 @@ Method (details and references in ``detector/README.md``):
    noise sigmas of the two adjacent segments, an optional minimum relative
    shift;
 3. segments shorter than ``min_segment`` cannot exist, so 1–3-point spikes that
-   return to the previous level never become change points.
+   return to the previous level never become change points;
+4. an epidemic rank scan finds short excursions inside the segments
+   (``detector.excursion``), each cut is re-placed where the level changes
+   (``detector.localise``), and runs of same-direction cuts that a ramp fits
+   better become one drift (``detector.drift``).
 
 Time O(n log n · depth), memory O(n).
 """
@@ -22,26 +26,61 @@ from collections.abc import Iterable
 
 import numpy.typing as npt
 
+from detector.drift import Ramp
 from detector.segmentation import CutStats, Segmenter
-from detector.types import ChangePoint, Thresholds
+from detector.types import ChangePoint, Changes, Drift, Thresholds
 from detector.validation import as_series
 
 DEFAULT_THRESHOLDS = Thresholds()
 
 
-def detect_change_points(
+def detect_changes(
     values: Iterable[float] | npt.ArrayLike, *, thresholds: Thresholds | None = None
-) -> list[ChangePoint]:
-    """Change points of one series, in increasing index order.
+) -> Changes:
+    """Steps and drifts of one series, each in increasing index order.
 
     ``values``: 1-D numbers in commit order (not modified). Series shorter than
     ``2 * thresholds.min_segment`` (including empty and length-1 series) have no
-    change points. Raises ValueError on NaN, infinity, non-numeric or non-1-D
-    input.
+    changes. A gradual change is one :class:`Drift`, and no step lies inside
+    it. Raises ValueError on NaN, infinity, non-numeric or non-1-D input.
     """
     x = as_series(values)
     segmenter = Segmenter(thresholds or DEFAULT_THRESHOLDS)
-    return to_change_points(segmenter.run(x))
+    steps = to_change_points(segmenter.run(x))
+    return Changes(steps, to_drifts(segmenter.drifts))
+
+
+def detect_change_points(
+    values: Iterable[float] | npt.ArrayLike, *, thresholds: Thresholds | None = None
+) -> list[ChangePoint]:
+    """The steps of :func:`detect_changes`: sharp change points, none inside a drift."""
+    return detect_changes(values, thresholds=thresholds).steps
+
+
+def to_drifts(found: list[tuple[Ramp, float]]) -> list[Drift]:
+    """Public records for the ramps found by :class:`Segmenter`."""
+    out = []
+    for ramp, pvalue in found:
+        shift = ramp.after - ramp.before
+        out.append(
+            Drift(
+                start=ramp.start,
+                end=ramp.end - 1,
+                before=ramp.before,
+                after=ramp.after,
+                rel_change=_relative(shift, ramp.before),
+                slope_per_point=shift / (ramp.end - ramp.start),
+                direction="increase" if shift > 0 else "decrease",
+                p_value=pvalue,
+            )
+        )
+    return out
+
+
+def _relative(shift: float, before: float) -> float:
+    if before != 0:
+        return shift / abs(before)
+    return math.copysign(math.inf, shift) if shift != 0 else 0.0
 
 
 def to_change_points(cuts: list[tuple[int, CutStats]]) -> list[ChangePoint]:
@@ -51,10 +90,7 @@ def to_change_points(cuts: list[tuple[int, CutStats]]) -> list[ChangePoint]:
 
 def _change_point(index: int, st: CutStats) -> ChangePoint:
     shift = st.after - st.before
-    if st.before != 0:
-        rel = shift / abs(st.before)
-    else:
-        rel = math.copysign(math.inf, shift) if shift != 0 else 0.0
+    rel = _relative(shift, st.before)
     return ChangePoint(
         index=index,
         before=st.before,

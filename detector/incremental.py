@@ -7,10 +7,11 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from detector.changepoint import DEFAULT_THRESHOLDS, to_change_points
+from detector.changepoint import DEFAULT_THRESHOLDS, to_change_points, to_drifts
+from detector.drift import Ramp
 from detector.scan import FloatArray
 from detector.segmentation import CutStats, Segmenter
-from detector.types import ChangePoint, Thresholds
+from detector.types import ChangePoint, Changes, Drift, Thresholds
 from detector.validation import as_series
 
 
@@ -18,7 +19,8 @@ class ChangePointState:
     """A series and its change points, extended in place by :meth:`append`.
 
     ``state.change_points`` always equals
-    ``detect_change_points(state.values, thresholds=...)`` exactly: every cached
+    ``detect_change_points(state.values, thresholds=...)`` exactly, and
+    ``state.changes`` equals ``detect_changes(...)`` (drifts included): every cached
     quantity is a function of one segment's values, and only segments that end
     at the series end are recomputed (their rank prefixes are extended without
     sorting). Appending one point to a 10,000-point series costs a few O(n)
@@ -40,6 +42,8 @@ class ChangePointState:
         self._n = 0
         self._change_points: list[ChangePoint] = []
         self._cuts: list[tuple[int, CutStats]] = []
+        self._ramps: list[tuple[Ramp, float]] = []
+        self._drifts: list[Drift] = []
         self.append(first)
 
     @property
@@ -51,8 +55,18 @@ class ChangePointState:
 
     @property
     def change_points(self) -> list[ChangePoint]:
-        """Change points of the series so far (a new list)."""
+        """Change points (steps) of the series so far (a new list)."""
         return list(self._change_points)
+
+    @property
+    def drifts(self) -> list[Drift]:
+        """Drifts of the series so far (a new list)."""
+        return list(self._drifts)
+
+    @property
+    def changes(self) -> Changes:
+        """Steps and drifts so far: equal to ``detect_changes(state.values)``."""
+        return Changes(list(self._change_points), list(self._drifts))
 
     def append(self, values: Iterable[float] | npt.ArrayLike) -> list[ChangePoint]:
         """Append ``values`` (1-D, finite) and return the updated change points.
@@ -78,4 +92,7 @@ class ChangePointState:
             same = i < len(old_cuts) and old_cuts[i] is cut
             points.append(old_points[i] if same else to_change_points([cut])[0])
         self._cuts, self._change_points = cuts, points
+        if self._segmenter.drifts != self._ramps:
+            self._ramps = list(self._segmenter.drifts)
+            self._drifts = to_drifts(self._ramps)
         return list(points)

@@ -10,11 +10,15 @@ This is what makes incremental detection both cheap and identical to a full run.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from detector.drift import Ramp, ramp_or_steps
+from detector.excursion import Window, block_starts, refine, scan_blocks, window_pvalue
+from detector.localise import relocate
 from detector.scan import FloatArray, RankPrefix, ScanResult, rank_prefix, scan
 from detector.scan import scan_pvalue as _scan_pvalue
 from detector.tail import Tail
@@ -59,9 +63,81 @@ class Segmenter:
         # None), and its result when its merge pass removed no cut
         self._chain: dict[int, int | None] = {}
         self._kept: list[tuple[int, CutStats]] | None = None
+        # excursions: per segment of the steps' result, and per scanned block
+        self._excursion_memo: dict[tuple[int, int], list[int]] = {}
+        self._block_memo: dict[tuple[int, int], Window | None] = {}
+        self._blocks_used: set[tuple[int, int]] = set()
+        self._last_n = 0
+        self._relocation_memo: dict[tuple[int, int, int], int] = {}
+        self._drift_memo: dict[tuple[int, ...], Ramp | None] = {}
+        self.drifts: list[tuple[Ramp, float]] = []
 
     def run(self, x: FloatArray) -> list[tuple[int, CutStats]]:
-        """Change points of ``x`` (which extends the previous ``x``) with their stats."""
+        """Change points of ``x`` (which extends the previous ``x``) with their stats:
+        binary segmentation and merge, then excursions inside its segments."""
+        steps = self._run_steps(x)
+        found = self._relocated(self._with_excursions(steps))
+        found, self.drifts = self._split_drifts(found)
+        self._old_live = {}
+        return found
+
+    # -- localisation (detector.localise) and drifts (detector.drift) -------------
+
+    def _relocated(self, cuts: list[tuple[int, CutStats]]) -> list[tuple[int, CutStats]]:
+        """Each cut re-placed where the level changes (at most 2 points away);
+        the evidence of moved cuts and their neighbours recomputed."""
+        n = int(self.x.shape[0])
+        bounds = [0, *(c for c, _ in cuts), n]
+        memo, used = self._relocation_memo, {}
+        moved = []
+        for i in range(1, len(bounds) - 1):
+            key = (bounds[i - 1], bounds[i], bounds[i + 1])
+            found = memo.get(key)
+            if found is None:
+                found = relocate(self.x, *key, self.th.min_segment)
+            if key[2] != n:
+                used[key] = found
+            moved.append(found)
+        self._relocation_memo = used
+        if moved == bounds[1:-1]:
+            return cuts
+        new = [0, *moved, n]
+        return [(new[i], self._cut(new[i - 1], new[i], new[i + 1])) for i in range(1, len(new) - 1)]
+
+    def _split_drifts(
+        self, cuts: list[tuple[int, CutStats]]
+    ) -> tuple[list[tuple[int, CutStats]], list[tuple[Ramp, float]]]:
+        """Runs of same-direction cuts that a ramp explains better, as drifts
+        ``(ramp, pvalue)``; the other cuts stay steps."""
+        n = int(self.x.shape[0])
+        memo, used = self._drift_memo, {}
+        steps: list[tuple[int, CutStats]] = []
+        drifts: list[tuple[Ramp, float]] = []
+        i = 0
+        while i < len(cuts):
+            j = i + 1
+            up = cuts[i][1].after > cuts[i][1].before
+            while j < len(cuts) and (cuts[j][1].after > cuts[j][1].before) == up:
+                j += 1
+            prev = cuts[i - 1][0] if i > 0 else 0
+            nxt = cuts[j][0] if j < len(cuts) else n
+            bounds = (prev, *(c for c, _ in cuts[i:j]), nxt)
+            if bounds in memo:
+                ramp = memo[bounds]
+            else:
+                ramp = ramp_or_steps(self.x, list(bounds), self.th.drift_min_length)
+            if nxt != n:
+                used[bounds] = ramp
+            if ramp is None:
+                steps.extend(cuts[i:j])
+            else:
+                p = min(1.0, (j - i) * min(st.pvalue for _, st in cuts[i:j]))
+                drifts.append((ramp, p))
+            i = j
+        self._drift_memo = used
+        return steps, drifts
+
+    def _run_steps(self, x: FloatArray) -> list[tuple[int, CutStats]]:
         old_n = int(self.x.shape[0])
         self.x = x
         live, self._live = self._live, {}
@@ -110,8 +186,72 @@ class Segmenter:
         for a in self._chain:
             self._scans.pop((a, old_n), None)
         self._kept = kept
-        self._old_live = {}
         return list(kept)
+
+    # -- excursions (detector.excursion) ---------------------------------------
+
+    def _with_excursions(self, steps: list[tuple[int, CutStats]]) -> list[tuple[int, CutStats]]:
+        """``steps`` plus the significant excursions inside its segments, the
+        union re-judged by the merge pass (each excursion end between its
+        neighbours, with the same tests as every cut)."""
+        n = int(self.x.shape[0])
+        if self.incremental and n != self._last_n:  # evidence ending at the old end is stale
+            old = self._last_n
+            self._cuts = {k: v for k, v in self._cuts.items() if k[2] != old}
+            self._medians = {k: v for k, v in self._medians.items() if k[1] != old}
+        self._last_n = n
+        self._blocks_used = set()
+        bounds = [0, *(c for c, _ in steps), n]
+        extra: list[int] = []
+        used: dict[tuple[int, int], list[int]] = {}
+        for a, b in itertools.pairwise(bounds):
+            found = self._excursion_memo.get((a, b))
+            if found is None:
+                found = self._excursions(a, b)
+            used[(a, b)] = found
+            extra.extend(found)
+        self._excursion_memo = used
+        memo = self._block_memo
+        self._block_memo = {k: memo[k] for k in self._blocks_used}
+        if not extra:
+            return steps
+        return self._merge(sorted({*bounds[1:-1], *extra}))
+
+    def _excursions(self, a: int, b: int) -> list[int]:
+        """Both ends of every significant excursion inside segment ``[a, b)``."""
+        th = self.th
+        if b - a < 3 * th.min_segment:
+            return []
+        blocks = block_starts(a, b)
+        windows = self._windows(blocks)
+        ranked = sorted(
+            (w.z, blk, w)
+            for blk, w in zip(blocks, windows, strict=True)
+            if w is not None and window_pvalue(w.z, b - a) < th.alpha
+        )
+        taken: list[tuple[int, int]] = []
+        for _, (lo, hi), w in reversed(ranked):
+            s, e = refine(self.x, lo, hi, w, th.min_segment)
+            if s - a < th.min_segment or b - e < th.min_segment:
+                continue
+            if any(s < e2 + th.min_segment and s2 < e + th.min_segment for s2, e2 in taken):
+                continue
+            taken.append((s, e))
+        return sorted(i for pair in taken for i in pair)
+
+    def _windows(self, blocks: list[tuple[int, int]]) -> list[Window | None]:
+        """Best window of each block, scanned in one batch per block size and
+        memoised by absolute bounds (a block's values never change)."""
+        memo = self._block_memo
+        todo: dict[int, list[tuple[int, int]]] = {}
+        self._blocks_used.update(blocks)
+        for blk in blocks:
+            if blk not in memo:
+                todo.setdefault(blk[1] - blk[0], []).append(blk)
+        for group in todo.values():
+            found = scan_blocks(self.x, group, self.th.min_segment, self.th.max_autocorrelation)
+            memo.update(zip(group, found, strict=True))
+        return [memo[blk] for blk in blocks]
 
     # -- search ----------------------------------------------------------------
 

@@ -32,6 +32,8 @@ class Thresholds:
         noise_window: points on each side of a cut whose residuals give the
             noise (robust sigma, autocorrelation) that judges it; the levels
             and the rank statistic use the whole segments.
+        drift_min_length: fewest points of a ramp reported as a drift instead
+            of steps (a sharp change is a step however it is fitted).
 
     Noise profile:
         bimodal_explained: share of the residual variance explained by the best
@@ -58,6 +60,7 @@ class Thresholds:
     min_rel_change: float = 0.0
     max_autocorrelation: float = 0.7
     noise_window: int = 512
+    drift_min_length: int = 20
     bimodal_explained: float = 0.8
     bimodal_min_fraction: float = 0.1
     drift_sigma: float = 1.0
@@ -83,6 +86,8 @@ class Thresholds:
             raise ValueError("Thresholds.max_autocorrelation must be in [0, 1)")
         if self.noise_window < self.min_segment:
             raise ValueError("Thresholds.noise_window must be at least min_segment")
+        if self.drift_min_length < 2:
+            raise ValueError("Thresholds.drift_min_length must be >= 2")
         if self.bootstrap_resamples < 100:
             raise ValueError("Thresholds.bootstrap_resamples must be >= 100")
 
@@ -107,6 +112,38 @@ class ChangePoint:
     direction: Direction
     pvalue: float
     effect_sigma: float
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A gradual change: the level ramps from ``before`` to ``after``.
+
+    start, end: first and last index of the ramp (0-based, inclusive).
+    before, after: fitted levels before and after the ramp.
+    rel_change: ``(after - before) / |before|``; ``±inf`` when ``before == 0``.
+    slope_per_point: ``(after - before)`` per point (commit) of the ramp.
+    direction: ``"increase"`` or ``"decrease"`` of the value.
+    p_value: evidence that the level moved over the range: the smallest
+        p-value of the step cuts the ramp replaces, times their number.
+    """
+
+    start: int
+    end: int
+    before: float
+    after: float
+    rel_change: float
+    slope_per_point: float
+    direction: Direction
+    p_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Everything that changed in one series: sharp ``steps`` and gradual
+    ``drifts`` (no step lies inside a drift), each in increasing index order."""
+
+    steps: list[ChangePoint]
+    drifts: list[Drift]
 
 
 class Verdict(enum.StrEnum):
