@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from runner.schema import INT64_MAX, RunPayload
 from web.api.alert_schemas import ALERT_QUERY, AlertTriageIn, SummaryTriageIn
+from web.api.backtest import BACKTEST_QUERY
 from web.api.jobs import JobStateIn
 from web.api.json_depth import MAX_JSON_DEPTH
 from web.api.params import MAX_JOB_LIMIT
@@ -28,6 +29,7 @@ _JSON_BODIES: dict[str, type[BaseModel]] = {
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_JOB_LIMIT},
     **ALERT_QUERY,
+    **BACKTEST_QUERY,
 }
 _ERRORS = {
     "400": f"malformed request (also: JSON nested deeper than {MAX_JSON_DEPTH} levels)",

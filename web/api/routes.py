@@ -17,6 +17,7 @@ from runner.parsers import ParseError, parse_bytes
 from web.api import schemas
 from web.api.alerts import ALERT_ROUTES
 from web.api.auth import authorize, bearer_secret, current_token, project_or_404
+from web.api.backtest import BACKTEST_ROUTES
 from web.api.errors import ApiError
 from web.api.jobs import JOB_ROUTES
 from web.api.params import whole_number
@@ -300,6 +301,7 @@ ROUTES: tuple[Route, ...] = (
     *(Route(*entry) for entry in JOB_ROUTES),
     *(Route(*entry) for entry in SUITES_ROUTES),
     *(Route(*entry) for entry in ALERT_ROUTES),
+    *(Route(*entry) for entry in BACKTEST_ROUTES),
 )
 
 
