@@ -1,0 +1,194 @@
+"""``benchwarden import``: asv histories and commit-named files, idempotent, all or nothing.
+
+Each test runs the real command against a fresh, committed database of each
+engine (SQLite through executemany, PostgreSQL through COPY).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.conftest import FIXTURES, table_counts
+from tests.support.asv_history import commit_sha, write_history
+from web.cli import main
+from web.db import make_engine, make_sessionmaker, session_scope
+from web.models import Alert, BranchCommit, Commit, Result, Run, Series, SeriesPoint, SeriesState
+from web.queries.points import points_from_results, stored_points
+from web.services.projects import create_project
+
+ASV_FIXTURE = FIXTURES / "asv"
+
+
+@pytest.fixture()
+def db(live_database: str) -> Iterator[tuple[str, Engine]]:
+    engine = make_engine(live_database)
+    with session_scope(make_sessionmaker(engine)) as session:
+        create_project(session, "p")
+    yield live_database, engine
+    engine.dispose()
+
+
+def _import(url: str, path: Path, *extra: str) -> int:
+    return main(["import", "--project", "p", str(path), "--database-url", url, *extra])
+
+
+def _stored(engine: Engine) -> dict[str, int]:
+    """Counts of everything an import writes (the audit trail records each attempt)."""
+    with engine.connect() as connection:
+        counts = table_counts(connection)
+    counts.pop("audit_entry", None)
+    return counts
+
+
+def test_imports_an_asv_results_directory(db, capsys) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    assert _import(url, ASV_FIXTURE) == 0
+    out = capsys.readouterr().out
+    assert "imported 2 files: 2 runs (0 already stored), 18 results, 2 new commits" in out
+    with engine.connect() as connection:
+        runs = connection.execute(select(Run.source_format, Run.environment, Run.status)).all()
+        assert sorted(runs) == [("asv", "existing-py_root_.pyenv_versions_3.11.7_bin_python3", s)
+                                for s in ("partial", "partial")]  # fmt: skip
+        assert connection.scalar(select(func.count()).select_from(Result)) == 18
+        # ordered by asv's commit date: 10147ebd (Jan 1) before 3a6125b5 (Jan 2)
+        order = connection.execute(
+            select(Commit.sha).join(BranchCommit).order_by(BranchCommit.position)
+        ).scalars()
+        assert [sha[:8] for sha in order] == ["10147ebd", "3a6125b5"]
+        states = connection.execute(select(SeriesState.points)).scalars().all()
+        assert len(states) == 9 and max(states) == 2
+
+
+def test_second_import_stores_nothing(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    history = write_history(tmp_path, commits=12, benchmarks=5)
+    assert _import(url, history, "--workers", "2") == 0
+    first = _stored(engine)
+    assert first["result"] == 60 and first["run"] == 12 and first["series_point"] == 60
+    capsys.readouterr()
+    assert _import(url, history, "--workers", "2") == 0
+    assert "0 runs (12 already stored), 0 results, 0 new commits" in capsys.readouterr().out
+    assert _stored(engine) == first
+
+
+def test_a_later_import_extends_the_series(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    assert _import(url, write_history(tmp_path / "a", commits=6, benchmarks=3)) == 0
+    later = write_history(tmp_path / "b", commits=4, benchmarks=3, first_commit=6)
+    assert _import(url, later) == 0
+    session = make_sessionmaker(engine)()
+    try:
+        series_ids = list(session.scalars(select(Series.id)))
+        assert stored_points(session, series_ids) == points_from_results(session, series_ids)
+        positions = [p.position for p in stored_points(session, series_ids)[series_ids[0]]]
+        assert len(positions) == 10 and positions == sorted(positions)
+        order = session.scalars(
+            select(Commit.sha).join(BranchCommit).order_by(BranchCommit.position)
+        ).all()
+        assert order == [commit_sha(i) for i in range(10)]
+    finally:
+        session.close()
+
+
+def test_points_equal_the_definition(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The bulk-built points (SQL on PostgreSQL) equal points_from_results, the reference."""
+    url, engine = db
+    history = write_history(tmp_path, commits=8, benchmarks=4)
+    # a second machine measuring the same commits: its own series
+    write_history(tmp_path, commits=8, benchmarks=4, machine="other-box", seed=1)
+    assert _import(url, history) == 0
+    session = make_sessionmaker(engine)()
+    try:
+        series_ids = list(session.scalars(select(Series.id)))
+        assert len(series_ids) == 8
+        assert stored_points(session, series_ids) == points_from_results(session, series_ids)
+        last = session.scalar(select(func.max(SeriesPoint.position)))
+        assert set(session.scalars(select(SeriesState.last_position))) == {last}
+    finally:
+        session.close()
+
+
+def test_planted_step_raises_alerts_at_the_end(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    history = write_history(
+        tmp_path, commits=40, benchmarks=10, step_at=20, step_benchmarks=[2, 7], step=1.25
+    )
+    assert _import(url, history) == 0
+    assert "2 new alerts" in capsys.readouterr().out
+    with engine.connect() as connection:
+        alerts = connection.execute(
+            select(Alert.first_commit_id, Alert.is_regression, Alert.rel_change)
+        ).all()
+        first = connection.scalar(select(Commit.id).where(Commit.sha == commit_sha(20)))
+    assert [(a[0], a[1]) for a in alerts] == [(first, True)] * 2
+    assert all(abs(a[2] - 0.25) < 0.03 for a in alerts)
+
+
+def test_commit_named_files_in_the_given_order(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    source = json.loads((FIXTURES / "pytest-benchmark" / "pytest-benchmark.json").read_text())
+    shas = [commit_sha(i, "named") for i in range(3)]
+    folder = tmp_path / "named"
+    folder.mkdir()
+    for sha in reversed(shas):  # modification times newest-first: the order file decides
+        (folder / f"{sha}.json").write_text(json.dumps(source))
+    (tmp_path / "order.txt").write_text("\n".join(shas) + "\n")
+    assert _import(url, folder, "--order", str(tmp_path / "order.txt")) == 0
+    with engine.connect() as connection:
+        order = connection.execute(
+            select(Commit.sha).join(BranchCommit).order_by(BranchCommit.position)
+        ).scalars()
+        assert list(order) == shas
+        assert {f for (f,) in connection.execute(select(Run.source_format))} == {"pytest-benchmark"}
+    # the same content for three commits is three runs (the commit is part of the hash)
+    assert "3 runs (0 already stored)" in capsys.readouterr().out
+
+
+def test_missing_directory_is_an_error(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    before = _stored(engine)
+    assert _import(url, tmp_path / "nowhere") == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'} does not exist"
+    assert _stored(engine) == before
+
+
+def test_unknown_project_is_an_error(db, capsys) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    code = main(["import", "--project", "nope", str(ASV_FIXTURE), "--database-url", url])
+    assert code == 2
+    assert "error: project 'nope' does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_unparsable_file_changes_nothing(db, capsys, tmp_path: Path, workers: str) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    history = write_history(tmp_path, commits=10, benchmarks=4)
+    broken = sorted((history / "bench-box").glob(f"{commit_sha(7)[:8]}-*.json"))[0]
+    broken.write_text(broken.read_text()[:-40])  # truncated inside the results
+    before = _stored(engine)
+    assert _import(url, history, "--workers", workers) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: bench-box/{broken.name}: ")
+    assert err.endswith("(nothing was imported)")
+    assert _stored(engine) == before
+
+
+def test_a_file_that_is_not_a_result_is_an_error(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, engine = db
+    folder = tmp_path / "named"
+    shutil.copytree(ASV_FIXTURE, tmp_path / "copy")
+    folder.mkdir()
+    (folder / f"{commit_sha(1)}.json").write_text('{"hello": "world"}')
+    before = _stored(engine)
+    assert _import(url, folder) == 2
+    err = capsys.readouterr().err
+    assert "not a supported format" in err and err.startswith("error: named/")
+    assert _stored(engine) == before
+    assert np.isfinite(len(before))
