@@ -324,5 +324,28 @@ def test_compare_page_screenshot(page, site) -> None:  # type: ignore[no-untyped
     shot(page, "compare")
 
 
+@pytest.mark.parametrize(("width", "name"), [(1300, "overview-desktop"), (390, "overview-phone")])
+def test_overview_regressions_show_their_state_without_scrolling_at_desktop_width(  # type: ignore[no-untyped-def]
+    browser, site, width, name
+) -> None:
+    """The review saw the regressions table's State column cut off at 1300 px."""
+    server, _ = site
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/p/proj/")
+    boxes = [
+        (page.locator(f"{panel} .table-wrap").bounding_box(), page.locator(f"{panel} th").last)
+        for panel in ("#regressions", "#improvements")
+    ]
+    edges = [(wrap, last.bounding_box()) for wrap, last in boxes]
+    shot(page, name)
+    context.close()
+    if width < 1000:  # a phone scrolls a table sideways; a desktop must not need to
+        return
+    for wrap, last in edges:
+        assert wrap is not None and last is not None
+        assert last["x"] + last["width"] <= wrap["x"] + wrap["width"] + 0.5
+
+
 def test_chromium_is_debians() -> None:
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
