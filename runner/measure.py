@@ -277,17 +277,21 @@ def pytest_instructions(
     if not done.ok:
         hint = missing_module_hint(log.since(start))
         return f"{where} exited with status {done.returncode}" + (f"; {hint}" if hint else "")
-    records = counted_records(run, suite.name)
+    records = counted_records(run, suite.name, side.tree)
     if not records:
         return f"{where} counted no benchmark (does the suite use the benchmark fixture?)"
     return _selected(records, plan.benchmarks)
 
 
-def counted_records(run: CallgrindRun, suite_name: str) -> list[ResultRecord]:
+def counted_records(
+    run: CallgrindRun, suite_name: str, tree: Path | None = None
+) -> list[ResultRecord]:
     """The counts of ``run`` as ``instructions`` records, one per benchmark and round.
 
     Benchmarks are named by the pytest-benchmark parser from the identities
-    the plugin wrote, so a count lands on the same benchmark as its time.
+    the plugin wrote, so a count lands on the same benchmark as its time. The
+    first round of each carries the benchmark's profile (files in ``tree``
+    named relative to it).
     """
     counts = run.counts()
     entries = []
@@ -302,7 +306,10 @@ def counted_records(run: CallgrindRun, suite_name: str) -> list[ResultRecord]:
     parsed = parse_bytes(document, format="pytest-benchmark", filename="callgrind.json")
     found = [r for one in parsed.runs for r in one.results]
     named = [r if r.suite else r.model_copy(update={"suite": suite_name}) for r in found]
-    profiles = _profiles(run, entries) if len(named) == len(entries) else [None] * len(named)
+    if len(named) == len(entries):
+        profiles = _profiles(run, entries, str(tree or ""))
+    else:
+        profiles = [None] * len(named)
     out = []
     for record, profile in zip(named, profiles, strict=True):
         counted = [_as_instructions(record, int(n)) for n in record.samples or ()]
@@ -313,7 +320,9 @@ def counted_records(run: CallgrindRun, suite_name: str) -> list[ResultRecord]:
     return out
 
 
-def _profiles(run: CallgrindRun, entries: list[dict[str, object]]) -> list[Profile | None]:
+def _profiles(
+    run: CallgrindRun, entries: list[dict[str, object]], root: str
+) -> list[Profile | None]:
     """Each benchmark's profile from its first counted round; None where a dump does not read.
 
     A profile explains a count and never replaces it: a dump this parser cannot
@@ -324,7 +333,8 @@ def _profiles(run: CallgrindRun, entries: list[dict[str, object]]) -> list[Profi
     for entry in entries:
         path = dumps.get(int(str(entry["number"])))
         try:
-            out.append(parse_profile(path.read_bytes()) if path is not None else None)
+            profile = parse_profile(path.read_bytes(), root=root) if path is not None else None
+            out.append(profile)
         except (OSError, ProfileError):
             out.append(None)
     return out

@@ -68,9 +68,13 @@ class _State:
     total: int | None = None
 
 
-def parse_profile(data: bytes, keep: tuple[int, int] = (KEEP_INCLUSIVE, KEEP_SELF)) -> Profile:
+def parse_profile(
+    data: bytes, keep: tuple[int, int] = (KEEP_INCLUSIVE, KEEP_SELF), root: str = ""
+) -> Profile:
     """The profile of one dump: its total and its ``keep`` top functions (inclusive, self).
 
+    Files under ``root`` (the measured work tree) are named relative to it, so
+    the same function matches across commits checked out in different trees.
     Raises ProfileError on text that is not a callgrind dump or is cut short.
     """
     state = _State()
@@ -84,7 +88,7 @@ def parse_profile(data: bytes, keep: tuple[int, int] = (KEEP_INCLUSIVE, KEEP_SEL
             raise ProfileError(f"line {number}: {exc}") from None
     if state.pending_call:
         raise ProfileError("the dump ends inside a call")
-    return _profile(state, keep)
+    return _profile(state, keep, root.rstrip("/") + "/" if root else "")
 
 
 def _line(state: _State, line: str) -> None:
@@ -169,7 +173,7 @@ def _cost(state: _State, line: str) -> None:
         current.line = line_number
 
 
-def _profile(state: _State, keep: tuple[int, int]) -> Profile:
+def _profile(state: _State, keep: tuple[int, int], root: str) -> Profile:
     functions = [f for f in state.functions.values() if f.own or f.calls]
     by_inclusive = sorted(functions, key=lambda f: (-(f.own + f.calls), f.name))
     by_self = sorted(functions, key=lambda f: (-f.own, f.name))
@@ -183,7 +187,7 @@ def _profile(state: _State, keep: tuple[int, int]) -> Profile:
         functions=[
             ProfileFunction(
                 function=f.name[:2000],
-                file=f.file[:1000],
+                file=f.file.removeprefix(root)[:1000] if root else f.file[:1000],
                 line=min(f.line, 2**31 - 1),
                 self_instructions=f.own,
                 # mutual recursion (a -> b -> a'2) counts a nested call twice:
