@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from web.models import (
     Alert,
     AlertSummary,
+    Annotation,
     Benchmark,
     Branch,
     BranchCommit,
@@ -206,3 +207,47 @@ def culprit_neighbours(
         alert = to_alert(row)
         by_id[alert.summary_id].append(alert)
     return [(s, by_id[s.id]) for s in sorted(found, key=lambda s: (s.created_at, s.id))]
+
+
+# The annotation kind detection writes at a machine change (web.services.environment_change).
+ENVIRONMENT = "environment"
+
+
+def environment_changes(session: Session, alert_ids: Iterable[int]) -> dict[int, str]:
+    """Alert id -> the note of an ``environment`` annotation on its series within its range.
+
+    The range is the alert's (last good commit, first commit], by position on the
+    series' branch. Such an alert's jump coincides with a change of the measuring
+    machine ("environment changed: CPU model X → Y"), and the pages say so
+    instead of showing it as a change of the code.
+    """
+    at = aliased(BranchCommit)
+    first = aliased(BranchCommit)
+    good = aliased(BranchCommit)
+    wanted = sorted(set(alert_ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(Alert.id, Annotation.note)
+            .join(Series, Series.id == Alert.series_id)
+            .join(Annotation, Annotation.series_id == Alert.series_id)
+            .join(at, (at.branch_id == Series.branch_id) & (at.commit_id == Annotation.commit_id))
+            .join(
+                first,
+                (first.branch_id == at.branch_id) & (first.commit_id == Alert.first_commit_id),
+            )
+            .outerjoin(
+                good,
+                (good.branch_id == at.branch_id) & (good.commit_id == Alert.last_good_commit_id),
+            )
+            .where(
+                Alert.id.in_(wanted[start : start + 500]),
+                Annotation.kind == ENVIRONMENT,
+                at.position <= first.position,
+                at.position > func.coalesce(good.position, first.position - 1),
+            )
+            .order_by(Alert.id, at.position)
+        )
+        for alert_id, note in session.execute(query):
+            out.setdefault(int(alert_id), str(note))
+    return out

@@ -57,6 +57,7 @@ def alert_page(project: str, alert_id: int) -> str:
             (alert.before, alert.after),
         ),
         closed=closed_reason(alert, rerun),
+        environment=alert_board.environment_changes(session, [alert.id]).get(alert.id),
         confirmations=alert_detail.confirmations(session, alert),
         bisections=alert_detail.bisections(session, alert),
         history=alert_detail.triage_history(session, alert.id, [s.id for s in group]),

@@ -51,6 +51,7 @@ def alerts_page(project: str) -> str:
         closed=closed,
         commits=ends,
         sparks=_sparks(session, shown),
+        environments=alert_board.environment_changes(session, (a.id for a in shown)),
         status=status,
         states=TRIAGE_STATES,
         counts=Counter(g.status for g in board.groups),
