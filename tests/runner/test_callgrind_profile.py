@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from runner.callgrind.callgrind_profile import ProfileError, parse_profile
-from runner.schema import ParseOutput, Profile, ResultRecord
+from runner.schema import ParseOutput, Profile, ProfileFunction, ResultRecord
 from tests.fixtures.callgrind.measured import FIXTURE, HERE, measure_sides, tree
 from web.queries.profile_diff import diff_profiles
 
@@ -25,7 +25,7 @@ needs_valgrind = pytest.mark.skipif(
 )
 
 
-def _by_name(profile: Profile) -> dict[str, object]:
+def _by_name(profile: Profile) -> dict[str, ProfileFunction]:
     return {f.function: f for f in profile.functions}
 
 
@@ -47,21 +47,21 @@ def test_functions_are_named_with_their_file_and_line() -> None:
     functions = _by_name(parse_profile(DUMP))
     for name in ("encode", "checksum", "mix", "fib"):
         found = functions[name]
-        assert found.file.endswith("/work.c")  # type: ignore[attr-defined]
+        assert found.file.endswith("/work.c")
         # the first line with a cost: the definition's line or the next one
-        assert 0 <= found.line - _source_line(name) <= 1  # type: ignore[attr-defined]
+        assert 0 <= found.line - _source_line(name) <= 1
 
 
 def test_self_and_inclusive_follow_the_calls() -> None:
     functions = _by_name(parse_profile(DUMP))
     encode, checksum, mix = functions["encode"], functions["checksum"], functions["mix"]
     # encode calls nothing: its inclusive count is its own
-    assert encode.inclusive_instructions == encode.self_instructions  # type: ignore[attr-defined]
+    assert encode.inclusive_instructions == encode.self_instructions
     # checksum calls mix 3000 times: inclusive is its own loop plus every mix
-    assert checksum.inclusive_instructions == (  # type: ignore[attr-defined]
-        checksum.self_instructions + mix.inclusive_instructions  # type: ignore[attr-defined]
+    assert checksum.inclusive_instructions == (
+        checksum.self_instructions + mix.inclusive_instructions
     )
-    assert mix.self_instructions == 3000 * 5  # type: ignore[attr-defined]
+    assert mix.self_instructions == 3000 * 5
 
 
 def test_recursion_levels_merge_into_one_function() -> None:
@@ -70,7 +70,7 @@ def test_recursion_levels_merge_into_one_function() -> None:
     assert "fib'2" not in functions
     fib = functions["fib"]
     # a call from fib to fib'2 is inside fib's own count, not added twice
-    assert fib.inclusive_instructions == fib.self_instructions  # type: ignore[attr-defined]
+    assert fib.inclusive_instructions == fib.self_instructions
 
 
 def test_only_the_top_functions_are_kept() -> None:
