@@ -124,6 +124,12 @@ def candidates(
     return out
 
 
+def detector_assignments(texts: Sequence[str]) -> tuple[str, ...]:
+    """``texts`` as ``detector.KEY=VALUE`` assignments; raises ProjectSettingsError on any
+    other key. What a candidate may change, and so what applying one may write."""
+    return tuple(f"{key}={value}" for key, value in map(_pair, texts))
+
+
 def _pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     key, value = key.strip(), value.strip()

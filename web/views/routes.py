@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from web.views import (
     alert_detail,
     alerts,
+    backtest,
     compare,
     identity,
     login,
@@ -82,6 +83,8 @@ ROUTES: tuple[Page, ...] = (
     Page(f"{P}/runs/<int:run_id>", "run_detail", run_page.run_detail),
     Page(f"{P}/machines", "machines", machines_page.machines),
     Page(f"{P}/suites", "suites", suites.suites_page),
+    Page(f"{P}/backtest", "backtest", backtest.backtest_page),
+    Page(f"{P}/backtest/apply", "backtest_apply", backtest.apply_setting, ("POST",)),
 )
 
 
