@@ -90,7 +90,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     print(
         f"load {summary.load_seconds:.1f} s ({summary.rate:,.0f} results/s);"
-        f" detection {summary.detect_seconds:.1f} s, {summary.new_alerts} new alerts"
+        f" points {summary.points_seconds:.1f} s; detection {summary.detect_seconds:.1f} s,"
+        f" {summary.new_alerts} new alerts"
     )
     return 0
 

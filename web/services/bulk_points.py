@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from web.models import Measure, Result, Run, SeriesPoint, SeriesState
 from web.queries.deciding_measure import TIME
 from web.queries.noisy_runs import is_noisy
-from web.services.detection import detect_series
+from web.services.detection import detect_for_run
 from web.services.point_state import lock_states, new_epoch
 
 _CHUNK = 1000
@@ -43,11 +43,20 @@ def rebuild_points_for(session: Session, series_ids: Sequence[int]) -> None:
             lock_states(session, chunk)  # builds unbuilt series from their results
 
 
-def detect_imported(session: Session, series_ids: Sequence[int]) -> int:
-    """Detect each series once over its stored points; returns how many alerts were raised."""
+def detect_imported(session: Session, last_runs: dict[int, int]) -> int:
+    """Detect every imported series over its stored points; returns how many alerts were raised.
+
+    ``last_runs`` maps each series to the newest imported run that measured it.
+    Detection goes through :func:`web.services.detection.detect_for_run` of those
+    runs, the batched path a worker takes (a few queries per 500 series, not per
+    series): a run's points are already rebuilt, so its fold finds nothing to
+    change and the pass detects each of its series over all its points. A
+    history whose newest run measured every series costs one pass.
+    """
+    runs = sorted(set(last_runs.values()), reverse=True)
     raised = 0
-    for series_id in sorted(set(series_ids)):
-        raised += len(detect_series(session, series_id))
+    for run_id in runs:
+        raised += len(detect_for_run(session, run_id).new_alert_ids)
     return raised
 
 
