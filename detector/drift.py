@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.scan import FloatArray
+from detector.scan import FloatArray, IntArray
 
 _MAD_TO_SIGMA = 1.482602218505602
-_GRID = 40  # coarse grid of ramp ends per region, then a fine pass around the best
+_GRID = 32  # coarse grid of ramp ends per region, then finer grids around the best
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +50,13 @@ def ramp_or_steps(x: FloatArray, bounds: list[int], min_length: int) -> Ramp | N
     if m < min_length + 4:
         return None
     seg = x[lo:hi]
-    centre = float(np.median(seg))
+    centre = _median(seg)
     y = seg - centre
     fitted = np.empty(m)
     for a, b in itertools.pairwise(bounds):
-        fitted[a - lo : b - lo] = np.median(y[a - lo : b - lo])
+        fitted[a - lo : b - lo] = _median(y[a - lo : b - lo])
     resid = y - fitted
-    sigma = _MAD_TO_SIGMA * float(np.median(np.abs(resid)))
+    sigma = _MAD_TO_SIGMA * _median(np.abs(resid))
     if not sigma > 0:
         return None
     y = (fitted + np.clip(resid, -4.0 * sigma, 4.0 * sigma)) / sigma
@@ -78,55 +78,78 @@ def ramp_or_steps(x: FloatArray, bounds: list[int], min_length: int) -> Ramp | N
 def _best_ramp(y: FloatArray, min_length: int) -> tuple[float, int, int, float, float] | None:
     m = int(y.shape[0])
     t = np.arange(m, dtype=np.float64)
-    cy = np.concatenate(([0.0], np.cumsum(y)))
-    cty = np.concatenate(([0.0], np.cumsum(t * y)))
+    cy = np.zeros(m + 1)
+    np.cumsum(y, out=cy[1:])
+    cty = np.zeros(m + 1)
+    np.cumsum(t * y, out=cty[1:])
     syy = float(np.dot(y, y))
-    coarse = np.unique(np.linspace(0, m, _GRID + 1).round().astype(np.int64))
-    found = _fit(coarse, coarse, cy, cty, syy, m, min_length)
-    if found is None:
-        return None
-    step = max(1, m // _GRID)
-    s0, e0 = found[1], found[2]
-    fine_s = np.arange(max(0, s0 - step), min(m, s0 + step) + 1)
-    fine_e = np.arange(max(0, e0 - step), min(m, e0 + step) + 1)
-    return _fit(fine_s, fine_e, cy, cty, syy, m, min_length) or found
+    step = -(-m // _GRID)
+    grid = np.arange(0, m + 1, step)
+    found = _fit(grid, grid, cy, cty, syy, m, min_length)
+    while found is not None and step > 1:  # finer grids around the best pair
+        stride = -(-step // 32)
+        s0, e0 = found[1], found[2]
+        fine_s = np.arange(max(0, s0 - step), min(m, s0 + step) + 1, stride)
+        fine_e = np.arange(max(0, e0 - step), min(m, e0 + step) + 1, stride)
+        found = _fit(fine_s, fine_e, cy, cty, syy, m, min_length) or found
+        step = stride if stride > 1 else 0
+    return found
 
 
 def _fit(
-    starts: np.ndarray,
-    ends: np.ndarray,
+    starts: IntArray,
+    ends: IntArray,
     cy: FloatArray,
     cty: FloatArray,
     syy: float,
     m: int,
     min_length: int,
 ) -> tuple[float, int, int, float, float] | None:
-    """Least-squares ramp over every pair ``s < e`` of the two grids."""
-    s, e = np.meshgrid(starts, ends, indexing="ij")
-    ok = (e - s) >= min_length
-    if not ok.any():
-        return None
-    s, e = s[ok].astype(np.float64), e[ok].astype(np.float64)
-    si, ei = s.astype(np.int64), e.astype(np.int64)
-    length = e - s
+    """Least-squares ramp over every pair ``s < e`` of the two grids (pairs
+    shorter than ``min_length`` excluded)."""
+    s = starts.astype(np.float64)[:, None]
+    e = ends.astype(np.float64)[None, :]
+    length = np.maximum(e - s, 1.0)
     # g = 0 before s, (t - s) / L on [s, e), 1 from e on
-    sg = (length - 1.0) / 2.0 + (m - e)
-    sgg = (length - 1.0) * (2.0 * length - 1.0) / (6.0 * length) + (m - e)
-    ramp_y = cy[ei] - cy[si]
-    syg = (cty[ei] - cty[si] - s * ramp_y) / length + (cy[m] - cy[ei])
-    sy = cy[m]
-    a11 = m - 2.0 * sg + sgg
+    after = m - e
+    sg = (length - 1.0) / 2.0 + after
+    sgg = (length - 1.0) * (2.0 * length - 1.0) / (6.0 * length) + after
+    ramp_y = cy[ends][None, :] - cy[starts][:, None]
+    syg = (cty[ends][None, :] - cty[starts][:, None] - s * ramp_y) / length + (cy[m] - cy[ends])
+    b1 = cy[m] - syg
     a12 = sg - sgg
-    a22 = sgg
-    b1 = sy - syg
-    b2 = syg
-    det = a11 * a22 - a12 * a12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c0 = (a22 * b1 - a12 * b2) / det
-        c1 = (a11 * b2 - a12 * b1) / det
-    sse = syy - (c0 * b1 + c1 * b2)
-    sse = np.where(det > 1e-9, sse, np.inf)
+    a11 = m - sg - a12
+    det = a11 * sgg - a12 * a12
+    ok = ((e - s) >= min_length) & (det > 1e-9)
+    det = np.where(ok, det, 1.0)
+    c0 = (sgg * b1 - a12 * syg) / det
+    c1 = (a11 * syg - a12 * b1) / det
+    sse = np.where(ok, syy - (c0 * b1 + c1 * syg), np.inf)
     i = int(np.argmin(sse))
-    if not np.isfinite(sse[i]):
+    if not np.isfinite(sse.flat[i]):
         return None
-    return float(sse[i]), int(si[i]), int(ei[i]), float(c0[i]), float(c1[i])
+    r, c = divmod(i, sse.shape[1])
+    return float(sse.flat[i]), int(starts[r]), int(ends[c]), float(c0.flat[i]), float(c1.flat[i])
+
+
+def sharp(
+    x: FloatArray, prev: int, cut: int, nxt: int, before: float, after: float, half: int
+) -> bool:
+    """Whether the points next to ``cut`` already sit at the two levels: the
+    medians of the ``h`` points on each side (``half``, at most a third of the
+    adjacent segment) are at least 0.85 of the shift apart. A ramp through the
+    cut puts them near the middle; a run of such cuts is steps without a ramp
+    fit (a speed-up: the fit would say the same)."""
+    h = min(half, (cut - prev) // 3, (nxt - cut) // 3)
+    shift = after - before
+    if h < 3 or shift == 0:
+        return False
+    left = (_median(x[cut - h : cut]) - before) / shift
+    right = (_median(x[cut : cut + h]) - before) / shift
+    return right - left >= 0.85
+
+
+def _median(v: FloatArray) -> float:
+    half = v.shape[0] // 2
+    part = np.partition(v, (half - 1, half))
+    return float(part[half]) if v.shape[0] % 2 else (float(part[half - 1]) + float(part[half])) / 2

@@ -28,7 +28,7 @@ import numpy as np
 from detector.scan import FloatArray, IntArray
 
 BLOCK = 256
-STEP = 128
+STEP = 176  # blocks overlap by 80 points: every window of LENGTHS lies inside one
 #: window lengths tried (those of at least ``min_segment`` points); ~20 % apart
 LENGTHS = (5, 6, 7, 8, 10, 12, 14, 17, 20, 24, 28, 34, 40, 48, 57, 68)
 #: effectively independent windows per position (simulated null, see README)
@@ -60,7 +60,7 @@ def block_starts(a: int, b: int) -> list[tuple[int, int]]:
 
 
 def _index(size: int, min_segment: int) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
-    """Window start/end offsets, the standardising scale of each length and the
+    """Window start/end offsets, the squared standardising scale of each length and the
     length of each window, for blocks of ``size`` points."""
     key = (size, min_segment)
     found = _INDEX.get(key)
@@ -69,11 +69,11 @@ def _index(size: int, min_segment: int) -> tuple[IntArray, IntArray, FloatArray,
         for length in LENGTHS:
             if length < min_segment or size - length < 2 * min_segment:
                 continue
-            s = np.arange(min_segment, size - min_segment - length + 1)
+            s = np.arange(min_segment, size - min_segment - length + 1, max(1, length // 8))
             starts.append(s)
             ends.append(s + length)
             sd = math.sqrt(length * (size - length) * (size + 1.0) / 12.0)
-            scale.append(np.full(s.shape[0], 0.5 / sd))
+            scale.append(np.full(s.shape[0], 0.25 / (sd * sd)))
             lens.append(np.full(s.shape[0], length))
         if starts:
             found = (
@@ -112,43 +112,71 @@ def doubled_midranks(rows: FloatArray) -> IntArray:
 def scan_blocks(
     x: FloatArray, blocks: list[tuple[int, int]], min_segment: int, max_rho: float
 ) -> list[Window | None]:
-    """Best deflated window of each block (blocks of one size per call)."""
+    """Best deflated window of each block, all blocks in one vectorised pass.
+
+    Shorter blocks are padded with +inf, which ranks after every real value and
+    so leaves the real values' ranks alone; windows reaching into the padding
+    are masked out.
+    """
     if not blocks:
         return []
-    size = blocks[0][1] - blocks[0][0]
-    s_off, e_off, scale, _ = _index(size, min_segment)
+    sizes = np.array([b - a for a, b in blocks], dtype=np.int64)
+    width = int(sizes.max())
+    s_off, e_off, scale, _ = _index(width, min_segment)
     if s_off.shape[0] == 0:
         return [None] * len(blocks)
-    starts = np.array([a for a, _ in blocks])
-    rows = x[starts[:, None] + np.arange(size)]
+    starts = np.array([a for a, _ in blocks], dtype=np.int64)
+    cols = np.arange(width)
+    inside = cols[None, :] < sizes[:, None]
+    idx = np.minimum(starts[:, None] + cols, x.shape[0] - 1)
+    rows = np.where(inside, x[idx], np.inf)
     ranks = doubled_midranks(rows)
-    prefix = np.zeros((len(blocks), size + 1), dtype=np.int64)
+    prefix = np.zeros((len(blocks), width + 1), dtype=np.int64)
     np.cumsum(ranks, axis=1, out=prefix[:, 1:])
-    lens = (e_off - s_off).astype(np.float64)
-    centred = (prefix[:, e_off] - prefix[:, s_off]) - lens * (size + 1.0)
-    z = np.abs(centred) * scale
-    best = np.argmax(z, axis=1)
-    zbest = z[np.arange(len(blocks)), best]
-    deflate = _deflation(ranks.astype(np.float64), max_rho)
+    lens = e_off - s_off
+    centred = prefix[:, e_off] - prefix[:, s_off]  # twice the rank-sum, exact
+    if (sizes == width).all():  # the common case: one scale for every row
+        centred -= lens * (width + 1)
+        score = np.square(centred, dtype=np.float64)
+        score *= scale
+    else:
+        centred -= lens * (sizes[:, None] + 1)
+        m = sizes[:, None].astype(np.float64)
+        var = lens * (m - lens) * (m + 1.0) / 12.0
+        valid = e_off[None, :] <= (sizes[:, None] - min_segment)
+        score = np.where(valid, 0.25 * np.square(centred, dtype=np.float64), 0.0)
+        score /= np.where(valid, var, 1.0)
+    best = np.argmax(score, axis=1)
+    zbest = np.sqrt(score[np.arange(len(blocks)), best])
+    deflate = _deflation(ranks.astype(np.float64), sizes, max_rho)
     out: list[Window | None] = []
     for i, (a, _) in enumerate(blocks):
         j = int(best[i])
+        if zbest[i] <= 0.0:
+            out.append(None)
+            continue
         out.append(Window(a + int(s_off[j]), a + int(e_off[j]), float(zbest[i] * deflate[i])))
     return out
 
 
-def _deflation(ranks: FloatArray, max_rho: float) -> FloatArray:
+def _deflation(ranks: FloatArray, sizes: IntArray, max_rho: float) -> FloatArray:
     """``sqrt((1 - ρ) / (1 + ρ))`` per row, ρ = 1 + 2 corr(Δr_t, Δr_{t-1}) (for AR(1)
     noise the first differences have lag-1 correlation (ρ - 1) / 2; a level
-    shift moves two differences only), clipped to ``[0, max_rho]``."""
+    shift moves two differences only), clipped to ``[0, max_rho]``; only the
+    first ``sizes[i]`` ranks of row ``i`` count."""
     d = np.diff(ranks, axis=1)
-    d -= d.mean(axis=1, keepdims=True)
+    used = np.arange(d.shape[1])[None, :] < (sizes[:, None] - 1)
+    d = np.where(used, d, 0.0)
+    count = np.maximum(sizes - 1, 1).astype(np.float64)
+    d -= (d.sum(axis=1) / count)[:, None]
+    d = np.where(used, d, 0.0)
     num = np.einsum("ij,ij->i", d[:, 1:], d[:, :-1])
     den = np.einsum("ij,ij->i", d, d)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.where(den > 0, 1.0 + 2.0 * num / np.where(den > 0, den, 1.0), 0.0)
     rho = np.clip(rho, 0.0, max_rho)
-    return np.sqrt((1.0 - rho) / (1.0 + rho))
+    out: FloatArray = np.sqrt((1.0 - rho) / (1.0 + rho))
+    return out
 
 
 def window_pvalue(z: float, positions: int) -> float:
@@ -160,17 +188,18 @@ def window_pvalue(z: float, positions: int) -> float:
 
 
 def refine(x: FloatArray, a: int, b: int, w: Window, min_segment: int) -> tuple[int, int]:
-    """Both ends of ``w`` moved (by at most 3 points each) to the pair whose
+    """Both ends of ``w`` moved (by at most 4 points each) to the pair whose
     window ``|z|`` against the rest of the block ``[a, b)`` is largest: the place where the
-    level changes, not a neighbour (the length grid is ~20 % coarse)."""
+    level changes, not a neighbour (the length grid is ~20 % coarse and
+    windows longer than 15 points start every ``length // 8`` points)."""
     seg = x[a:b][None, :]
     ranks = doubled_midranks(seg)[0]
     prefix = np.zeros(b - a + 1, dtype=np.int64)
     np.cumsum(ranks, out=prefix[1:])
     m = b - a
     best, pair = -1.0, (w.start, w.end)
-    for s in range(max(a + min_segment, w.start - 3), w.start + 4):
-        for e in range(max(s + min_segment, w.end - 3), min(b - min_segment, w.end + 3) + 1):
+    for s in range(max(a + min_segment, w.start - 4), w.start + 5):
+        for e in range(max(s + min_segment, w.end - 4), min(b - min_segment, w.end + 4) + 1):
             length = e - s
             centred = float(prefix[e - a] - prefix[s - a]) - length * (m + 1.0)
             z = abs(centred) / math.sqrt(length * (m - length) * (m + 1.0) / 12.0)

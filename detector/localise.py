@@ -1,64 +1,88 @@
-"""Where exactly a level changes: a cut re-placed by a jump-between-two-lines fit.
+"""Where exactly a level changes: cuts re-placed by a jump-between-two-lines fit.
 
 The rank scan's best split is biased toward the side where the level keeps
 moving: a step followed by a drift was placed one point late in about one case
-in ten. Each final cut is re-placed among its two neighbours on either side by
+in ten (19 of 300 seeded series against 1 early; 10 late and 8 early after this
+fit). Each final cut is re-placed among its two neighbours on either side by
 least squares of two straight lines with a jump between them, over at most
 :data:`REACH` points on each side (within the cut's neighbours): a drift after
 the step is absorbed by the right line, and on flat segments the fit is the
-two-mean fit. O(reach) per cut, all candidates at once from prefix sums.
+two-mean fit. Values are winsorised at 3 robust sigmas around the two medians
+first, so spikes cannot move a cut. All cuts at once, every candidate from prefix sums: a few
+vectorised passes per run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from detector.scan import FloatArray
+from detector.scan import FloatArray, IntArray
 
 REACH = 64
 MOVE = 2
 
 
-def relocate(x: FloatArray, prev: int, cut: int, nxt: int, min_segment: int) -> int:
-    """The index among ``cut ± MOVE`` (keeping ``min_segment`` points from the
-    neighbours) where two lines with a jump fit ``x`` best."""
-    lo, hi = max(prev, cut - REACH), min(nxt, cut + REACH)
-    first = max(cut - MOVE, prev + min_segment, lo + 3)
-    last = min(cut + MOVE, nxt - min_segment, hi - 3)
-    if last <= first:
-        return cut
-    y = x[lo:hi] - x[cut]
-    scale = float(np.max(np.abs(y)))
-    if not scale > 0:
-        return cut
-    y = y / scale
-    t = np.arange(hi - lo, dtype=np.float64)
-    c1 = np.concatenate(([0.0], np.cumsum(np.ones_like(y))))
-    ct = np.concatenate(([0.0], np.cumsum(t)))
-    ctt = np.concatenate(([0.0], np.cumsum(t * t)))
-    cy = np.concatenate(([0.0], np.cumsum(y)))
-    cyy = np.concatenate(([0.0], np.cumsum(y * y)))
-    cty = np.concatenate(([0.0], np.cumsum(t * y)))
-    k = np.arange(first, last + 1) - lo
-    end = hi - lo
-    sse = _line_sse(c1, ct, ctt, cy, cyy, cty, 0, k) + _line_sse(c1, ct, ctt, cy, cyy, cty, k, end)
-    return int(first + int(np.argmin(sse)))
+def relocate(x: FloatArray, triples: list[tuple[int, int, int]], min_segment: int) -> list[int]:
+    """For each ``(prev, cut, next)``, the index among ``cut ± MOVE`` (keeping
+    ``min_segment`` points from the neighbours) where two lines with a jump
+    fit ``x`` best; ``cut`` itself when it has no room to move."""
+    if not triples:
+        return []
+    tr = np.array(triples, dtype=np.int64)
+    prev, cut, nxt = tr[:, 0], tr[:, 1], tr[:, 2]
+    lo = np.maximum(prev, cut - REACH)
+    hi = np.minimum(nxt, cut + REACH)
+    first = np.maximum.reduce([cut - MOVE, prev + min_segment, lo + 3])
+    last = np.minimum.reduce([cut + MOVE, nxt - min_segment, hi - 3])
+    width = 2 * REACH
+    cols = np.arange(width)
+    inside = cols[None, :] < (hi - lo)[:, None]
+    idx = np.minimum(lo[:, None] + cols, x.shape[0] - 1)
+    y = _winsorised(np.where(inside, x[idx], np.nan), cols[None, :] < (cut - lo)[:, None])
+    y = np.where(inside, y, 0.0)
+    w = inside.astype(np.float64)
+    t = cols.astype(np.float64)[None, :] * w
+    sums = [_prefix(v) for v in (w, t, t * t, y, y * y, t * y)]
+    cand = first[:, None] + np.arange(2 * MOVE + 1)[None, :]  # absolute candidates
+    ok = cand <= last[:, None]
+    k = np.clip(cand - lo[:, None], 0, width)
+    end = np.broadcast_to((hi - lo)[:, None], k.shape)
+    start = np.zeros_like(k)
+    sse = _line_sse(sums, start, k) + _line_sse(sums, k, end)
+    sse = np.where(ok, sse, np.inf)
+    best = np.argmin(sse, axis=1)
+    moved = cand[np.arange(len(triples)), best]
+    out = np.where(last >= first, moved, cut)
+    return [int(v) for v in out]
 
 
-def _line_sse(
-    c1: FloatArray,
-    ct: FloatArray,
-    ctt: FloatArray,
-    cy: FloatArray,
-    cyy: FloatArray,
-    cty: FloatArray,
-    a: np.ndarray | int,
-    b: np.ndarray | int,
-) -> FloatArray:
-    """Residual sum of squares of the least-squares line on ``[a, b)``."""
-    n = c1[b] - c1[a]
-    st, stt = ct[b] - ct[a], ctt[b] - ctt[a]
-    sy, syy, sty = cy[b] - cy[a], cyy[b] - cyy[a], cty[b] - cty[a]
+def _winsorised(v: FloatArray, left: np.ndarray) -> FloatArray:
+    """Rows of ``v`` (NaN-padded) in robust noise units around the two-median
+    fit at the cut, residuals clipped at 3: a spike next to a cut must not pull
+    the least-squares fit (a 30 % two-point spike moved a cut 2 points away)."""
+    with np.errstate(all="ignore"):
+        lmed = np.nanmedian(np.where(left, v, np.nan), axis=1)[:, None]
+        rmed = np.nanmedian(np.where(left, np.nan, v), axis=1)[:, None]
+        fit = np.where(left, lmed, rmed)
+        resid = v - fit
+        sigma = 1.482602218505602 * np.nanmedian(np.abs(resid), axis=1)[:, None]
+        scale = np.where(sigma > 0, sigma, np.nanmax(np.abs(resid), axis=1)[:, None])
+        scale = np.where(scale > 0, scale, 1.0)
+        out: FloatArray = ((fit - lmed) + np.clip(resid, -3.0 * scale, 3.0 * scale)) / scale
+    return out
+
+
+def _prefix(v: FloatArray) -> FloatArray:
+    out = np.zeros((v.shape[0], v.shape[1] + 1))
+    np.cumsum(v, axis=1, out=out[:, 1:])
+    return out
+
+
+def _line_sse(sums: list[FloatArray], a: IntArray, b: IntArray) -> FloatArray:
+    """Residual sum of squares of the least-squares line on ``[a, b)`` per row."""
+    rows = np.arange(a.shape[0])[:, None]
+    n, st, stt, sy, syy, sty = (s[rows, b] - s[rows, a] for s in sums)
+    n = np.maximum(n, 1.0)
     vtt = stt - st * st / n
     vty = sty - st * sy / n
     vyy = syy - sy * sy / n

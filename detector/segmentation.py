@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.drift import Ramp, ramp_or_steps
+from detector.drift import Ramp, ramp_or_steps, sharp
 from detector.excursion import Window, block_starts, refine, scan_blocks, window_pvalue
-from detector.localise import relocate
+from detector.localise import MOVE, REACH, relocate
 from detector.scan import FloatArray, RankPrefix, ScanResult, rank_prefix, scan
 from detector.scan import scan_pvalue as _scan_pvalue
 from detector.tail import Tail
@@ -88,17 +88,17 @@ class Segmenter:
         the evidence of moved cuts and their neighbours recomputed."""
         n = int(self.x.shape[0])
         bounds = [0, *(c for c, _ in cuts), n]
-        memo, used = self._relocation_memo, {}
-        moved = []
-        for i in range(1, len(bounds) - 1):
-            key = (bounds[i - 1], bounds[i], bounds[i + 1])
-            found = memo.get(key)
-            if found is None:
-                found = relocate(self.x, *key, self.th.min_segment)
-            if key[2] != n:
-                used[key] = found
-            moved.append(found)
-        self._relocation_memo = used
+        memo = self._relocation_memo
+        # the fit sees at most REACH points past the cut: beyond, the next
+        # neighbour (or the series end) does not matter
+        keys = [
+            (bounds[i - 1], bounds[i], min(bounds[i + 1], bounds[i] + REACH + MOVE + 1))
+            for i in range(1, len(bounds) - 1)
+        ]
+        todo = [key for key in keys if key not in memo]
+        memo.update(zip(todo, relocate(self.x, todo, self.th.min_segment), strict=True))
+        moved = [memo[key] for key in keys]
+        self._relocation_memo = {key: memo[key] for key in keys if key[2] != n}
         if moved == bounds[1:-1]:
             return cuts
         new = [0, *moved, n]
@@ -124,6 +124,8 @@ class Segmenter:
             bounds = (prev, *(c for c, _ in cuts[i:j]), nxt)
             if bounds in memo:
                 ramp = memo[bounds]
+            elif all(self._sharp(bounds[t - i], cuts[t], bounds[t - i + 2]) for t in range(i, j)):
+                ramp = None
             else:
                 ramp = ramp_or_steps(self.x, list(bounds), self.th.drift_min_length)
             if nxt != n:
@@ -136,6 +138,10 @@ class Segmenter:
             i = j
         self._drift_memo = used
         return steps, drifts
+
+    def _sharp(self, prev: int, cut: tuple[int, CutStats], nxt: int) -> bool:
+        index, st = cut
+        return sharp(self.x, prev, index, nxt, st.before, st.after, self.th.drift_min_length // 2)
 
     def _run_steps(self, x: FloatArray) -> list[tuple[int, CutStats]]:
         old_n = int(self.x.shape[0])
@@ -202,9 +208,12 @@ class Segmenter:
         self._last_n = n
         self._blocks_used = set()
         bounds = [0, *(c for c, _ in steps), n]
+        segments = list(itertools.pairwise(bounds))
+        todo = [seg for seg in segments if seg not in self._excursion_memo]
+        self._windows([blk for a, b in todo for blk in self._blocks(a, b)])
         extra: list[int] = []
         used: dict[tuple[int, int], list[int]] = {}
-        for a, b in itertools.pairwise(bounds):
+        for a, b in segments:
             found = self._excursion_memo.get((a, b))
             if found is None:
                 found = self._excursions(a, b)
@@ -220,9 +229,9 @@ class Segmenter:
     def _excursions(self, a: int, b: int) -> list[int]:
         """Both ends of every significant excursion inside segment ``[a, b)``."""
         th = self.th
-        if b - a < 3 * th.min_segment:
+        blocks = self._blocks(a, b)
+        if not blocks:
             return []
-        blocks = block_starts(a, b)
         windows = self._windows(blocks)
         ranked = sorted(
             (w.z, blk, w)
@@ -239,18 +248,19 @@ class Segmenter:
             taken.append((s, e))
         return sorted(i for pair in taken for i in pair)
 
+    def _blocks(self, a: int, b: int) -> list[tuple[int, int]]:
+        """Blocks scanned for excursions in segment ``[a, b)`` (none when too short)."""
+        return [] if b - a < 3 * self.th.min_segment else block_starts(a, b)
+
     def _windows(self, blocks: list[tuple[int, int]]) -> list[Window | None]:
-        """Best window of each block, scanned in one batch per block size and
-        memoised by absolute bounds (a block's values never change)."""
+        """Best window of each block, the new ones scanned in one batch, memoised
+        by absolute bounds (a block's values never change)."""
         memo = self._block_memo
-        todo: dict[int, list[tuple[int, int]]] = {}
         self._blocks_used.update(blocks)
-        for blk in blocks:
-            if blk not in memo:
-                todo.setdefault(blk[1] - blk[0], []).append(blk)
-        for group in todo.values():
-            found = scan_blocks(self.x, group, self.th.min_segment, self.th.max_autocorrelation)
-            memo.update(zip(group, found, strict=True))
+        todo = list(dict.fromkeys(blk for blk in blocks if blk not in memo))
+        if todo:
+            found = scan_blocks(self.x, todo, self.th.min_segment, self.th.max_autocorrelation)
+            memo.update(zip(todo, found, strict=True))
         return [memo[blk] for blk in blocks]
 
     # -- search ----------------------------------------------------------------
