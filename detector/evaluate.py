@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.changepoint import detect_change_points
+from detector.changepoint import detect_changes
 from detector.evaluate_binseg import binseg_default
 from detector.evaluate_ceiling import describe, tuning_ceiling
 from detector.evaluate_report import Scores, score_synthetic, score_tcpd, table
@@ -32,7 +32,9 @@ from detector.synthetic import suite
 ROOT = Path(__file__).resolve().parents[1]
 TCPD = ROOT.parent / "shared" / "datasets" / "tcpd"
 PEERS = ("otava", "mongodb", "ruptures-binseg", "ruptures-pelt")
-Detector = Callable[[list[list[float]]], tuple[list[list[int]], float]]
+#: per series: step indices; seconds in all; per series (first, last) of each drift, or None
+Run = tuple[list[list[int]], float, list[list[tuple[int, int]]] | None]
+Detector = Callable[[list[list[float]]], Run]
 
 
 def load_tcpd(root: Path = TCPD) -> list[tuple[str, list[list[float]], dict[str, list[int]]]]:
@@ -58,20 +60,25 @@ def load_tcpd(root: Path = TCPD) -> list[tuple[str, list[list[float]], dict[str,
 def timed(locate: Callable[[list[float]], list[int]]) -> Detector:
     """A detector for the harness: ``locate`` on every series, and the time it all took."""
 
-    def run(series: list[list[float]]) -> tuple[list[list[int]], float]:
+    def run(series: list[list[float]]) -> Run:
         start = time.perf_counter()
         found = [locate(s) for s in series]
-        return found, time.perf_counter() - start
+        return found, time.perf_counter() - start, None
 
     return run
 
 
-def _our_indices(values: list[float]) -> list[int]:
-    return [c.index for c in detect_change_points(values)]
+def ours(series: list[list[float]]) -> Run:
+    """This detector: steps, and drifts as drifts."""
+    start = time.perf_counter()
+    found = [detect_changes(s) for s in series]
+    seconds = time.perf_counter() - start
+    steps = [[c.index for c in f.steps] for f in found]
+    return steps, seconds, [[(d.start, d.end) for d in f.drifts] for f in found]
 
 
-def nothing(series: list[list[float]]) -> tuple[list[list[int]], float]:
-    return [[] for _ in series], 0.0
+def nothing(series: list[list[float]]) -> Run:
+    return [[] for _ in series], 0.0, None
 
 
 def peer(method: str) -> Detector | str:
@@ -85,7 +92,7 @@ def peer(method: str) -> Detector | str:
     if python is None:
         return str(reason)
 
-    def run(series: list[list[float]]) -> tuple[list[list[int]], float]:
+    def run(series: list[list[float]]) -> Run:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
             json.dump({"series": series}, fh)
         proc = subprocess.run(
@@ -98,7 +105,7 @@ def peer(method: str) -> Detector | str:
         if proc.returncode != 0:
             raise RuntimeError(f"{method} failed: {proc.stderr.strip()[-500:]}")
         result = json.loads(proc.stdout)
-        return result["change_points"], float(sum(sum(t) for t in result["seconds"]))
+        return result["change_points"], float(sum(sum(t) for t in result["seconds"])), None
 
     return run
 
@@ -112,12 +119,26 @@ def evaluate(methods: dict[str, Detector], count: int, seed: int) -> list[Scores
 
     def one(item: tuple[str, Detector]) -> Scores:
         name, run = item
-        tcpd_found, t1 = run(flat)
-        synth_found, t2 = run(synth_values)
+        tcpd_found, t1, _ = run(flat)
+        synth_found, t2, drifts = run(synth_values)
         f1, f1_no0, cover = score_tcpd(tcpd, tcpd_found)
-        sf1, sf1_no0, scover, fa, fa_drift, recall, err = score_synthetic(synth, synth_found)
+        sy = score_synthetic(synth, synth_found, drifts)
         return Scores(
-            name, f1, f1_no0, cover, sf1, sf1_no0, scover, fa, fa_drift, recall, err, t1 + t2
+            name,
+            f1,
+            f1_no0,
+            cover,
+            sy.f1,
+            sy.f1_no0,
+            sy.cover,
+            sy.false_alarms,
+            sy.drift_alarms,
+            sy.excursion_recall,
+            sy.drift_recall,
+            sy.recall_by_step,
+            sy.median_error,
+            t1 + t2,
+            sy.by_scenario,
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -129,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--peers", default="auto", help="auto, none, or a comma list of " + ",".join(PEERS)
     )
-    parser.add_argument("--count", type=int, default=300, help="synthetic series")
+    parser.add_argument("--count", type=int, default=400, help="synthetic series")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--ceiling",
@@ -140,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not TCPD.is_dir():
         parser.error(f"TCPD data not found at {TCPD}")
     methods: dict[str, Detector] = {
-        "benchwarden": timed(_our_indices),
+        "benchwarden": ours,
         "binseg-default (TCPDBench)": timed(binseg_default),
         "no change points": nothing,
     }

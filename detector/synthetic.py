@@ -4,15 +4,29 @@ Noise families model what benchmark timings look like: gaussian; lognormal
 (right-skewed); outliers (gaussian plus rare one-sided hiccups of 5–20 sigma);
 bimodal (two close modes, e.g. CPU frequency or allocator states). Each series
 has a level of 100, a coefficient of variation (CV) between 0.2% and 5%, and
-one of three scenarios: steps (1–3 planted changes), no change, or slow drift
-(a linear ramp of one noise sigma over the series, which is not a change
-point). A third of the series also carry 1–3-point spikes that return to the
-level and are not change points.
+one scenario:
+
+* ``steps``: 1–3 planted changes; ``none``: no change; ``slow``: a ramp of one
+  noise sigma over the whole series (not a change);
+* ``excursion``: 1–2 stretches of 10–50 points that leave the level by 2–6
+  sigma and come back (both ends are change points);
+* ``drift``: a ramp of 3–8 sigma over 50–500 points (the right answer is one
+  drift over the ramp and no step);
+* ``alternating``: a stretch that switches 3–6 times between two levels 3–6
+  sigma apart, every 10–40 points (every switch is a change point);
+* ``variance``: a burst of 20–60 points with 3–5 times the noise (no change of
+  level: not a change point);
+* ``ar1``: AR(1) noise with ρ 0.1–0.5 (marginal CV as above), half with 1–3
+  steps of 3–10 sigma, half without change.
+
+A third of the series also carry 1–3-point spikes that return to the level and
+are not change points.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +35,7 @@ import numpy as np
 from detector.scan import FloatArray
 
 Family = Literal["gaussian", "lognormal", "outliers", "bimodal"]
-Scenario = Literal["steps", "none", "drift"]
+Scenario = Literal["steps", "none", "slow", "excursion", "drift", "alternating", "variance", "ar1"]
 FAMILIES: tuple[Family, ...] = ("gaussian", "lognormal", "outliers", "bimodal")
 LEVEL = 100.0
 
@@ -38,6 +52,10 @@ class SyntheticSeries:
     scenario: Scenario
     cv: float
     spikes: tuple[int, ...]
+    #: ``[start, end)`` of the planted ramp (``drift`` scenario)
+    drift: tuple[int, int] | None = None
+    #: change points that are ends of excursions (subset of ``change_points``)
+    excursion_ends: tuple[int, ...] = ()
 
 
 def noise(rng: np.random.Generator, family: Family, n: int, sigma: float) -> FloatArray:
@@ -94,7 +112,7 @@ def generate(
             rels.append(rel if rng.random() < 0.5 else -rel / (1 + rel))
         for cp, rel in zip(cps, rels, strict=True):
             level[cp:] *= 1.0 + rel
-    elif scenario == "drift":
+    elif scenario == "slow":
         level *= 1.0 + cv * np.linspace(0.0, 1.0, n)
     sigma = cv * LEVEL
     values = level + noise(rng, family, n, sigma) * level / LEVEL
@@ -113,15 +131,108 @@ def generate(
     )
 
 
-def suite(seed: int = 0, count: int = 320) -> list[SyntheticSeries]:
-    """The evaluation set: ``count`` series cycling through the four families,
-    60 % with steps, 25 % without change, 15 % drifting; lengths 50–1,000."""
+def shaped(rng: np.random.Generator, n: int, scenario: Scenario, family: Family) -> SyntheticSeries:
+    """One series of the shaped scenarios (``excursion``, ``drift``,
+    ``alternating``, ``variance``, ``ar1``); ``n >= 300``."""
+    cv = float(np.exp(rng.uniform(np.log(0.002), np.log(0.05))))
+    sigma = cv * LEVEL
+    offset = np.zeros(n)  # in noise sigmas
+    cps: list[int] = []
+    sizes: list[float] = []
+    ends: list[int] = []
+    drift = None
+    scale = np.ones(n)
+    if scenario == "excursion":
+        starts = _change_positions(rng, n, int(rng.integers(1, 3)), gap=120)
+        for start in starts:
+            length, size = int(rng.integers(10, 51)), float(rng.uniform(2.0, 6.0))
+            offset[start : start + length] += size * rng.choice([-1.0, 1.0])
+            cps += [start, start + length]
+            sizes += [size, size]
+        ends = list(cps)
+    elif scenario == "drift":
+        length = int(rng.integers(50, min(500, n - 100) + 1))
+        start = int(rng.integers(50, n - length - 49))
+        height = float(rng.uniform(3.0, 8.0)) * rng.choice([-1.0, 1.0])
+        offset[start : start + length] = np.linspace(0.0, height, length, endpoint=False)
+        offset[start + length :] = height
+        drift = (start, start + length)
+    elif scenario == "alternating":
+        size = float(rng.uniform(3.0, 6.0)) * rng.choice([-1.0, 1.0])
+        at = int(rng.integers(60, n // 2))
+        for i in range(int(rng.integers(3, 7))):
+            length = int(rng.integers(10, 41))
+            if at + length > n - 60:
+                break
+            if i % 2 == 0:
+                offset[at : at + length] = size
+            cps.append(at)
+            sizes.append(abs(size))
+            at += length
+        cps.append(at)  # back to the base level for good
+        sizes.append(abs(size))
+        if len(cps) % 2 == 1:  # an odd number of switches ends on the other level
+            offset[at:] = size
+    elif scenario == "variance":
+        length = int(rng.integers(20, 61))
+        start = int(rng.integers(30, n - length - 30))
+        scale[start : start + length] = rng.uniform(3.0, 5.0)
+    if scenario == "ar1":
+        rho = float(rng.uniform(0.1, 0.5))
+        shocks = rng.standard_normal(n) * math.sqrt(1.0 - rho * rho)
+        e = np.empty(n)
+        e[0] = rng.standard_normal()
+        for t in range(1, n):
+            e[t] = rho * e[t - 1] + shocks[t]
+        base = sigma * e
+        if rng.random() < 0.5:
+            cps = _change_positions(rng, n, int(rng.integers(1, 4)), gap=max(10, n // 20))
+            for cp in cps:
+                size = float(rng.uniform(3.0, 10.0))
+                offset[cp:] += size * rng.choice([-1.0, 1.0])
+                sizes.append(size)
+    else:
+        base = noise(rng, family, n, sigma) * scale
+    values = LEVEL + sigma * offset + base
+    return SyntheticSeries(
+        values,
+        tuple(cps),
+        tuple(sizes),
+        family if scenario != "ar1" else "gaussian",
+        scenario,
+        cv,
+        (),
+        drift,
+        tuple(ends),
+    )
+
+
+#: share of each scenario in :func:`suite`
+MIX: tuple[tuple[Scenario, float], ...] = (
+    ("steps", 0.30),
+    ("none", 0.15),
+    ("slow", 0.05),
+    ("excursion", 0.15),
+    ("drift", 0.12),
+    ("alternating", 0.08),
+    ("variance", 0.07),
+    ("ar1", 0.08),
+)
+
+
+def suite(seed: int = 0, count: int = 400) -> list[SyntheticSeries]:
+    """The evaluation set: ``count`` series cycling through the four noise
+    families, scenarios in the shares of :data:`MIX`; lengths 50–1,000 for
+    steps, none and slow, 300–2,000 for the shaped scenarios."""
     rng = np.random.default_rng(seed)
-    lengths = (50, 100, 200, 500, 1000)
+    names = [name for name, _ in MIX]
+    shares = np.array([share for _, share in MIX])
     out: list[SyntheticSeries] = []
     for i in range(count):
-        u = rng.random()
-        scenario: Scenario = "steps" if u < 0.6 else ("none" if u < 0.85 else "drift")
-        n = int(rng.choice(lengths))
-        out.append(generate(rng, n, scenario, FAMILIES[i % len(FAMILIES)]))
+        scenario: Scenario = names[int(rng.choice(len(names), p=shares / shares.sum()))]
+        family = FAMILIES[i % len(FAMILIES)]
+        if scenario in ("steps", "none", "slow"):
+            out.append(generate(rng, int(rng.choice((50, 100, 200, 500, 1000))), scenario, family))
+        else:
+            out.append(shaped(rng, int(rng.choice((300, 500, 1000, 2000))), scenario, family))
     return out

@@ -47,10 +47,34 @@ def test_synthetic_scoring_counts_alarms_and_recall() -> None:
     values = np.zeros(200)
     steps = SyntheticSeries(values, (100,), (4.0,), "gaussian", "steps", 0.01, ())
     quiet = SyntheticSeries(values, (), (), "gaussian", "none", 0.01, ())
-    _, f1_no0, _, fa, fa_drift, recall, err = score_synthetic([steps, quiet], [[102], [50]])
-    assert f1_no0 == pytest.approx(0.5)
-    assert fa == pytest.approx(5.0) and fa_drift == 0.0
-    assert recall[1] == 1.0 and err == 2.0
+    scores = score_synthetic([steps, quiet], [[102], [50]])
+    assert scores.f1_no0 == pytest.approx(0.5)
+    assert scores.false_alarms == pytest.approx(5.0) and scores.drift_alarms == 0.0
+    assert scores.recall_by_step[1] == 1.0 and scores.median_error == 2.0
+    assert scores.by_scenario == {"none": pytest.approx(2 / 3), "steps": 1.0}
+
+
+def test_synthetic_scoring_of_drifts_and_excursions() -> None:
+    """A drift reported as a drift is right and no alarm; steps inside it are
+    alarms; excursion recall counts ends of at least 3 sigmas."""
+    values = np.zeros(400)
+    ramp = SyntheticSeries(values, (), (), "gaussian", "drift", 0.01, (), drift=(100, 300))
+    exc = SyntheticSeries(
+        values,
+        (50, 70, 200, 220),
+        (4.0, 4.0, 2.0, 2.0),
+        "gaussian",
+        "excursion",
+        0.01,
+        (),
+        excursion_ends=(50, 70, 200, 220),
+    )
+    good = score_synthetic([ramp, exc], [[], [50, 71]], [[(98, 301)], []])
+    assert good.drift_recall == 1.0 and good.drift_alarms == 0.0
+    assert good.excursion_recall == 1.0  # the 2-sigma excursion is not counted
+    bad = score_synthetic([ramp, exc], [[150, 200], [50]], None)
+    assert bad.drift_recall == 0.0 and bad.drift_alarms == pytest.approx(5.0)
+    assert bad.excursion_recall == 0.5
 
 
 @pytest.mark.corpus  # reads ../shared: runs again in place in .ci/run
