@@ -176,3 +176,15 @@ def test_alert_with_a_culprit_compares_it_with_the_commit_before(client, token, 
     assert 'data-profile-total="70000"' in page
     rows = page[page.index('class="profile-diff"') :]
     assert rows.index('data-function="tokenize"') < rows.index("</table>")
+
+
+def test_settings_that_no_longer_validate_do_not_stop_a_profile(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from web.models import Project
+
+    # as an older version may have stored them (the model refuses them on assignment)
+    db_session.execute(update(Project).values(settings={"no_such_key": 1}))
+    db_session.commit()
+    post(client, token, 1, BASE_FUNCTIONS)
+    assert _profiled_commits(db_session) == [sha(1)]

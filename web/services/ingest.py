@@ -38,8 +38,7 @@ from web.models import (
     Series,
 )
 from web.models.base import utcnow
-from web.models.project_settings import ProjectSettings
-from web.services.profiles import prune_profiles, store_profiles
+from web.services.profiles import profile_retention, prune_profiles, store_profiles
 from web.services.upsert import ensure_rows
 
 DEFAULT_MACHINE = "default"
@@ -112,7 +111,7 @@ def ingest_run(
         session, project, run, machine, branch, commit, position, parsed.results
     )
     if store_profiles(session, run, parsed.results):
-        prune_profiles(session, series_ids, ProjectSettings.of(project).profile_commits)
+        prune_profiles(session, series_ids, profile_retention(project))
     return IngestOutcome(run, True, series_ids)
 
 

@@ -17,7 +17,12 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from runner.schema import Profile, ResultRecord, params_key
-from web.models import Benchmark, Measure, Result, ResultProfile, Run
+from web.models import Benchmark, Measure, Project, Result, ResultProfile, Run
+from web.models.project_settings import (
+    DEFAULT_PROFILE_COMMITS,
+    ProjectSettings,
+    ProjectSettingsError,
+)
 
 _LEVEL = 6  # zlib's default: level 9 saves under 2 % more on profiles, at twice the time
 
@@ -68,6 +73,15 @@ def store_profiles(session: Session, run: Run, records: Sequence[ResultRecord]) 
 
 def _record_key(record: ResultRecord) -> tuple[str, str, str, str, str]:
     return (record.suite, record.name, params_key(record.params), record.measure, record.unit)
+
+
+def profile_retention(project: Project) -> int:
+    """The project's ``profile_commits``; the default while its stored settings do not
+    validate (storing a run never fails on them: detection reports them)."""
+    try:
+        return ProjectSettings.of(project).profile_commits
+    except ProjectSettingsError:
+        return DEFAULT_PROFILE_COMMITS
 
 
 def prune_profiles(session: Session, series_ids: Iterable[int], keep_commits: int) -> int:
