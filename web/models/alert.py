@@ -52,6 +52,11 @@ class Alert(Base):
     rel_change: Mapped[float] = mapped_column(Float)
     pvalue: Mapped[float] = mapped_column(Float)
     is_regression: Mapped[bool] = mapped_column(Boolean)
+    # "step": the level changed at first_commit. "drift": it ramped from
+    # first_commit (the ramp's first commit) to end_commit, with no one commit to
+    # blame; the end moves on while the ramp goes on, the start keys the alert.
+    kind: Mapped[str] = mapped_column(String(10), default="step", server_default="step")
+    end_commit_id: Mapped[int | None] = mapped_column(ForeignKey("commit.id"))
     status: Mapped[str] = mapped_column(String(20), default="untriaged")
     # candidate -> confirmed | not_reproduced, decided by confirmation re-runs.
     confirmation: Mapped[str] = mapped_column(String(20), default="candidate")

@@ -86,7 +86,13 @@ def confirm_alerts(session: Session, dispatcher: Sender, alert_ids: list[int]) -
 
 
 def _worth_bisecting(session: Session, alert: Alert) -> bool:
-    """Every regression; an improvement when at least the project's ``bisect_improvements``."""
+    """Every regression; an improvement when at least the project's ``bisect_improvements``.
+
+    Never a drift: it has no one commit to re-run against its parent, and its
+    range is already the answer.
+    """
+    if alert.kind == "drift":
+        return False
     if alert.is_regression:
         return True
     series = session.get(Series, alert.series_id)

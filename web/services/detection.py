@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from detector import (
     DETECTOR_VERSION,
     ChangePoint,
+    Drift,
     NoiseProfile,
     Thresholds,
     noise_profile,
@@ -44,6 +45,7 @@ from web.services.series_cache import CACHE, CachedSeries
 # A change must also be at least 2% to raise an alert (Perfherder's floor): on
 # quiet benchmarks the detector alone would flag sub-percent shifts nobody acts on.
 THRESHOLDS = DEFAULT_THRESHOLDS
+DRIFT = "drift"  # Alert.kind of a gradual change over a range of commits
 # Re-detection with more data can move a change point by a point or two.
 _SAME_CHANGE_RADIUS = 2
 
@@ -180,11 +182,13 @@ def _detect_one(
     series.noise = profile.rel_noise if np.isfinite(profile.rel_noise) else None
     series.unstable = profile.unstable
     series.latest_change = meaningful[-1].rel_change if meaningful else None
+    drifts = [d for d in entry.state.drifts if abs(d.rel_change) >= profile.min_rel_change]
     if series.id in context.counted:
         # Its benchmark's instruction count decides (issue: noisy machines); the
         # time series is shown beside it but raises no alert of its own.
-        meaningful = []
-    return _reconcile(session, series, entry, meaningful, thresholds, context)
+        meaningful, drifts = [], []
+    raised = _reconcile(session, series, entry, meaningful, thresholds, context, drifts)
+    return raised
 
 
 def enough_points(points: int, thresholds: Thresholds) -> bool:
@@ -258,10 +262,12 @@ def _reconcile(
     change_points: list[ChangePoint],
     thresholds: Thresholds,
     context: _Context,
+    drifts: Sequence[Drift] = (),
 ) -> list[Alert]:
     lower_is_better = context.lower_is_better.get(series.id, True)
     expected = context.expected.get(series.id, set())
-    existing = context.alerts.get(series.id, {})
+    everything = context.alerts.get(series.id, {})
+    existing = {first: a for first, a in everything.items() if a.kind != DRIFT}
     found: set[int] = set()
     raised: list[Alert] = []
     triaged = triaged_indices(entry, existing.values())
@@ -285,11 +291,84 @@ def _reconcile(
             raised.append(alert)
         elif alert.status == "untriaged":
             _refresh(alert, cp, is_regression)
-    for first, alert in existing.items():
+    for drift in drifts:
+        is_regression = (drift.direction == "increase") == lower_is_better
+        found_drift, new = _reconcile_drift(
+            session, series, entry, everything, drift, is_regression, thresholds, context
+        )
+        if found_drift is not None:
+            found.add(found_drift.first_commit_id)
+        raised.extend(new)
+    for first, alert in everything.items():
         if first not in found and alert.status == "untriaged" and alert.active:
             alert.active = False
             alert.updated_at = utcnow()
     return raised
+
+
+def _reconcile_drift(
+    session: Session,
+    series: Series,
+    entry: CachedSeries,
+    alerts: dict[int, Alert],
+    drift: Drift,
+    is_regression: bool,
+    thresholds: Thresholds,
+    context: _Context,
+) -> tuple[Alert | None, list[Alert]]:
+    """The stored drift alert this drift is (refreshed), or a new one; (None, []) if triaged.
+
+    A drift is keyed by the first commit of its ramp; while the ramp goes on its
+    end moves with every run, so a stored drift of the same direction whose
+    range overlaps this one is the same drift, never a new alert.
+    """
+    same = _same_drift(entry, alerts.values(), drift, is_regression)
+    if same is not None:
+        if same.status == "untriaged":
+            _refresh_drift(same, entry, drift, is_regression)
+        return same, []
+    first = entry.commit_ids[drift.start]
+    if first in alerts:  # a step alert once stood at the ramp's first commit
+        return alerts[first], []
+    alert = _new_alert(
+        session, series, entry, _as_change_point(drift), is_regression, thresholds, context
+    )
+    alert.kind, alert.end_commit_id = DRIFT, entry.commit_ids[drift.end]
+    return alert, [alert]
+
+
+def _same_drift(
+    entry: CachedSeries, alerts: Iterable[Alert], drift: Drift, is_regression: bool
+) -> Alert | None:
+    for alert in alerts:
+        if alert.kind != DRIFT or alert.is_regression != is_regression:
+            continue
+        start = entry.index_of(alert.first_commit_id)
+        end = entry.index_of(alert.end_commit_id) if alert.end_commit_id else start
+        if start is not None and end is not None and start <= drift.end and drift.start <= end:
+            return alert
+    return None
+
+
+def _refresh_drift(alert: Alert, entry: CachedSeries, drift: Drift, is_regression: bool) -> None:
+    end = entry.commit_ids[drift.end]
+    if alert.end_commit_id != end:
+        alert.end_commit_id = end
+        alert.updated_at = utcnow()
+    _refresh(alert, _as_change_point(drift), is_regression)
+
+
+def _as_change_point(drift: Drift) -> ChangePoint:
+    """The drift's numbers in the fields an alert stores (its level before and after)."""
+    return ChangePoint(
+        index=drift.start,
+        before=drift.before,
+        after=drift.after,
+        rel_change=drift.rel_change,
+        direction=drift.direction,
+        pvalue=drift.p_value,
+        effect_sigma=0.0,
+    )
 
 
 def triaged_indices(entry: CachedSeries, alerts: Iterable[Alert]) -> list[tuple[int, Alert]]:
