@@ -28,6 +28,8 @@ import numpy as np
 from detector.scan import FloatArray, IntArray
 
 _MAD_TO_SIGMA = 1.482602218505602
+#: |t| of a jump at a cut, on top of the ramp, above which the cut stays a step
+JUMP_T = 4.0
 _GRID = 32  # coarse grid of ramp ends per region, then finer grids around the best
 
 
@@ -72,7 +74,27 @@ def ramp_or_steps(x: FloatArray, bounds: list[int], min_length: int) -> Ramp | N
     penalty = math.log(m)
     if sse_ramp + 4.0 * penalty >= sse_steps + (2 * k + 1) * penalty:
         return None
+    if any(abs(_jump_t(y, s, e, c - lo)) >= JUMP_T for c in bounds[1:-1]):
+        return None  # a step on a ramp is still a step
     return Ramp(lo + s, lo + e, centre + sigma * c0, centre + sigma * c1)
+
+
+def _jump_t(y: FloatArray, s: int, e: int, c: int) -> float:
+    """t statistic of a jump at ``c`` added to the ramp ``[s, e)`` model."""
+    m = int(y.shape[0])
+    t = np.arange(m, dtype=np.float64)
+    g = np.clip((t - s) / max(e - s, 1), 0.0, 1.0)
+    design = np.stack([1.0 - g, g, (t >= c).astype(np.float64)], axis=1)
+    gram = design.T @ design
+    try:
+        inv = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:
+        return 0.0
+    coef = inv @ (design.T @ y)
+    resid = y - design @ coef
+    dof = max(m - 3, 1)
+    var = float(resid @ resid) / dof * float(inv[2, 2])
+    return float(coef[2]) / math.sqrt(var) if var > 0 else 0.0
 
 
 def _best_ramp(y: FloatArray, min_length: int) -> tuple[float, int, int, float, float] | None:

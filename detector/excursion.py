@@ -32,7 +32,7 @@ STEP = 176  # blocks overlap by 80 points: every window of LENGTHS lies inside o
 #: window lengths tried (those of at least ``min_segment`` points); ~20 % apart
 LENGTHS = (5, 6, 7, 8, 10, 12, 14, 17, 20, 24, 28, 34, 40, 48, 57, 68)
 #: effectively independent windows per position (simulated null, see README)
-WINDOWS_PER_POINT = 0.05
+WINDOWS_PER_POINT = 0.012
 _SQRT2 = math.sqrt(2.0)
 _INDEX: dict[tuple[int, int], tuple[IntArray, IntArray, FloatArray, IntArray]] = {}
 
@@ -122,7 +122,7 @@ def scan_blocks(
         return []
     sizes = np.array([b - a for a, b in blocks], dtype=np.int64)
     width = int(sizes.max())
-    s_off, e_off, scale, _ = _index(width, min_segment)
+    s_off, e_off, _scale, _ = _index(width, min_segment)
     if s_off.shape[0] == 0:
         return [None] * len(blocks)
     starts = np.array([a for a, _ in blocks], dtype=np.int64)
@@ -133,21 +133,9 @@ def scan_blocks(
     ranks = doubled_midranks(rows)
     prefix = np.zeros((len(blocks), width + 1), dtype=np.int64)
     np.cumsum(ranks, axis=1, out=prefix[:, 1:])
-    lens = e_off - s_off
-    centred = prefix[:, e_off] - prefix[:, s_off]  # twice the rank-sum, exact
-    if (sizes == width).all():  # the common case: one scale for every row
-        centred -= lens * (width + 1)
-        score = np.square(centred, dtype=np.float64)
-        score *= scale
-    else:
-        centred -= lens * (sizes[:, None] + 1)
-        m = sizes[:, None].astype(np.float64)
-        var = lens * (m - lens) * (m + 1.0) / 12.0
-        valid = e_off[None, :] <= (sizes[:, None] - min_segment)
-        score = np.where(valid, 0.25 * np.square(centred, dtype=np.float64), 0.0)
-        score /= np.where(valid, var, 1.0)
+    score = two_sided(prefix, sizes, s_off, e_off, min_segment)
     best = np.argmax(score, axis=1)
-    zbest = np.sqrt(score[np.arange(len(blocks)), best])
+    zbest = score[np.arange(len(blocks)), best]
     deflate = _deflation(ranks.astype(np.float64), sizes, max_rho)
     out: list[Window | None] = []
     for i, (a, _) in enumerate(blocks):
@@ -156,6 +144,32 @@ def scan_blocks(
             out.append(None)
             continue
         out.append(Window(a + int(s_off[j]), a + int(e_off[j]), float(zbest[i] * deflate[i])))
+    return out
+
+
+def two_sided(
+    prefix: IntArray, sizes: IntArray, s_off: IntArray, e_off: IntArray, min_segment: int
+) -> FloatArray:
+    """Per row and window ``[s, e)``: the smaller of the window's standardised
+    mean-rank differences to the points before it and to the points after it,
+    when both have the same sign (up, then back); 0 otherwise. A window on a
+    trend or a ramp is above one side and below the other, so it scores 0."""
+    m = sizes[:, None].astype(np.float64)
+    nw = (e_off - s_off).astype(np.float64)
+    nl = s_off.astype(np.float64)
+    nr = m - e_off
+    sw = (prefix[:, e_off] - prefix[:, s_off]).astype(np.float64)
+    sl = prefix[:, s_off].astype(np.float64)
+    total = prefix[np.arange(prefix.shape[0]), sizes].astype(np.float64)[:, None]
+    valid = nr >= min_segment
+    nr = np.where(valid, nr, 1.0)
+    sr = total - sl - sw
+    mw = sw / nw
+    var = (m * m - 1.0) / 3.0  # variance of a doubled rank
+    zl = (mw - sl / nl) / np.sqrt(var * (1.0 / nw + 1.0 / nl))
+    zr = (mw - sr / nr) / np.sqrt(var * (1.0 / nw + 1.0 / nr))
+    both = valid & (zl * zr > 0)
+    out: FloatArray = np.where(both, np.minimum(np.abs(zl), np.abs(zr)), 0.0)
     return out
 
 
@@ -188,21 +202,21 @@ def window_pvalue(z: float, positions: int) -> float:
 
 
 def refine(x: FloatArray, a: int, b: int, w: Window, min_segment: int) -> tuple[int, int]:
-    """Both ends of ``w`` moved (by at most 4 points each) to the pair whose
-    window ``|z|`` against the rest of the block ``[a, b)`` is largest: the place where the
+    """Both ends of ``w`` moved (by at most 4 points each) to the pair with the
+    largest two-sided score within the block ``[a, b)``: the place where the
     level changes, not a neighbour (the length grid is ~20 % coarse and
     windows longer than 15 points start every ``length // 8`` points)."""
-    seg = x[a:b][None, :]
-    ranks = doubled_midranks(seg)[0]
-    prefix = np.zeros(b - a + 1, dtype=np.int64)
-    np.cumsum(ranks, out=prefix[1:])
     m = b - a
-    best, pair = -1.0, (w.start, w.end)
-    for s in range(max(a + min_segment, w.start - 4), w.start + 5):
-        for e in range(max(s + min_segment, w.end - 4), min(b - min_segment, w.end + 4) + 1):
-            length = e - s
-            centred = float(prefix[e - a] - prefix[s - a]) - length * (m + 1.0)
-            z = abs(centred) / math.sqrt(length * (m - length) * (m + 1.0) / 12.0)
-            if z > best + 1e-12:
-                best, pair = z, (s, e)
-    return pair
+    ranks = doubled_midranks(x[a:b][None, :])
+    prefix = np.zeros((1, m + 1), dtype=np.int64)
+    np.cumsum(ranks, axis=1, out=prefix[:, 1:])
+    s = np.arange(max(min_segment, w.start - a - 4), w.start - a + 5)
+    e = np.arange(w.end - a - 4, min(m - min_segment, w.end - a + 4) + 1)
+    ss, ee = np.meshgrid(s, e, indexing="ij")
+    ok = (ee - ss) >= min_segment
+    ss, ee = ss[ok], ee[ok]
+    if ss.shape[0] == 0:
+        return w.start, w.end
+    score = two_sided(prefix, np.array([m]), ss, ee, min_segment)[0]
+    best = int(np.argmax(score))
+    return a + int(ss[best]), a + int(ee[best])

@@ -25,6 +25,8 @@ from detector.tail import Tail
 from detector.types import Thresholds
 
 _MAD_TO_SIGMA = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal -> sigma
+#: rounds of the excursion search: each looks inside the segments the last one made
+EXCURSION_ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,24 +209,29 @@ class Segmenter:
             self._medians = {k: v for k, v in self._medians.items() if k[1] != old}
         self._last_n = n
         self._blocks_used = set()
-        bounds = [0, *(c for c, _ in steps), n]
-        segments = list(itertools.pairwise(bounds))
-        todo = [seg for seg in segments if seg not in self._excursion_memo]
-        self._windows([blk for a, b in todo for blk in self._blocks(a, b)])
-        extra: list[int] = []
-        used: dict[tuple[int, int], list[int]] = {}
-        for a, b in segments:
-            found = self._excursion_memo.get((a, b))
-            if found is None:
-                found = self._excursions(a, b)
-            used[(a, b)] = found
-            extra.extend(found)
+        cuts, used = steps, {}
+        for _ in range(EXCURSION_ROUNDS):  # excursions inside excursions' segments
+            bounds = [0, *(c for c, _ in cuts), n]
+            segments = list(itertools.pairwise(bounds))
+            todo = [seg for seg in segments if seg not in self._excursion_memo]
+            self._windows([blk for a, b in todo for blk in self._blocks(a, b)])
+            extra: list[int] = []
+            for a, b in segments:
+                found = self._excursion_memo.get((a, b))
+                if found is None:
+                    found = self._excursion_memo[(a, b)] = self._excursions(a, b)
+                used[(a, b)] = found
+                extra.extend(found)
+            if not extra:
+                break
+            merged = self._merge(sorted({*bounds[1:-1], *extra}))
+            if [c for c, _ in merged] == bounds[1:-1]:
+                break
+            cuts = merged
         self._excursion_memo = used
         memo = self._block_memo
         self._block_memo = {k: memo[k] for k in self._blocks_used}
-        if not extra:
-            return steps
-        return self._merge(sorted({*bounds[1:-1], *extra}))
+        return cuts
 
     def _excursions(self, a: int, b: int) -> list[int]:
         """Both ends of every significant excursion inside segment ``[a, b)``."""
