@@ -154,6 +154,6 @@ def table(rows: Sequence[Scores]) -> str:
     names = sorted({k for r in rows for k in r.by_scenario})
     lines += ["", "| method | " + " | ".join(names) + " |", "|" + " --- |" * (len(names) + 1)]
     for r in rows:
-        cells = [f"{r.by_scenario.get(k, float('nan')):.3f}" for k in names]
-        lines.append(f"| {r.name} | " + " | ".join(cells) + " |")
+        per = [f"{r.by_scenario.get(k, float('nan')):.3f}" for k in names]
+        lines.append(f"| {r.name} | " + " | ".join(per) + " |")
     return "\n".join(lines)
