@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.schema import ParsedRun, ResultRecord, RunPayload
-from tests.factories import make_project
+from tests.factories import make_alert, make_history, make_project, sha
 from web.models import Alert, Commit, Job, Project
 from web.services.confirm import confirm_alerts
 from web.services.detection import detect_for_run
@@ -93,3 +93,22 @@ def test_a_slow_ramp_is_one_drift_alert_over_its_range(db_session: Session) -> N
     # no one commit to re-run against its parent: a drift is neither confirmed nor bisected
     assert confirm_alerts(db_session, Recorder(), [drift.id]) == []  # type: ignore[arg-type]
     assert db_session.scalar(select(Job.id)) is None
+
+
+def test_pages_show_a_drift_as_a_range(client, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(db_session, "proj")
+    values = [1.0] * 20 + [1.0 + 0.06 * k / 24 for k in range(1, 25)] + [1.06] * 20
+    series = make_history(db_session, project, {"creep": values})["creep"]
+    alert = make_alert(db_session, series, 21, before=1.0, after=1.06)
+    end = db_session.scalars(select(Commit).where(Commit.sha == sha(44))).one()
+    alert.kind, alert.end_commit_id = "drift", end.id
+    db_session.commit()
+    body = client.get(f"/p/proj/series/{series.id}/points.json").json
+    (mark,) = body["alerts"]
+    assert mark["kind"] == "drift" and (mark["i"], mark["end_i"]) == (20, 43)
+    board = client.get("/p/proj/alerts").get_data(as_text=True)
+    assert "data-drift>Drift +6.0%" in board
+    assert f"<code data-drift-end>{sha(44)[:10]}</code>" in board
+    assert "not bisected" in board
+    trend = client.get(f"/p/proj/benchmarks/{series.benchmark_id}").get_data(as_text=True)
+    assert "drift (regression)" in trend

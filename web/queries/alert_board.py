@@ -55,6 +55,8 @@ class BoardAlert:
     last_good_commit_id: int | None
     position: int | None
     created_at: datetime
+    kind: str = "step"  # or "drift": ramped from first_commit to end_commit
+    end_commit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def alert_query() -> Select:  # type: ignore[type-arg]
             Alert.last_good_commit_id,
             BranchCommit.position,
             Alert.created_at,
+            Alert.kind,
+            Alert.end_commit_id,
         )
         .join(Series, Series.id == Alert.series_id)
         .join(Benchmark, Benchmark.id == Series.benchmark_id)

@@ -209,6 +209,8 @@ class AlertMark:
     rel_change: float
     before: float
     after: float
+    kind: str = "step"  # or "drift": from commit_id to end_commit_id
+    end_commit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ def alert_marks(session: Session, series_ids: list[int]) -> list[AlertMark]:
             Alert.rel_change,
             Alert.before,
             Alert.after,
+            Alert.kind,
+            Alert.end_commit_id,
         )
         .where(Alert.series_id.in_(series_ids), Alert.active.is_(True))
         .order_by(Alert.id)

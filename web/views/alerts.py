@@ -41,6 +41,7 @@ def alerts_page(project: str) -> str:
             *culprit_ids,
             *(g.primary.first_commit_id for g in groups),
             *(g.primary.last_good_commit_id for g in groups),
+            *(a.end_commit_id for g in groups for a in g.alerts if a.end_commit_id),
         ],
     )
     shown = [a for g in groups for a in g.alerts] + [c.alert for c in closed]

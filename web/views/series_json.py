@@ -67,7 +67,8 @@ def series_points(project: str, series_id: int) -> Response:
     end = _int_arg("end", total, 0, total)
     budget = _int_arg("max", DEFAULT_MAX, 10, MAX_MAX)
     alerts, notes = _marks(session, ids, columns.index_of)
-    keep = sorted({int(m["i"]) for m in (*alerts, *notes)})
+    ends = (int(a["end_i"]) for a in alerts if a["end_i"] is not None)
+    keep = sorted({*(int(m["i"]) for m in (*alerts, *notes)), *ends})
     cuts = tuple(sorted({int(a["i"]) for a in alerts}))
     points, full = cache.points(session, columns, ids, (start, end, budget), keep, cuts)
     head = orjson.dumps(
@@ -102,6 +103,9 @@ def _marks(
             "rel_change": a.rel_change,
             "before": a.before,
             "after": a.after,
+            "kind": a.kind,
+            # a drift's last commit (its range is i..end_i); None for a step
+            "end_i": index_of.get(a.end_commit_id) if a.end_commit_id is not None else None,
         }
         for a in alert_marks(session, ids)
         if a.commit_id in index_of

@@ -37,6 +37,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 COMMITS = 60
 STEP = 41  # first changed commit: index 40
 OUTLIER, NOISY_COMMIT = 21, 51  # indices 20 and 50
+RAMP = (21, 45)  # benchmark "creep" ramps 6 % from commit 21 to commit 45 (indices 20-44)
 LOG = "\n".join(
     [f"step {i}: building wheel for package-{i} " + "x" * 180 for i in range(40)]
     + ["ERROR: benchmark bench_sort timed out after 600 s", "done"]
@@ -55,8 +56,15 @@ def seed(url: str) -> dict[str, int]:
         values[OUTLIER - 1] = 2.37e-3
         values[NOISY_COMMIT - 1] = 1.4e-3
         # stddev 0.6 ms: ±stddev went below zero; samples give the real quartiles
-        series = make_history(session, project, {"step": values}, stddev=6e-4, samples=5)["step"]
+        creep = [1e-3 * (1 + 0.06 * min(max(i - 20, 0), 24) / 24) for i in range(60)]
+        made = make_history(
+            session, project, {"step": values, "creep": creep}, stddev=6e-4, samples=5
+        )
+        series = made["step"]
         make_alert(session, series, STEP, before=1.01e-3, after=1.162e-3)
+        drift = make_alert(session, made["creep"], RAMP[0], before=1e-3, after=1.06e-3)
+        end = session.scalars(select(Commit).where(Commit.sha == sha(RAMP[1]))).one()
+        drift.kind, drift.end_commit_id = "drift", end.id
         add_job_run(session, series, 45, 1.2e-3)
         # one run a day from 1 December, so the machines page has weeks of history
         for run in session.scalars(select(Run).order_by(Run.id)):
@@ -79,7 +87,12 @@ def seed(url: str) -> dict[str, int]:
         for commit in session.scalars(select(Commit)):  # shas that differ in their first digits
             commit.sha = hashlib.sha1(commit.sha.encode()).hexdigest()
         session.commit()
-        ids = {"bench": series.benchmark_id, "series": series.id, "noisy_run": noisy.id}
+        ids = {
+            "bench": series.benchmark_id,
+            "series": series.id,
+            "noisy_run": noisy.id,
+            "creep": made["creep"].benchmark_id,
+        }
     engine.dispose()
     return ids
 
@@ -193,6 +206,29 @@ def test_change_point_is_a_line_at_the_culprit_with_levels(page, site) -> None: 
     top = pixel(page, line["x"], 4)  # the vertical line runs the plot's full height
     assert top[0] > 150 and top[1] < 110, top  # red: a regression
     assert page.locator(".plot").first.get_attribute("data-change-points") == "1"
+
+
+def test_a_drift_is_a_shaded_range_not_a_line(page, site) -> None:  # type: ignore[no-untyped-def]
+    server, ids = site
+    page.goto(f"{server.url}/p/tr/benchmarks/{ids['creep']}")
+    wait_for_plots(page)
+    plot = page.locator(".plot").first
+    assert plot.get_attribute("data-drifts") == "1"
+    assert plot.get_attribute("data-change-points") == "0"  # no step line inside the ramp
+    ranges, xs = page.evaluate(
+        "() => { const c = document.querySelector('[data-plot-url]'), u = c._plot;"
+        f" return [c._driftRanges, [u.valToPos({RAMP[0] - 1}, 'x'), u.valToPos({RAMP[1] - 1}, 'x'),"
+        f" u.valToPos({RAMP[1] + 5}, 'x')]]; }}"
+    )
+    (shaded,) = ranges
+    assert shaded["i"] == RAMP[0] - 1 and shaded["end"] == RAMP[1] - 1
+    assert abs(shaded["x0"] - xs[0]) < 0.5 and abs(shaded["x1"] - xs[1]) < 0.5
+    assert shaded["label"] == "drift +6.0%"
+    inside, outside = pixel(page, (xs[0] + xs[1]) / 2, 40), pixel(page, xs[2], 40)
+    assert inside[0] > inside[1] + 10, inside  # tinted red: a regression
+    assert outside[0] <= outside[1], outside  # not tinted after the ramp
+    shot(page, "trend-drift")
+    assert page.problems == []
 
 
 def test_band_never_below_zero_and_outliers_out_of_range(page, site) -> None:  # type: ignore[no-untyped-def]

@@ -26,9 +26,10 @@
   function changes(card) {
     return function (u) {
       var ctx = u.ctx, b = u.bbox, r = R(), xs = u.data[0], out = [];
-      var alerts = card._data.alerts.filter(function (a) { return a.i in card._pos; })
+      var alerts = card._data.alerts.filter(function (a) { return a.i in card._pos && a.kind !== "drift"; })
         .sort(function (a, c) { return a.i - c.i; });
       clip(u, ctx);
+      drifts(card, u);
       alerts.forEach(function (a, k) {
         var x = u.valToPos(xs[card._pos[a.i]], "x", true);
         if (!isFinite(x)) return;
@@ -56,6 +57,27 @@
       card._changeLines = out;
       u.root.parentNode.dataset.changePoints = String(out.length);
     };
+  }
+
+  // A drift alert: the level ramped over a range of commits, with no one commit to blame.
+  // Shaded from its first to its last commit, with the change in % at the top.
+  function drifts(card, u) {
+    var ctx = u.ctx, b = u.bbox, r = R(), xs = u.data[0], out = [];
+    card._data.alerts.forEach(function (a) {
+      if (a.kind !== "drift" || !(a.i in card._pos)) return;
+      var end = a.end_i != null && a.end_i in card._pos ? a.end_i : a.i;
+      var x0 = u.valToPos(xs[card._pos[a.i]], "x", true), x1 = u.valToPos(xs[card._pos[end]], "x", true);
+      if (!isFinite(x0) || !isFinite(x1)) return;
+      var color = css(a.is_regression ? "--bad" : "--good"), label = "drift " + pct(a.rel_change);
+      ctx.globalAlpha = 0.13; ctx.fillStyle = color;
+      ctx.fillRect(x0, b.top, Math.max(x1 - x0, 2 * r), b.height);
+      ctx.globalAlpha = 1;
+      ctx.font = "600 " + 12 * r + "px system-ui, sans-serif";
+      ctx.fillStyle = color; ctx.fillText(label, x0 + 4 * r, b.top + 15 * r);
+      out.push({ i: a.i, end: end, x0: x0 / r - b.left / r, x1: x1 / r - b.left / r, label: label });
+    });
+    card._driftRanges = out;
+    u.root.parentNode.dataset.drifts = String(out.length);
   }
 
   // Outliers and points whose runs all failed their pre-flight checks: hollow circles,

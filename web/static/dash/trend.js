@@ -58,8 +58,10 @@
     data.points.i.forEach(function (i, n) { pos[i] = n; });
     data.alerts.forEach(function (a) {
       if (!(a.i in pos)) return;
+      var what = a.kind === "drift" ? "drift " : a.is_regression ? "regression " : "improvement ";
+      var span = a.kind === "drift" && a.end_i != null ? " over " + (a.end_i - a.i + 1) + " commits" : "";
       out.push({ n: pos[a.i], shape: a.is_regression ? "up" : "down", color: a.is_regression ? "--bad" : "--good",
-                 text: (a.is_regression ? "regression " : "improvement ") + pct(a.rel_change) + " (" + a.status + ")" });
+                 text: what + pct(a.rel_change) + span + " (" + a.status + ")" });
     });
     data.annotations.forEach(function (a) {
       if (a.i in pos) out.push({ n: pos[a.i], shape: "diamond", color: "--warn", text: a.kind.replace("_", " ") + ": " + a.note });
