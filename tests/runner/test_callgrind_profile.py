@@ -137,12 +137,19 @@ def test_a_real_run_names_the_function_that_was_made_slower(tmp_path: Path) -> N
     profiles = []
     for side in sides:
         assert side.errors == []
-        (record,) = side.records()
-        assert record.measure == "instructions"
-        assert record.profile is not None, "the count comes with its profile"
-        assert record.profile.total == pytest.approx(record.value, rel=0.01)
-        profiles.append(record.profile)
-    diff = diff_profiles(*profiles, limit=100)
+        records = {r.name: r for r in side.records()}
+        assert sorted(records) == ["test_checksum_only", "test_pipeline"]
+        for record in records.values():
+            assert record.measure == "instructions"
+            assert record.profile is not None, "each count comes with its own profile"
+            assert record.profile.total == pytest.approx(record.value, rel=0.01)
+        # each benchmark gets the profile of its own dumps
+        alone = _by_name(records["test_checksum_only"].profile)  # type: ignore[arg-type]
+        assert "checksum" in alone and "encode" not in alone
+        profiles.append(records["test_pipeline"].profile)
+    before, after = profiles
+    assert before is not None and after is not None
+    diff = diff_profiles(before, after, limit=100)
     first = diff.rows[0]
     assert first.function == "encode"
     assert first.file == "work.c" and first.line == _source_line("encode") + 1
