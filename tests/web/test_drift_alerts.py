@@ -112,3 +112,6 @@ def test_pages_show_a_drift_as_a_range(client, db_session: Session) -> None:  # 
     assert "not bisected" in board
     trend = client.get(f"/p/proj/benchmarks/{series.benchmark_id}").get_data(as_text=True)
     assert "drift (regression)" in trend
+    (listed,) = client.get("/api/v1/projects/proj/alerts").json["alerts"]
+    assert listed["change"] == "drift" and listed["kind"] == "regression"
+    assert (listed["first_commit"], listed["end_commit"]) == (sha(21), sha(44))

@@ -42,6 +42,11 @@ class AlertOut(BaseModel):
     series: SeriesOut
     last_good_commit: str | None = Field(description="sha of the last commit before the change")
     first_commit: str = Field(description="sha of the first commit that shows the change")
+    change: str = Field(
+        description="step (the level changed at first_commit) or drift (it ramped from"
+        " first_commit to end_commit, with no one commit to blame)"
+    )
+    end_commit: str | None = Field(description="sha of a drift's last commit; null for a step")
     culprit: str | None = Field(description="sha bisection blamed, if it named one")
     before: float = Field(description="the series' level before the change, in the unit")
     after: float = Field(description="the level after the change, in the unit")

@@ -63,6 +63,8 @@ def alert_out(project: Project, alert: alert_feed.FeedAlert) -> wire.AlertOut:
         series=SeriesOut.model_validate(alert.series, from_attributes=True),
         last_good_commit=alert.last_good_commit,
         first_commit=alert.first_commit,
+        change=alert.change,
+        end_commit=alert.end_commit,
         culprit=alert.culprit,
         before=alert.before,
         after=alert.after,

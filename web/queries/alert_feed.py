@@ -64,6 +64,8 @@ class FeedAlert:
     detector_version: str
     created_at: datetime
     updated_at: datetime
+    change: str = "step"  # Alert.kind: "step" or "drift"
+    end_commit: str | None = None  # a drift's last commit
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class AlertFilters:
 _first = aliased(Commit)
 _last_good = aliased(Commit)
 _culprit = aliased(Commit)
+_end = aliased(Commit)
 
 
 def _feed_select() -> Select[Any]:
@@ -119,6 +122,8 @@ def _feed_select() -> Select[Any]:
             Alert.detector_version,
             Alert.created_at,
             Alert.updated_at,
+            Alert.kind,
+            _end.sha,
         )
         .join(Series, Series.id == Alert.series_id)
         .join(Benchmark, Benchmark.id == Series.benchmark_id)
@@ -128,6 +133,7 @@ def _feed_select() -> Select[Any]:
         .join(_first, _first.id == Alert.first_commit_id)
         .outerjoin(_last_good, _last_good.id == Alert.last_good_commit_id)
         .outerjoin(_culprit, _culprit.id == Alert.culprit_commit_id)
+        .outerjoin(_end, _end.id == Alert.end_commit_id)
     )
 
 
