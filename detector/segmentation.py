@@ -112,7 +112,8 @@ class Segmenter:
         """Runs of same-direction cuts that a ramp explains better, as drifts
         ``(ramp, pvalue)``; the other cuts stay steps."""
         n = int(self.x.shape[0])
-        memo, used = self._drift_memo, {}
+        index = [0, *(c for c, _ in cuts), n]  # index[t + 1] is cut t
+        used: dict[tuple[int, ...], Ramp | None] = {}
         steps: list[tuple[int, CutStats]] = []
         drifts: list[tuple[Ramp, float]] = []
         i = 0
@@ -121,25 +122,40 @@ class Segmenter:
             up = cuts[i][1].after > cuts[i][1].before
             while j < len(cuts) and (cuts[j][1].after > cuts[j][1].before) == up:
                 j += 1
-            prev = cuts[i - 1][0] if i > 0 else 0
-            nxt = cuts[j][0] if j < len(cuts) else n
-            bounds = (prev, *(c for c, _ in cuts[i:j]), nxt)
-            if bounds in memo:
-                ramp = memo[bounds]
-            elif all(self._sharp(bounds[t - i], cuts[t], bounds[t - i + 2]) for t in range(i, j)):
-                ramp = None
-            else:
-                ramp = ramp_or_steps(self.x, list(bounds), self.th.drift_min_length)
-            if nxt != n:
-                used[bounds] = ramp
+            ramp, lo, hi = None, i, j
+            if not all(self._sharp(index[t], cuts[t], index[t + 2]) for t in range(i, j)):
+                ramp = self._ramp(index[i : j + 2], used)
+                # a sharp step at an end of the run (the larger shift) may sit
+                # beside a ramp: peel it and fit the rest, at most 3 times
+                for _ in range(3):
+                    if ramp is not None or hi - lo < 2:
+                        break
+                    if cuts[lo][1].effect_sigma >= cuts[hi - 1][1].effect_sigma:
+                        lo += 1
+                    else:
+                        hi -= 1
+                    ramp = self._ramp(index[lo : hi + 2], used)
             if ramp is None:
                 steps.extend(cuts[i:j])
             else:
-                p = min(1.0, (j - i) * min(st.pvalue for _, st in cuts[i:j]))
+                steps.extend([*cuts[i:lo], *cuts[hi:j]])
+                p = min(1.0, (hi - lo) * min(st.pvalue for _, st in cuts[lo:hi]))
                 drifts.append((ramp, p))
             i = j
         self._drift_memo = used
+        steps.sort(key=lambda cut: cut[0])
         return steps, drifts
+
+    def _ramp(self, bounds: list[int], used: dict[tuple[int, ...], Ramp | None]) -> Ramp | None:
+        """:func:`detector.drift.ramp_or_steps`, memoised by bounds."""
+        key = tuple(bounds)
+        if key in self._drift_memo:
+            ramp = self._drift_memo[key]
+        else:
+            ramp = ramp_or_steps(self.x, bounds, self.th.drift_min_length)
+        if key[-1] != int(self.x.shape[0]):
+            used[key] = ramp
+        return ramp
 
     def _sharp(self, prev: int, cut: tuple[int, CutStats], nxt: int) -> bool:
         index, st = cut
