@@ -188,3 +188,18 @@ def test_settings_that_no_longer_validate_do_not_stop_a_profile(client, token, d
     db_session.commit()
     post(client, token, 1, BASE_FUNCTIONS)
     assert _profiled_commits(db_session) == [sha(1)]
+
+
+def test_alert_page_stands_on_settings_that_no_longer_validate(client, token, db_session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from web.models import Project
+
+    for n in range(1, 4):
+        post(client, token, n, BASE_FUNCTIONS)
+    alert = make_alert(db_session, db_session.scalar(select(Series)), 3, before=1e5, after=2e5)
+    db_session.execute(update(Project).values(settings={"no_such_key": 1}))
+    db_session.commit()
+    response = client.get(f"/p/proj/alert/{alert.id}")
+    assert response.status_code == 200
+    assert 'data-profile-total="0"' in response.get_data(as_text=True)

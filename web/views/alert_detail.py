@@ -6,10 +6,10 @@ from flask import abort, render_template
 
 from web.db import request_session
 from web.models import TRIAGE_STATES, AlertSummary
-from web.models.project_settings import ProjectSettings
 from web.queries import alert_board, alert_detail
 from web.queries.around import points_around
 from web.services.alert_summaries import closed_reason, members
+from web.services.profiles import profile_retention
 from web.views.access import readable_project
 from web.views.charts import zoom_plot
 from web.views.format import commit_url
@@ -63,7 +63,7 @@ def alert_page(project: str, alert_id: int) -> str:
         history=alert_detail.triage_history(session, alert.id, [s.id for s in group]),
         pr=alert_detail.pr_comment(session, found.id, suspects),
         profile=alert_detail.profile_change(session, alert),
-        profile_commits=ProjectSettings.of(found).profile_commits,
+        profile_commits=profile_retention(found),
         states=TRIAGE_STATES,
         commit_url=commit_url,
     )
