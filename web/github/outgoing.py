@@ -107,6 +107,7 @@ def summary_payload(session: Session, summary: AlertSummary, base_url: str) -> d
             "rel_change": alert.rel_change,
             "pvalue": alert.pvalue,
             "is_regression": alert.is_regression,
+            "change": alert.kind,  # "step", or "drift": a ramp over the summary's range
             "confirmation": alert.confirmation,
             "status": alert.status,
         }
@@ -139,9 +140,10 @@ def slack_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     ]
     for alert in payload["alerts"][:10]:
         arrow = ":small_red_triangle:" if alert["is_regression"] else ":small_green_triangle_down:"
+        drift = " (drift over a range of commits)" if alert.get("change") == "drift" else ""
         lines.append(
             f"{arrow} {_slack_escape(alert['benchmark'])} ({alert['machine']}):"
-            f" {alert['rel_change'] * 100:+.1f}%"
+            f" {alert['rel_change'] * 100:+.1f}%{drift}"
         )
     if len(payload["alerts"]) > 10:
         lines.append(f"… and {len(payload['alerts']) - 10} more")
@@ -217,10 +219,17 @@ def notify_alert_summary(
 
 
 def _worth_announcing(settings: ProjectSettings, payload: Mapping[str, Any]) -> bool:
+    """A regression not triaged away, confirmed by re-runs when the project asks for that.
+
+    A drift is never re-run (no one commit to re-run), and its evidence is the
+    whole ramp, so it counts as it is.
+    """
     strict = settings.notify.require_confirmation
     allowed = ("confirmed",) if strict else ("confirmed", "candidate")
     return any(
-        a["is_regression"] and a["confirmation"] in allowed and a["status"] not in _IGNORED_TRIAGE
+        a["is_regression"]
+        and (a["confirmation"] in allowed or a["change"] == "drift")
+        and a["status"] not in _IGNORED_TRIAGE
         for a in payload["alerts"]
     )
 

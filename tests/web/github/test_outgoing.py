@@ -122,3 +122,19 @@ def test_new_summary_on_main_is_announced_once(  # type: ignore[no-untyped-def]
     assert sha(8) in {p["commits"]["first_changed"] for p in payloads}
     assert {s["state"] for s in github.statuses} == {"failure"}
     assert sha(8) in {s["sha"] for s in github.statuses}
+
+
+def test_a_drift_is_announced_as_one_without_confirmation(receiver: Receiver) -> None:
+    """A drift is never re-run, so a project that requires confirmed alerts still hears of it."""
+    from web.github.outgoing import _worth_announcing
+    from web.models.project_settings import ProjectSettings
+
+    drift = {"is_regression": True, "confirmation": "candidate", "status": "untriaged"}
+    strict = ProjectSettings.model_validate({"notify": {"require_confirmation": True}})
+    alerts = [{**drift, "change": "drift"}]
+    assert _worth_announcing(strict, {"alerts": alerts})
+    assert not _worth_announcing(strict, {"alerts": [{**drift, "change": "step"}]})
+    payload = {**PAYLOAD, "alerts": [{**PAYLOAD["alerts"][0], "change": "drift"}]}
+    post_webhook(WebhookTarget(receiver.url, "s", "slack"), payload)
+    text = json.loads(receiver.received[0][1])["text"]
+    assert "+50.0% (drift over a range of commits)" in text
