@@ -29,11 +29,13 @@ from detector.scan import FloatArray, IntArray
 
 BLOCK = 256
 STEP = 176  # blocks overlap by 80 points: every window of LENGTHS lies inside one
-#: window lengths tried (those of at least ``min_segment`` points); ~20 % apart
-LENGTHS = (5, 6, 7, 8, 10, 12, 14, 17, 20, 24, 28, 34, 40, 48, 57, 68)
+#: window lengths tried (those of at least ``min_segment`` points); ~20 % apart;
+#: a window of length L starts every ``L // 5`` points (``refine`` finds the ends)
+LENGTHS = (8, 10, 12, 14, 17, 20, 24, 28, 34, 40, 48, 57, 68)
 #: effectively independent windows per position (simulated null, see README)
 WINDOWS_PER_POINT = 0.012
 _SQRT2 = math.sqrt(2.0)
+REACH = 8  # refine: how far each end of the best window may move
 _INDEX: dict[tuple[int, int], tuple[IntArray, IntArray, FloatArray, IntArray]] = {}
 
 
@@ -69,7 +71,7 @@ def _index(size: int, min_segment: int) -> tuple[IntArray, IntArray, FloatArray,
         for length in LENGTHS:
             if length < min_segment or size - length < 2 * min_segment:
                 continue
-            s = np.arange(min_segment, size - min_segment - length + 1, max(1, length // 8))
+            s = np.arange(min_segment, size - min_segment - length + 1, max(1, length // 5))
             starts.append(s)
             ends.append(s + length)
             sd = math.sqrt(length * (size - length) * (size + 1.0) / 12.0)
@@ -202,16 +204,16 @@ def window_pvalue(z: float, positions: int) -> float:
 
 
 def refine(x: FloatArray, a: int, b: int, w: Window, min_segment: int) -> tuple[int, int]:
-    """Both ends of ``w`` moved (by at most 4 points each) to the pair with the
+    """Both ends of ``w`` moved (by at most ``REACH`` points each) to the pair with the
     largest two-sided score within the block ``[a, b)``: the place where the
     level changes, not a neighbour (the length grid is ~20 % coarse and
-    windows longer than 15 points start every ``length // 8`` points)."""
+    windows start every ``length // 5`` points)."""
     m = b - a
     ranks = doubled_midranks(x[a:b][None, :])
     prefix = np.zeros((1, m + 1), dtype=np.int64)
     np.cumsum(ranks, axis=1, out=prefix[:, 1:])
-    s = np.arange(max(min_segment, w.start - a - 4), w.start - a + 5)
-    e = np.arange(w.end - a - 4, min(m - min_segment, w.end - a + 4) + 1)
+    s = np.arange(max(min_segment, w.start - a - REACH), w.start - a + REACH + 1)
+    e = np.arange(w.end - a - REACH, min(m - min_segment, w.end - a + REACH) + 1)
     ss, ee = np.meshgrid(s, e, indexing="ij")
     ok = (ee - ss) >= min_segment
     ss, ee = ss[ok], ee[ok]

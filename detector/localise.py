@@ -60,15 +60,28 @@ def _winsorised(v: FloatArray, left: np.ndarray) -> FloatArray:
     """Rows of ``v`` (NaN-padded) in robust noise units around the two-median
     fit at the cut, residuals clipped at 3: a spike next to a cut must not pull
     the least-squares fit (a 30 % two-point spike moved a cut 2 points away)."""
-    with np.errstate(all="ignore"):
-        lmed = np.nanmedian(np.where(left, v, np.nan), axis=1)[:, None]
-        rmed = np.nanmedian(np.where(left, np.nan, v), axis=1)[:, None]
-        fit = np.where(left, lmed, rmed)
-        resid = v - fit
-        sigma = 1.482602218505602 * np.nanmedian(np.abs(resid), axis=1)[:, None]
-        scale = np.where(sigma > 0, sigma, np.nanmax(np.abs(resid), axis=1)[:, None])
-        scale = np.where(scale > 0, scale, 1.0)
-        out: FloatArray = ((fit - lmed) + np.clip(resid, -3.0 * scale, 3.0 * scale)) / scale
+    real = ~np.isnan(v)
+    lmed = _row_median(np.where(left & real, v, np.inf), (left & real).sum(axis=1))
+    rmed = _row_median(np.where(~left & real, v, np.inf), (~left & real).sum(axis=1))
+    fit = np.where(left, lmed[:, None], rmed[:, None])
+    resid = np.where(real, v - fit, 0.0)
+    dev = np.where(real, np.abs(resid), np.inf)
+    sigma = 1.482602218505602 * _row_median(dev, real.sum(axis=1))
+    top = np.max(np.abs(resid), axis=1)
+    scale = np.where(sigma > 0, sigma, np.where(top > 0, top, 1.0))[:, None]
+    out: FloatArray = ((fit - lmed[:, None]) + np.clip(resid, -3.0 * scale, 3.0 * scale)) / scale
+    return out
+
+
+def _row_median(v: FloatArray, count: IntArray) -> FloatArray:
+    """Median of the first ``count[i]`` values of each row after sorting (the
+    other entries are +inf); 0 for an empty row."""
+    ordered = np.sort(v, axis=1)
+    rows = np.arange(v.shape[0])
+    k = np.maximum(count, 1)
+    low = ordered[rows, (k - 1) // 2]
+    high = ordered[rows, k // 2]
+    out: FloatArray = np.where(count > 0, (low + high) / 2.0, 0.0)
     return out
 
 
