@@ -1,8 +1,10 @@
-"""The demo's git repository: bench_suites/demo/ grown into a history with planted changes.
+"""The demo's git repository: web/demo_template/ grown into a history with planted changes.
 
 Commit dates and authors are fixed, so the same options always give the same
 shas: re-running the demo finds its repository, project and results again
-instead of piling up new ones.
+instead of piling up new ones. The template is package data, read through
+importlib.resources, so an installed wheel builds the same repository as a
+checkout (bench_suites/demo links to it).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "bench_suites" / "demo"
+TEMPLATE: Traversable = files("web") / "demo_template"
 BASE_WORK_SIZE = 20_000
 SLOWDOWN = 1.15
 IMPROVEMENT = 0.90
@@ -77,9 +81,7 @@ def build(path: Path, commits: int = 40) -> DemoHistory:
             return DemoHistory(path, found, improvement, slowdown)
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    shutil.copytree(
-        TEMPLATE, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
-    )
+    copy_template(TEMPLATE, path)
     _git(path, "init", "--quiet", "--initial-branch=main")
     work = path / "demo_pkg" / "work.py"
     template = work.read_text(encoding="utf-8")
@@ -92,6 +94,25 @@ def build(path: Path, commits: int = 40) -> DemoHistory:
         _git(path, "commit", "--quiet", "-m", _message(index, improvement, slowdown), when=index)
         shas.append(_git(path, "rev-parse", "HEAD"))
     return DemoHistory(path, tuple(shas), improvement, slowdown)
+
+
+def copy_template(source: Traversable, target: Path) -> None:
+    """Copy the template tree into ``target``, bytecode caches left out.
+
+    Walks a `Traversable`, not a path, so it reads the files wherever the
+    installed package keeps them; raises FileNotFoundError when the template is
+    missing (a wheel built without its package data).
+    """
+    if not source.is_dir():
+        raise FileNotFoundError(f"the demo template is missing: {source}")
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        if entry.name == "__pycache__" or entry.name.endswith(".pyc"):
+            continue
+        if entry.is_dir():
+            copy_template(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
 
 
 def _message(index: int, improvement: int, slowdown: int) -> str:
