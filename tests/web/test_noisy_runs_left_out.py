@@ -62,7 +62,11 @@ def test_a_quiet_rerun_of_the_commit_is_its_value(client, timed, db_session) -> 
 def test_instruction_counts_of_a_noisy_run_still_count(db_session: Session) -> None:
     project = make_project(db_session, "proj")
     counted = make_history(
-        db_session, project, {"bench": [1000.0] * 9 + [1150.0]}, measure="instructions", unit="count"
+        db_session,
+        project,
+        {"bench": [1000.0] * 9 + [1150.0]},
+        measure="instructions",
+        unit="count",
     )["bench"]
     _make_noisy(db_session, _run_of(db_session, 10))
     assert sparklines(db_session, [counted.id])[counted.id][-1] == 1150.0
@@ -91,3 +95,37 @@ def test_compare_page_says_what_it_left_out_and_links_to_it(client, timed) -> No
     assert link is not None
     asked = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert 'data-warning="noisy_included"' in asked and "only in the baseline" not in asked
+
+
+def test_sparklines_read_the_stored_points_detection_built(db_session: Session) -> None:
+    """Through ingest and detection: lines come from ``series_point`` (one row per commit),
+    equal to merging the results, with the noisy run's time left out there too."""
+    from runner.schema import ParsedRun, ResultRecord, RunPayload
+    from web.models import SeriesState
+    from web.queries.points import points_from_results
+    from web.services.detection import detect_for_run
+    from web.services.ingest import ingest_run
+
+    project = make_project(db_session, "proj")
+    for i in range(1, 41):
+        machine: dict[str, object] = {"name": "box"}
+        if i == 40:  # the newest commit measured on a loaded machine
+            machine["extra"] = PROBLEMS["extra"]
+        payload = RunPayload(
+            project="proj",
+            commit=sha(i),
+            branch="main",
+            parents=[sha(i - 1)] if i > 1 else [],
+            machine=machine,
+            idempotency_key=f"ci-{i}",
+        )
+        value = 2.37e-3 if i == 40 else 1e-3 * (1 + 0.01 * (i % 3))
+        record = ResultRecord(suite="s", name="b", measure="time", unit="s", value=value)
+        run = ingest_run(db_session, project, payload, ParsedRun(results=[record]), "custom").run
+        detect_for_run(db_session, run.id)
+    db_session.commit()
+    series = db_session.scalars(select(Series)).one()
+    assert db_session.get(SeriesState, series.id).points == 39  # type: ignore[union-attr]
+    line = sparklines(db_session, [series.id], points=30)[series.id]
+    expected = [p.value for p in points_from_results(db_session, [series.id])[series.id]][-30:]
+    assert line == expected and len(line) == 30 and max(line) < 2e-3
