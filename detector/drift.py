@@ -29,7 +29,7 @@ from detector.scan import FloatArray, IntArray
 
 _MAD_TO_SIGMA = 1.482602218505602
 #: |t| of a jump at a cut, on top of the ramp, above which the cut stays a step
-JUMP_T = 4.0
+JUMP_T = 3.0
 _GRID = 32  # coarse grid of ramp ends per region, then finer grids around the best
 
 

@@ -60,7 +60,7 @@ class Thresholds:
     min_rel_change: float = 0.0
     max_autocorrelation: float = 0.7
     noise_window: int = 512
-    drift_min_length: int = 20
+    drift_min_length: int = 40
     bimodal_explained: float = 0.8
     bimodal_min_fraction: float = 0.1
     drift_sigma: float = 1.0
