@@ -118,6 +118,13 @@ def store(
 
     url = bench_pg.create_database("bw_bench_scale")
     upgrade(url)
+    settings = replace(
+        Settings.from_env({}),
+        data_dir=tmp_path_factory.mktemp("scale"),
+        database_url=url,
+        secret_key="b",
+    )
+    app = create_app(settings)  # first: a broken app fails before minutes of building
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     with session_scope(factory) as session:
@@ -136,13 +143,7 @@ def store(
         f" ({summary.rate:,.0f}/s), points {summary.points_seconds:.0f} s,"
         f" detection {summary.detect_seconds:.0f} s ({summary.new_alerts} alerts)"
     )
-    settings = replace(
-        Settings.from_env({}),
-        data_dir=tmp_path_factory.mktemp("scale"),
-        database_url=url,
-        secret_key="b",
-    )
-    app = create_app(settings)
+    print(f"\nbuild: {FIGURES['build']}", flush=True)
     yield app, token, url, summary
     app.extensions["benchwarden.engine"].dispose()
     _report()
