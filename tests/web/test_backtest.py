@@ -12,10 +12,15 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tests.factories import make_project, make_token, native_results, post_results, sha
-from tests.web.backtest_history import alert_of, post_planted
+from tests.web.backtest_history import alert_of, post_planted, seed_planted
+from web.db import make_engine
+from web.migrations import upgrade
 from web.models import Alert, Annotation, Project
 from web.models.project_settings import ProjectSettingsError
+from web.queries.backtest import point_chunks, project_series_ids
+from web.queries.points import stored_columns
 from web.services.backtest import BacktestRow, backtest, candidates
+from web.services.projects import find_project
 
 STATES = ("untriaged", "acknowledged", "investigating", "fixed", "invalid", "wontfix")
 
@@ -133,3 +138,45 @@ def test_settings_are_validated_like_project_set(project) -> None:  # type: igno
     assert both[1].thresholds.alpha == 0.001
     assert both[1].thresholds.min_rel_change == 0.03
     assert both[1].assignments == ("detector.alpha=0.001", "detector.min_rel_change=0.03")
+
+
+def test_the_packed_read_equals_the_stored_columns(project, db_session) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the replay reads points packed by the server: detection's arrays."""
+    ids = project_series_ids(db_session, project.id)
+    ((chunk, columns),) = list(point_chunks(db_session, ids))
+    expected = stored_columns(db_session, ids)
+    assert chunk == ids and sorted(columns) == sorted(expected) == ids
+    for series_id, found in columns.items():
+        for name in ("positions", "commit_ids", "values"):
+            assert np.array_equal(getattr(found, name), getattr(expected[series_id], name))
+            assert getattr(found, name).dtype == getattr(expected[series_id], name).dtype
+
+
+def test_points_read_ahead_on_their_own_connection(pg_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A session bound to a PostgreSQL engine reads the next chunk on a second connection
+    while the replay works: the chunks are the same, in order, and equal detection's read."""
+    if pg_server is None:
+        pytest.skip("needs the PostgreSQL test server")
+    url = pg_server.create_database("bw_backtest_prefetch")
+    upgrade(url)
+    seed_planted(url, tmp_path)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            project = find_project(session, "proj")
+            assert project is not None
+            ids = project_series_ids(session, project.id)
+            chunks = list(point_chunks(session, ids, chunk=4))
+            assert [chunk for chunk, _ in chunks] == [ids[:4], ids[4:]]
+            expected = stored_columns(session, ids)
+            for _, columns in chunks:
+                for series_id, found in columns.items():
+                    assert np.array_equal(found.values, expected[series_id].values)
+                    assert np.array_equal(found.commit_ids, expected[series_id].commit_ids)
+            early = point_chunks(session, ids, chunk=1)
+            next(early)
+            early.close()  # the reader thread stops when the replay does
+            (row,) = backtest(session, project, candidates(project))
+            assert (row.raised, row.kept["invalid"]) == (4, 1)
+    finally:
+        engine.dispose()
