@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from runner.checkout import CheckoutError, Checkouts
 from runner.execute import (
     RUN_LOG_CHARS,
@@ -41,8 +43,17 @@ from runner.machine import local_machine
 from runner.measure import Plan, Side, measure
 from runner.preflight import Preflight, PreflightRefused, enforce
 from runner.reporting import JobFinished, ReportError, ServiceClient
-from runner.schema import ParsedRun, ParseOutput, ResultRecord, RunPayload
-from runner.suites import ORIGIN_PROJECT, ProjectSuites, Suite, SuiteError, choose_suites
+from runner.schema import (
+    ERROR_MAX,
+    LOG_TAIL_MAX,
+    JobReport,
+    JobSpec,
+    ParsedRun,
+    ParseOutput,
+    ResultRecord,
+    RunPayload,
+)
+from runner.suites import ProjectSuites, Suite, SuiteError, choose_suites
 from runner.upload import UploadError, post_run
 
 
@@ -61,47 +72,6 @@ class RunnerContext:
     upload_retries: int = 5
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    job_id: int
-    project: str
-    repo_url: str
-    commits: tuple[str, ...]
-    kind: str = "run"
-    branch: str | None = None
-    pr_number: int | None = None
-    suites: tuple[str, ...] = ()
-    benchmarks: tuple[str, ...] = ()
-    repeats: int | None = None
-    # Suites from outside the commit (TOML): ``schedule --config`` or the project's
-    # stored suites; ``suites_config_wins`` puts them above the commit's own file.
-    suites_config: str | None = None
-    suites_origin: str = ORIGIN_PROJECT
-    suites_config_wins: bool = False
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> JobSpec:
-        commits = raw.get("commits") or [raw["commit"]]
-        return cls(
-            job_id=int(raw["job_id"]),
-            project=str(raw["project"]),
-            repo_url=str(raw["repo_url"]),
-            commits=tuple(str(c) for c in commits),
-            kind=str(raw.get("kind", "run")),
-            branch=raw.get("branch"),
-            pr_number=raw.get("pr_number"),
-            suites=tuple(raw.get("suites") or ()),
-            benchmarks=tuple(raw.get("benchmarks") or ()),
-            repeats=raw.get("repeats"),
-            suites_config=raw.get("suites_config"),
-            suites_origin=str(raw.get("suites_origin") or ORIGIN_PROJECT),
-            suites_config_wins=bool(raw.get("suites_config_wins", False)),
-        )
-
-    def key(self, commit: str) -> str:
-        return f"job-{self.job_id}" if len(self.commits) == 1 else f"job-{self.job_id}-{commit}"
-
-
 @dataclass
 class Outcome:
     state: str
@@ -111,14 +81,21 @@ class Outcome:
 
 
 def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
-    """Execute one job spec and report its state; the task body of ``benchwarden.run_job``."""
-    spec = JobSpec.from_dict(raw)
+    """Execute one job spec and report its state; the task body of `RUN_JOB_TASK`.
+
+    A message that is not a valid `JobSpec` is refused: nothing is checked out,
+    the reason is logged, and the job is reported failed when its id is readable.
+    """
+    try:
+        spec = JobSpec.model_validate(raw)
+    except ValidationError as exc:
+        return _refuse(raw, ctx, exc)
     # The worker's own token says "alive": a job's token may be revoked already.
     heartbeat(ServiceClient(ctx.url, ctx.token, retries=0), ctx.machine)
-    ctx = dataclasses.replace(ctx, token=str(raw.get("token") or ctx.token))
+    ctx = dataclasses.replace(ctx, token=spec.token or ctx.token)
     client = ServiceClient(ctx.url, ctx.token, retries=ctx.upload_retries)
     try:
-        client.report(spec.job_id, "running", machine=ctx.machine)
+        client.report(spec.job_id, JobReport(state="running", machine=ctx.machine))
     except JobFinished:
         return Outcome("skipped")
     except ReportError as exc:  # nothing can be reported with a token the service refuses
@@ -132,18 +109,39 @@ def run_job(raw: dict[str, Any], ctx: RunnerContext) -> Outcome:
     except (CheckoutError, PreflightRefused, UploadError, OSError) as exc:
         log.note(f"job failed: {exc}")
         outcome = Outcome("failed", error=str(exc))
+    tail = _tail_naming_suites(log.tail(), outcome.suites_from)
+    report = JobReport(
+        state="done" if outcome.state == "done" else "failed",
+        run_ids=outcome.run_ids,
+        error=outcome.error[:ERROR_MAX] if outcome.error else None,
+        log_tail=tail[-LOG_TAIL_MAX:],
+    )
     try:
-        client.report(
-            spec.job_id,
-            outcome.state,
-            run_ids=outcome.run_ids,
-            error=outcome.error,
-            log_tail=_tail_naming_suites(log.tail(), outcome.suites_from),
-        )
+        client.report(spec.job_id, report)
     except (JobFinished, ReportError) as exc:  # e.g. cancelled while it ran
         log_error(f"job {spec.job_id} ended {outcome.state} but was not recorded: {exc}")
     Checkouts(ctx.work_dir).remove(work)
     return outcome
+
+
+def _refuse(raw: object, ctx: RunnerContext, exc: ValidationError) -> Outcome:
+    """A malformed job message: log why, and report the job failed if it can be named."""
+    fields = raw if isinstance(raw, dict) else {}
+    job_id = fields.get("job_id")
+    problems = "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in exc.errors()
+    )
+    error = f"malformed job message refused: {problems}"[:ERROR_MAX]
+    named = f"job {job_id}" if isinstance(job_id, int) else "a job without a valid job_id"
+    log_error(f"{named}: {error}")
+    token = fields.get("token")
+    if isinstance(job_id, int) and job_id > 0:
+        client = ServiceClient(ctx.url, token if isinstance(token, str) else ctx.token)
+        try:
+            client.report(job_id, JobReport(state="failed", error=error))
+        except (JobFinished, ReportError) as refused:
+            log_error(f"job {job_id}: the refusal was not recorded: {refused}")
+    return Outcome("failed", error=error)
 
 
 def _tail_naming_suites(tail: str, origin: str | None) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from runner.schema import JobReport
+
 
 class ReportError(RuntimeError):
     """The service refused the report or could not be reached after all retries."""
@@ -31,9 +33,9 @@ class ServiceClient:
     timeout: float = 30.0
     backoff: float = 0.5
 
-    def report(self, job_id: int, state: str, **fields: Any) -> dict[str, Any]:
+    def report(self, job_id: int, report: JobReport) -> dict[str, Any]:
         """Send the job's new state; raise JobFinished on 409, ReportError on other refusals."""
-        body = {"state": state, **{k: v for k, v in fields.items() if v is not None}}
+        body = report.model_dump(mode="json", exclude_none=True)
         return self._post(f"/api/v1/jobs/{job_id}/state", body)
 
     def heartbeat(self, machine: str, hostname: str = "") -> dict[str, Any]:

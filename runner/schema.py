@@ -339,3 +339,95 @@ class RunPayload(BaseModel):
         if self.started_at and self.finished_at and self.finished_at < self.started_at:
             raise ValueError("finished_at is before started_at")
         return self
+
+
+# --- Runner jobs: the messages between the service and runner machines. ---
+# Both sides import these names; neither writes them out again.
+RUN_JOB_TASK = "benchwarden.run_job"
+JOB_FINISHED_TASK = "benchwarden.job_finished"
+JOB_KINDS = ("run", "ab", "confirm", "bisect")
+JobKind = Literal["run", "ab", "confirm", "bisect"]
+JobState = Literal["running", "done", "failed"]
+# Where suites from outside a commit came from, when the message does not say.
+DEFAULT_SUITES_ORIGIN = "project config"
+
+
+def bench_queue(machine: str) -> str:
+    """The broker queue a runner serving ``machine`` consumes."""
+    return f"bench.{machine}"
+
+
+class JobSpec(BaseModel):
+    """What a runner is told to do: one job, one or more commits measured interleaved.
+
+    Sent by name (`RUN_JOB_TASK`) to `bench_queue` of the job's machine. The
+    message of a service older or newer than the runner still parses: unknown
+    keys are ignored, every field added later has a default, and the old
+    single ``commit`` key stands for ``commits``. ``token`` (the job's own write
+    token) travels only in the message and is never stored.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    job_id: Id
+    kind: JobKind = "run"
+    project: Text = Field(min_length=1, max_length=200)
+    repo_url: Text = Field(min_length=1, max_length=2000)
+    commits: tuple[CommitSha, ...] = Field(min_length=1, max_length=1000)
+    branch: Text | None = Field(default=None, max_length=255)
+    pr_number: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    suites: tuple[str, ...] = ()
+    benchmarks: tuple[str, ...] = ()
+    repeats: int | None = Field(default=None, ge=1, le=10_000)
+    # Suites from outside the commit (TOML): ``schedule --config`` or the project's
+    # stored suites; ``suites_config_wins`` puts them above the commit's own file.
+    suites_config: str | None = None
+    suites_origin: str = DEFAULT_SUITES_ORIGIN
+    suites_config_wins: bool = False
+    # The service's reference to the job's token row, so it can revoke it.
+    token_id: Id | None = None
+    token: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_commit(cls, raw: object) -> object:
+        if isinstance(raw, dict) and not raw.get("commits") and raw.get("commit"):
+            return {**raw, "commits": [raw["commit"]]}
+        return raw
+
+    @field_validator("suites_origin", mode="before")
+    @classmethod
+    def _origin_or_default(cls, value: object) -> object:
+        return value or DEFAULT_SUITES_ORIGIN
+
+    def key(self, commit: str) -> str:
+        """The upload's idempotency key: the job and the commit, never the attempt."""
+        return f"job-{self.job_id}" if len(self.commits) == 1 else f"job-{self.job_id}-{commit}"
+
+    def stored(self) -> dict[str, object]:
+        """The spec as the service keeps it: everything but the secret."""
+        return self.model_dump(mode="json", exclude={"token"})
+
+    def message(self) -> dict[str, object]:
+        """The broker message: the stored spec and the job's token."""
+        return self.model_dump(mode="json")
+
+
+LOG_TAIL_MAX = 20_000
+ERROR_MAX = 20_000
+
+
+class JobReport(BaseModel):
+    """A runner's report on a job (``POST /api/v1/jobs/<id>/state``).
+
+    ``running`` counts an attempt; ``done`` and ``failed`` carry the runs the
+    job stored (commit sha -> run id), its log tail and error.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: JobState
+    run_ids: dict[str, Id] = Field(default_factory=dict, max_length=1000)
+    log_tail: str | None = Field(default=None, max_length=LOG_TAIL_MAX)
+    error: str | None = Field(default=None, max_length=ERROR_MAX)
+    machine: str | None = Field(default=None, max_length=200)

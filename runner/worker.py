@@ -6,7 +6,7 @@ waits in this worker's buffer while another worker could take it). Tasks are
 acknowledged late and rejected when the worker process is lost: a worker killed
 mid-job leaves its job on the broker to be delivered again, and the upload's
 idempotency key makes the run stored once. The service sends jobs by name
-(``benchwarden.run_job``); nothing here imports the service.
+(`runner.schema.RUN_JOB_TASK`); nothing here imports the service.
 
 Once ready, the worker sends a heartbeat for its machine and then every
 ``BENCHWARDEN_HEARTBEAT_INTERVAL`` seconds (60; 0 turns it off), from a thread
@@ -29,15 +29,11 @@ from runner.config import RunnerSettings, RunnerSettingsError
 from runner.job import RunnerContext, heartbeat, run_job
 from runner.preflight import POLICIES, WORKER_DEFAULT_POLICY
 from runner.reporting import ServiceClient
+from runner.schema import RUN_JOB_TASK, bench_queue
 from runner.sqlite_broker import celery_broker
 
-TASK_NAME = "benchwarden.run_job"
 # Longer than any job may run: an unacknowledged job is redelivered after this.
 DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
-
-
-def queue_name(machine: str) -> str:
-    return f"bench.{machine}"
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ def _transport_options(config: WorkerConfig) -> dict[str, object]:
 
 def make_runner_celery(config: WorkerConfig) -> Celery:
     """The Celery app of one runner machine, with ``benchwarden.run_job`` registered."""
-    queue = queue_name(config.context.machine)
+    queue = bench_queue(config.context.machine)
     broker = celery_broker(config.settings.broker_url)
     app = Celery("benchwarden-runner", broker=broker.pop("broker_url"), set_as_current=False)
     app.conf.update(
@@ -141,7 +137,7 @@ def make_runner_celery(config: WorkerConfig) -> Celery:
 
     run.__name__ = "run_job"
     # shared=False: the task belongs to this app only (see web/celery_app.py).
-    app.task(name=TASK_NAME, shared=False, acks_late=True, reject_on_worker_lost=True)(run)
+    app.task(name=RUN_JOB_TASK, shared=False, acks_late=True, reject_on_worker_lost=True)(run)
     return app
 
 
@@ -164,7 +160,7 @@ def worker_command(args: argparse.Namespace) -> int:
         [
             "worker",
             "-Q",
-            queue_name(config.context.machine),
+            bench_queue(config.context.machine),
             "--concurrency=1",
             "--prefetch-multiplier=1",
             "--pool=prefork",

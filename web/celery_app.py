@@ -16,9 +16,10 @@ from typing import Any
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from runner.schema import JOB_FINISHED_TASK
 from runner.sqlite_broker import celery_broker
 from web.config import Settings
-from web.db import enqueue_after_commit, session_scope
+from web.db import enqueue_after_commit, make_engine, make_sessionmaker, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ SERVICE_QUEUES = ("detect", "notify", "schedule")
 TASKS: dict[str, tuple[str, str, str]] = {
     "benchwarden.detect_run": ("web.tasks.detect", "detect_run", "detect"),
     "benchwarden.confirm_alerts": ("web.tasks.schedule", "confirm_alerts", "schedule"),
-    "benchwarden.job_finished": ("web.tasks.schedule", "job_finished", "schedule"),
+    JOB_FINISHED_TASK: ("web.tasks.schedule", "job_finished", "schedule"),
     "benchwarden.schedule_pr": ("web.tasks.schedule", "schedule_pull_request", "schedule"),
     "benchwarden.notify_pr": ("web.tasks.notify", "notify_pr", "notify"),
     "benchwarden.notify_summary": ("web.tasks.notify", "notify_summary", "notify"),
@@ -114,10 +115,9 @@ def make_celery(settings: Settings, factory: sessionmaker[Session] | None = None
     # The embedded broker: our SQLite transport, its lock wait and journal mode.
     celery.conf.update(broker)
     if factory is None:
-        from web.db import make_engine, make_sessionmaker
-
         factory = make_sessionmaker(make_engine(settings.database_url))
     celery.conf.benchwarden_sessionmaker = factory
+    # By module path: the task modules import this one (for Dispatcher).
     for name, (module, function, _queue) in TASKS.items():
         _bind(celery, name, getattr(importlib.import_module(module), function))
     return celery

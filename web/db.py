@@ -60,6 +60,18 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
+def begin_reading(session: Session) -> None:
+    """Start ``session``'s next transaction as a read: a plain BEGIN on SQLite, no write lock.
+
+    For the read step of a task that then calls out (GitHub, git, a webhook):
+    the step ends with a commit, and the write step after the call starts a
+    new transaction, which takes the lock as every writer does. A session
+    already inside a transaction is left as it is.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     return factory

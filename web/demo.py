@@ -319,7 +319,7 @@ class _Watcher:
     def bisection_stopped(self) -> str | None:
         """Why a finished bisection of this demo named no commit, or None."""
         from web.models import Project
-        from web.services.jobs import spec_of
+        from web.models.job_progress import JobProgress
 
         with self.factory() as session:
             done = session.scalars(
@@ -329,9 +329,9 @@ class _Watcher:
                        Job.state == "done", Job.id > self.older_than)
             ).all()  # fmt: skip
             for job in done:
-                spec = spec_of(job)
-                if spec.get("culprit") is None and spec.get("reason"):
-                    return str(spec["reason"])
+                progress = JobProgress.of(job)
+                if progress.culprit is None and progress.reason:
+                    return progress.reason
         return None
 
     def culprit(self) -> str | None:

@@ -72,8 +72,10 @@ def test_a_bisection_that_names_no_commit_ends_the_demo_with_its_reason(
     with session_factory() as session, session.begin():
         project = create_project(session, PROJECT)
         controller = _job(session, project.id, "done")
-        controller.spec = {"culprit": None, "range": ["a" * 40, "b" * 40],
-                           "reason": "no half explained the change after retries"}  # fmt: skip
+        controller.progress = {
+            "range": ["a" * 40, "b" * 40],
+            "reason": "no half explained the change after retries",
+        }
     watcher = _Watcher(session_factory, DemoHistory(tmp_path, (), 0, 0), [])
     with pytest.raises(DemoError, match="only a range: no half explained the change"):
         _bisect_step(watcher)

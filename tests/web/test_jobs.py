@@ -18,6 +18,7 @@ from runner.schema import ParsedRun, ResultRecord, RunPayload
 from tests.factories import make_project, make_token
 from tests.integration.gitrepo import Repo
 from web.models import Alert, AlertSummary, Commit, Job, Project, Series
+from web.models.job_progress import JobProgress
 from web.models.project_settings import DEFAULT_BISECT_REPEATS, DEFAULT_CONFIRM_REPEATS
 from web.services.bisect import finish_step, start_bisection
 from web.services.confirm import confirm_alerts, finish_confirmation
@@ -214,8 +215,9 @@ def test_bisection_names_the_planted_commit_in_at_most_six_steps(
     controller, _ = _bisect(
         db_session, PlantedRunner(db_session, project, repo, 19), repo, tmp_path
     )
-    assert controller.spec["culprit"] == repo.shas[19]
-    assert controller.spec["steps"] <= 6
+    progress = JobProgress.of(controller)
+    assert progress.culprit == repo.shas[19]
+    assert progress.steps <= 6
 
 
 class NoisyFirstRunner(PlantedRunner):
@@ -266,7 +268,8 @@ def _drive_confirmation(
         decided = finish_confirmation(session, sender, job, History(tmp_path))
         if not decided:  # not judged yet: an inconclusive comparison is run again
             assert alert.confirmation == "candidate"
-            assert job.spec["confirmation"][str(alert.id)]["verdict"] == "inconclusive"
+            verdict = JobProgress.of(job).confirmation[str(alert.id)].verdict
+            assert verdict == "inconclusive"
     return repeats, decided
 
 
@@ -443,7 +446,7 @@ def test_alerts_of_one_commit_range_are_confirmed_by_one_job(
     db_session.flush()
     sender = FakeDispatcher()
     (job,) = confirm_alerts(db_session, sender, [a.id for a in alerts])
-    assert sorted(job.spec["alert_ids"]) == sorted(a.id for a in alerts)
+    assert sorted(JobProgress.of(job).alert_ids) == sorted(a.id for a in alerts)
     assert job.spec["benchmarks"] == names
     assert job.spec["commits"] == [repo.shas[0], repo.shas[31]]
     assert len(sender.take(RUN_TASK)) == 1

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.schema import Id
+from runner.schema import JobReport
 from web.api.auth import authorize, bearer_secret, current_token, project_or_404
 from web.api.errors import ApiError, validation_details
 from web.api.params import MAX_JOB_LIMIT, whole_number
@@ -36,16 +36,13 @@ from web.services.jobs import (
 )
 from web.services.runners import record_heartbeat
 
-# Spec keys worth showing; the rest (bisection samples) is bookkeeping.
-_SHOWN_SPEC = ("commits", "run_ids", "comparison", "confirmation", "culprit", "steps", "alert_ids")
+# Keys worth showing, from the spec (commits) and the progress; the rest
+# (bisection samples) is bookkeeping.
+_SHOWN = ("commits", "run_ids", "comparison", "confirmation", "culprit", "steps", "alert_ids")
 
 
-class JobStateIn(BaseModel):
-    state: str = Field(pattern="^(running|done|failed)$")
-    run_ids: dict[str, Id] = Field(default_factory=dict, max_length=1000)
-    log_tail: str | None = Field(default=None, max_length=20_000)
-    error: str | None = Field(default=None, max_length=20_000)
-    machine: str | None = Field(default=None, max_length=200)
+# The runner's report is validated with the model the runner builds it with.
+JobStateIn = JobReport
 
 
 class JobOut(BaseModel):
@@ -79,17 +76,29 @@ def job_out(job: Job, project: Project) -> JobOut:
     seconds = None
     if job.started_at and job.finished_at:
         seconds = (job.finished_at - job.started_at).total_seconds()
+    found = {**(job.spec or {}), **(job.progress or {})}
     return JobOut(
-        id=job.id, project=project.name, kind=job.kind, state=job.state, machine=job.machine,
-        commit=job.commit_sha, baseline=job.baseline_sha, branch=job.branch,
-        pr_number=job.pr_number, attempts=job.attempts, run_id=job.run_id,
-        alert_id=job.alert_id, parent_job_id=job.parent_job_id,
+        id=job.id,
+        project=project.name,
+        kind=job.kind,
+        state=job.state,
+        machine=job.machine,
+        commit=job.commit_sha,
+        baseline=job.baseline_sha,
+        branch=job.branch,
+        pr_number=job.pr_number,
+        attempts=job.attempts,
+        run_id=job.run_id,
+        alert_id=job.alert_id,
+        parent_job_id=job.parent_job_id,
         created_at=job.created_at.isoformat(),
         started_at=job.started_at.isoformat() if job.started_at else None,
         finished_at=job.finished_at.isoformat() if job.finished_at else None,
-        seconds=seconds, log_tail=job.log_tail, error=job.error,
-        details={k: job.spec[k] for k in _SHOWN_SPEC if k in (job.spec or {})},
-    )  # fmt: skip
+        seconds=seconds,
+        log_tail=job.log_tail,
+        error=job.error,
+        details={k: found[k] for k in _SHOWN if k in found},
+    )
 
 
 def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
@@ -115,8 +124,9 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
         current_token(session)  # a bad token is 401, as for a job of a private project
         raise _job_not_found(job_id)
     if ended_for_its_runner(session, job, bearer_secret()):
-        raise ApiError(409, "job_finished", f"job {job.id} is already {job.state}",
-                       {"state": job.state})  # fmt: skip
+        raise ApiError(
+            409, "job_finished", f"job {job.id} is already {job.state}", {"state": job.state}
+        )
     try:
         authorize(session, _settings(), project, "write")
     except ApiError as exc:
@@ -135,8 +145,15 @@ def report_job_state(job_id: int) -> tuple[Response, int]:
         _cancel_if_stale(session, job)
     dispatcher = Dispatcher(current_app.extensions["benchwarden.celery"])
     try:
-        record_state(session, dispatcher, job, body.state, run_ids=body.run_ids,
-                     log_tail=body.log_tail, error=body.error)  # fmt: skip
+        record_state(
+            session,
+            dispatcher,
+            job,
+            body.state,
+            run_ids=body.run_ids,
+            log_tail=body.log_tail,
+            error=body.error,
+        )
     except JobFinishedError as exc:
         raise ApiError(409, "job_finished", str(exc), {"state": job.state}) from None
     except JobError as exc:
@@ -218,8 +235,9 @@ def runner_heartbeat(machine: str) -> tuple[Response, int]:
     try:
         body = HeartbeatIn.model_validate(request.get_json(silent=True) or {})
     except ValidationError as exc:
-        raise ApiError(422, "invalid_heartbeat", "the heartbeat is invalid",
-                       validation_details(exc)) from None  # fmt: skip
+        raise ApiError(
+            422, "invalid_heartbeat", "the heartbeat is invalid", validation_details(exc)
+        ) from None
     beat = record_heartbeat(session, machine, body.hostname)
     session.commit()
     return _json(HeartbeatOut(machine=beat.machine, last_seen_at=beat.last_seen_at.isoformat()))
@@ -227,12 +245,35 @@ def runner_heartbeat(machine: str) -> tuple[Response, int]:
 
 # (method, path, handler, summary, response, status, auth, query, body)
 JOB_ROUTES: tuple[tuple[Any, ...], ...] = (
-    ("GET", "/projects/<project>/jobs", list_project_jobs, "Runner jobs, newest first",
-     JobList, 200, "read", ("state", "limit")),
+    (
+        "GET",
+        "/projects/<project>/jobs",
+        list_project_jobs,
+        "Runner jobs, newest first",
+        JobList,
+        200,
+        "read",
+        ("state", "limit"),
+    ),
     ("GET", "/projects/<project>/jobs/<int:job_id>", get_job, "One runner job", JobOut),
-    ("POST", "/jobs/<int:job_id>/state", report_job_state,
-     "A runner reports a job's state (running, done, failed)", JobOut, 200, "write", (),
-     "job_state"),
-    ("POST", "/machines/<machine>/heartbeat", runner_heartbeat,
-     "A runner serving this machine's queue is alive", HeartbeatOut, 200, "write"),
-)  # fmt: skip
+    (
+        "POST",
+        "/jobs/<int:job_id>/state",
+        report_job_state,
+        "A runner reports a job's state (running, done, failed)",
+        JobOut,
+        200,
+        "write",
+        (),
+        "job_state",
+    ),
+    (
+        "POST",
+        "/machines/<machine>/heartbeat",
+        runner_heartbeat,
+        "A runner serving this machine's queue is alive",
+        HeartbeatOut,
+        200,
+        "write",
+    ),
+)

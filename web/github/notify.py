@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from web.db import begin_reading
 from web.github.client import GitHubClient, GitHubConfig, PullInfo
 from web.github.profile_table import profile_table
 from web.github.render import marker, render_comment
@@ -53,6 +54,7 @@ def notify_pull_request(
     merge commit of it. Results of an older push are not posted over a newer
     report. Returns the report, or None when nothing was posted.
     """
+    begin_reading(session)
     project = session.get(Project, project_id)
     if project is None:
         return None
@@ -62,6 +64,7 @@ def notify_pull_request(
     client = make_client(config)
     _end_transaction(session)  # GitHub is called with no transaction open
     pull = client.pull_request(pr_number)
+    begin_reading(session)
     status_sha = _status_target(session, project_id, candidate_sha, pull)
     stored = session.scalar(
         select(PrComment).where(

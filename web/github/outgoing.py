@@ -33,6 +33,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from web.db import begin_reading
 from web.github.client import GitHubClient, GitHubConfig, GitHubError
 from web.models import (
     Alert,
@@ -198,24 +199,46 @@ def notify_alert_summary(
     make_client: Callable[[GitHubConfig], GitHubClient] = GitHubClient,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
-    """Announce a new default-branch summary once; True when it was announced now."""
-    summary = session.get(AlertSummary, summary_id)
-    if summary is None or summary.notified_at is not None:
+    """Announce a new default-branch summary once; True when it was announced now.
+
+    Read the summary and end that transaction, POST the webhooks and the GitHub
+    status (retries and back-off included) with no transaction open, then mark
+    the summary announced in a short write (house style 16): on SQLite an open
+    transaction would hold the one write lock for as long as a receiver takes.
+    """
+    begin_reading(session)
+    announcement = _announcement(session, summary_id, base_url)
+    session.commit()  # only reads so far: ends the transaction before the calls
+    if announcement is None:
         return False
-    project = session.get(Project, summary.project_id)
-    branch = session.get(Branch, summary.branch_id)
-    if project is None or branch is None or branch.name != project.default_branch:
-        return False
-    payload = summary_payload(session, summary, base_url)
-    settings = ProjectSettings.of(project)
-    if not _worth_announcing(settings, payload):
-        return False
+    settings, payload = announcement
     for target in webhook_targets(settings):
         post_webhook(target, payload, sleep=sleep)
     _github_status(settings, payload, make_client)
-    summary.notified_at = utcnow()
+    summary = session.get(AlertSummary, summary_id)
+    if summary is None:
+        return False
+    summary.notified_at = summary.notified_at or utcnow()
     session.flush()
     return True
+
+
+def _announcement(
+    session: Session, summary_id: int, base_url: str
+) -> tuple[ProjectSettings, dict[str, Any]] | None:
+    """The project's settings and the payload, or None when there is nothing to announce."""
+    summary = session.get(AlertSummary, summary_id)
+    if summary is None or summary.notified_at is not None:
+        return None
+    project = session.get(Project, summary.project_id)
+    branch = session.get(Branch, summary.branch_id)
+    if project is None or branch is None or branch.name != project.default_branch:
+        return None
+    payload = summary_payload(session, summary, base_url)
+    settings = ProjectSettings.of(project)
+    if not _worth_announcing(settings, payload):
+        return None
+    return settings, payload
 
 
 def _worth_announcing(settings: ProjectSettings, payload: Mapping[str, Any]) -> bool:

@@ -7,18 +7,22 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from runner.schema import JOB_KINDS
 from web.models.base import Base, BigId, JsonDoc, UTCDateTime, utcnow
 
-JOB_KINDS = ("run", "ab", "confirm", "bisect")
+__all__ = ["JOB_KINDS", "JOB_STATES", "Job", "RunnerHeartbeat"]
+
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
 class Job(Base):
     """One unit of runner work: benchmark a commit (or an A/B pair) on one machine.
 
-    ``spec`` holds what the runner needs (repository URL, suites, repeats); the
-    job id doubles as the upload's idempotency key, so a redelivered job stores
-    its run once.
+    ``spec`` holds what the runner was told (a `runner.schema.JobSpec` without its
+    token); ``progress`` what the job found so far (a
+    `web.models.job_progress.JobProgress`: runs, verdicts, a bisection's state).
+    The job id doubles as the upload's idempotency key, so a redelivered job
+    stores its run once.
     """
 
     __tablename__ = "job"
@@ -38,6 +42,7 @@ class Job(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id", ondelete="SET NULL"))
     parent_job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
     spec: Mapped[dict[str, object]] = mapped_column(JsonDoc, default=dict)
+    progress: Mapped[dict[str, object]] = mapped_column(JsonDoc, default=dict)
     state: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"))

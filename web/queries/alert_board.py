@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -26,6 +25,7 @@ from web.models import (
     Measure,
     Series,
 )
+from web.models.job_progress import JobProgress
 from web.models.naming import benchmark_label
 
 
@@ -172,19 +172,10 @@ def reruns(session: Session, alert_ids: list[int]) -> dict[int, Rerun]:
             .order_by(Job.id)
         )
         for job in jobs:
-            stored: Any = dict(job.spec or {}).get("confirmation") or {}
-            for key, found in dict(stored).items():
-                if key.isdigit() and int(key) in wanted and isinstance(found, dict):
-                    out[int(key)] = Rerun(
-                        str(found.get("verdict", "")),
-                        _number(found.get("rel_change")),
-                        _number(found.get("pvalue")),
-                    )
+            for key, found in JobProgress.of(job).confirmation.items():
+                if key.isdigit() and int(key) in wanted:
+                    out[int(key)] = Rerun(found.verdict, found.rel_change, found.pvalue)
     return out
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
 
 
 def culprit_neighbours(

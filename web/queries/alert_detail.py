@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.models import Alert, AuditEntry, Job, PrComment, Run, Series
+from web.models.job_progress import JobProgress
 from web.queries.alert_board import BoardAlert, alert_query, to_alert
 from web.queries.profile_diff import ProfileDiff, diff_profiles
 from web.queries.profiles import profile_at, profile_before
@@ -74,14 +75,13 @@ class Bisection:
 
 
 def _spec(job: Job) -> dict[str, Any]:
+    """What the job's runner was told (commits, repeats)."""
     return dict(job.spec or {})
 
 
 def _alert_ids(job: Job) -> set[int]:
-    listed = _spec(job).get("alert_ids") or []
-    return {int(i) for i in listed if isinstance(i, int)} | (
-        {job.alert_id} if job.alert_id else set()
-    )
+    listed = JobProgress.of(job).alert_ids
+    return set(listed) | ({job.alert_id} if job.alert_id else set())
 
 
 def _jobs(session: Session, alert: BoardAlert, kind: str) -> list[Job]:
@@ -96,8 +96,8 @@ def confirmations(session: Session, alert: BoardAlert) -> list[Confirmation]:
     """Each confirmation job of the alert with the verdict it stored for this alert."""
     out = []
     for job in _jobs(session, alert, "confirm"):
-        spec = _spec(job)
-        verdict = dict(spec.get("confirmation") or {}).get(str(alert.id)) or {}
+        spec, progress = _spec(job), JobProgress.of(job)
+        verdict = progress.confirmation.get(str(alert.id))
         out.append(
             Confirmation(
                 job.id,
@@ -105,10 +105,10 @@ def confirmations(session: Session, alert: BoardAlert) -> list[Confirmation]:
                 job.baseline_sha,
                 job.commit_sha,
                 _int(spec.get("repeats")),
-                _int(spec.get("retries")) or 0,
-                str(verdict["verdict"]) if "verdict" in verdict else None,
-                _float(verdict.get("rel_change")),
-                _float(verdict.get("pvalue")),
+                progress.retries,
+                verdict.verdict if verdict else None,
+                verdict.rel_change if verdict else None,
+                verdict.pvalue if verdict else None,
                 job.error,
             )
         )
@@ -121,14 +121,14 @@ def bisections(session: Session, alert: BoardAlert) -> list[Bisection]:
     for job in _jobs(session, alert, "bisect"):
         if job.parent_job_id is not None:
             continue  # a step; listed under its controller
-        spec = _spec(job)
-        commits = [str(c) for c in spec.get("commits") or []]
+        progress = JobProgress.of(job)
+        commits = progress.commits
         found = Bisection(
             job.id,
             job.state,
             job.baseline_sha,
             job.commit_sha,
-            str(spec["culprit"]) if spec.get("culprit") else None,
+            progress.culprit or None,
             len(commits),
             error=job.error,
         )
@@ -144,16 +144,16 @@ def bisections(session: Session, alert: BoardAlert) -> list[Bisection]:
                     step.error,
                 )
             )
-        found.measured = _measured(commits, dict(spec.get("samples") or {}))
+        found.measured = _measured(commits, progress.samples)
         out.append(found)
     return out
 
 
-def _measured(commits: list[str], samples: dict[str, Any]) -> list[Measured]:
+def _measured(commits: list[str], samples: dict[str, list[float]]) -> list[Measured]:
     rows: list[Measured] = []
     good: float | None = None
     for sha in commits:
-        values = [float(v) for v in samples.get(sha) or [] if isinstance(v, int | float)]
+        values = samples.get(sha) or []
         if not values:
             continue
         median = statistics.median(values)
@@ -238,7 +238,3 @@ def profile_change(session: Session, alert: BoardAlert) -> AlertProfile | None:
 
 def _int(value: object) -> int | None:
     return int(value) if isinstance(value, int) else None
-
-
-def _float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None

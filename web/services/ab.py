@@ -2,7 +2,7 @@
 
 Both commits were measured interleaved on one machine; every benchmark and
 measure the two runs share is compared with the detector (false-discovery
-rate controlled across them), and the verdicts are kept on the job for the
+rate controlled across them), and the verdicts are kept in the job's progress for the
 pull-request comment and the API.
 """
 
@@ -13,18 +13,24 @@ from sqlalchemy.orm import Session
 
 from detector import compare_many
 from web.models import Benchmark, Job, Measure, Project, Result
+from web.models.job_progress import AbVerdict, JobProgress
 from web.models.project_settings import ProjectSettings
-from web.services.jobs import spec_of
 
 
 def _run_values(session: Session, run_id: int) -> dict[str, tuple[list[float], bool]]:
     rows = session.execute(
-        select(Benchmark.name, Benchmark.params_key, Measure.name, Measure.direction,
-               Result.samples, Result.value)
+        select(
+            Benchmark.name,
+            Benchmark.params_key,
+            Measure.name,
+            Measure.direction,
+            Result.samples,
+            Result.value,
+        )
         .join(Benchmark, Benchmark.id == Result.benchmark_id)
         .join(Measure, Measure.id == Result.measure_id)
         .where(Result.run_id == run_id, Result.status == "ok")
-    )  # fmt: skip
+    )
     out: dict[str, tuple[list[float], bool]] = {}
     for name, params, measure, direction, samples, value in rows:
         values = samples or ([] if value is None else [value])
@@ -34,10 +40,11 @@ def _run_values(session: Session, run_id: int) -> dict[str, tuple[list[float], b
     return out
 
 
-def finish_ab(session: Session, job: Job) -> dict[str, dict[str, object]]:
-    """Compare the head run with the base run; stored as ``spec["comparison"]``."""
-    run_ids = dict(spec_of(job).get("run_ids") or {})
-    base_run, head_run = run_ids.get(str(job.baseline_sha)), run_ids.get(job.commit_sha)
+def finish_ab(session: Session, job: Job) -> dict[str, AbVerdict]:
+    """Compare the head run with the base run; stored as the job's progress ``comparison``."""
+    progress = JobProgress.of(job)
+    base_run = progress.run_ids.get(str(job.baseline_sha))
+    head_run = progress.run_ids.get(job.commit_sha)
     if job.state != "done" or base_run is None or head_run is None:
         return {}
     base, head = _run_values(session, int(base_run)), _run_values(session, int(head_run))
@@ -51,10 +58,14 @@ def finish_ab(session: Session, job: Job) -> dict[str, dict[str, object]]:
         lower_is_better={name: base[name][1] for name in shared},
         thresholds=ProjectSettings.of(project).thresholds(),
     )
-    comparison: dict[str, dict[str, object]] = {
-        name: {"verdict": str(c.verdict), "rel_change": c.rel_change, "qvalue": c.qvalue,
-               "ci": [c.ci_low, c.ci_high]}
+    progress.comparison = {
+        name: AbVerdict(
+            verdict=str(c.verdict),
+            rel_change=c.rel_change,
+            qvalue=c.qvalue,
+            ci=(c.ci_low, c.ci_high),
+        )
         for name, c in results.items()
-    }  # fmt: skip
-    job.spec = {**spec_of(job), "comparison": comparison}
-    return comparison
+    }
+    progress.save(job)
+    return progress.comparison

@@ -9,10 +9,12 @@ far. What to do next is decided by ``bisect_decision.decide``, a pure function
 of the samples: it narrows only on significant evidence, retries an undecided
 step with twice the repeats (then four times), and names a culprit only when
 its own comparison with its parent explains the alert; otherwise the job ends
-with the narrowed range and the reason in its spec.
+with the narrowed range and the reason in its progress.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,17 +22,26 @@ from sqlalchemy.orm import Session
 from detector import Verdict
 from web.models import Alert, Commit, Job, Project
 from web.models.base import utcnow
+from web.models.job_progress import JobProgress
 from web.models.project_settings import ProjectSettings
+from web.services.alert_samples import run_samples, series_context
 from web.services.bisect_decision import Bisection, Culprit, Measure, Narrowed, decide
-from web.services.confirm import run_samples, series_context
-from web.services.jobs import FINAL_STATES, Sender, create_job, spec_of
+from web.services.jobs import FINAL_STATES, Sender, create_job
 from web.services.repo import History
 
 
-def start_bisection(
-    session: Session, dispatcher: Sender, alert_ids: list[int], history: History
-) -> Job | None:
-    """Start bisecting the first alert's range; every alert listed gets the culprit."""
+@dataclass(frozen=True)
+class BisectRange:
+    """What git is asked before a bisection starts: the repository and the alert's ends."""
+
+    alert_ids: tuple[int, ...]
+    repo_url: str
+    good_sha: str
+    first_sha: str
+
+
+def bisect_range(session: Session, alert_ids: list[int]) -> BisectRange | None:
+    """The first alert's range to bisect, or None when it has no known good end or URL."""
     alert = session.get(Alert, alert_ids[0])
     assert alert is not None
     first = session.get(Commit, alert.first_commit_id)
@@ -38,29 +49,79 @@ def start_bisection(
     project = session.get(Project, first.project_id) if first else None
     if first is None or good is None or project is None or not project.repo_url:
         return None
-    commits = history.first_parent_range(project.repo_url, good.sha, first.sha)
+    return BisectRange(tuple(alert_ids), project.repo_url, good.sha, first.sha)
+
+
+def range_commits(history: History, found: BisectRange) -> list[str]:
+    """The range's first-parent commits, oldest first: git, with no session involved."""
+    return history.first_parent_range(found.repo_url, found.good_sha, found.first_sha)
+
+
+def start_bisection(
+    session: Session, dispatcher: Sender, alert_ids: list[int], history: History
+) -> Job | None:
+    """Start bisecting the first alert's range; every alert listed gets the culprit.
+
+    Reads the range, asks git and writes in one go; a task that must not hold its
+    transaction across git calls `bisect_range`, `range_commits` and `begin_bisection`.
+    """
+    found = bisect_range(session, alert_ids)
+    if found is None:
+        return None
+    return begin_bisection(session, dispatcher, found, range_commits(history, found))
+
+
+def begin_bisection(
+    session: Session, dispatcher: Sender, found: BisectRange, commits: list[str]
+) -> Job | None:
+    """The controller job and its first step over ``commits`` (the range, oldest first).
+
+    Adjacent ends need no step: the first changed commit is the culprit.
+    """
+    alert_ids = list(found.alert_ids)
+    alert = session.get(Alert, alert_ids[0])
+    first = session.get(Commit, alert.first_commit_id) if alert else None
+    project = session.get(Project, first.project_id) if first else None
+    if alert is None or first is None or project is None:
+        return None
     if len(commits) <= 2:
-        _set_culprit(session, project, alert_ids, first.sha)
+        _set_culprit(session, project, alert_ids, found.first_sha)
         return None
     _, bench, measure, machine, branch = series_context(session, alert)
     repeats = ProjectSettings.of(project).bisect_repeats
     controller = Job(
-        project_id=project.id, kind="bisect", commit_sha=first.sha, baseline_sha=good.sha,
-        machine=machine, branch=branch, alert_id=alert.id, state="running", attempts=0,
+        project_id=project.id,
+        kind="bisect",
+        commit_sha=found.first_sha,
+        baseline_sha=found.good_sha,
+        machine=machine,
+        branch=branch,
+        alert_id=alert.id,
+        state="running",
+        attempts=0,
         started_at=utcnow(),
-    )  # fmt: skip
+    )
     session.add(controller)
     session.flush()
-    controller.spec = {
-        "job_id": controller.id, "commits": commits, "lo": 0, "hi": len(commits) - 1,
-        "steps": 0, "retries": 0, "repeats": repeats, "samples": {}, "alert_ids": alert_ids,
-        "benchmark": bench.name, "benchmark_id": bench.id, "measure_id": measure.id,
-        "lower_is_better": measure.direction != "higher_is_better",
-        "expected": (Verdict.REGRESSION if alert.is_regression else Verdict.IMPROVEMENT).value,
-        "alert_change": alert.rel_change,
-    }  # fmt: skip
-    spec = spec_of(controller)
-    _step(session, dispatcher, controller, [0, (spec["lo"] + spec["hi"]) // 2, spec["hi"]], repeats)
+    controller.spec = {"job_id": controller.id}
+    expected = Verdict.REGRESSION if alert.is_regression else Verdict.IMPROVEMENT
+    progress = JobProgress(
+        commits=commits,
+        lo=0,
+        hi=len(commits) - 1,
+        repeats=repeats,
+        alert_ids=alert_ids,
+        benchmark=bench.name,
+        benchmark_id=bench.id,
+        measure_id=measure.id,
+        lower_is_better=measure.direction != "higher_is_better",
+        expected=expected.value,
+        alert_change=alert.rel_change,
+    )
+    progress.save(controller)
+    _step(
+        session, dispatcher, controller, [0, (progress.lo + progress.hi) // 2, progress.hi], repeats
+    )
     return controller
 
 
@@ -74,14 +135,23 @@ def _step(
 ) -> Job:
     project = session.get(Project, controller.project_id)
     assert project is not None
-    spec = spec_of(controller)
-    commits = [spec["commits"][i] for i in sorted(set(indices))]
-    controller.spec = {**spec, "steps": spec["steps"] + 1}
+    progress = JobProgress.of(controller)
+    commits = [progress.commits[i] for i in sorted(set(indices))]
+    progress.steps += 1
+    progress.save(controller)
     return create_job(
-        session, dispatcher, project, machine=controller.machine, kind="bisect",
-        commits=commits, branch=controller.branch, parent_job_id=controller.id,
-        benchmarks=[spec["benchmark"]], repeats=repeats, verify=verify,
-    )  # fmt: skip
+        session,
+        dispatcher,
+        project,
+        machine=controller.machine,
+        kind="bisect",
+        commits=commits,
+        branch=controller.branch,
+        parent_job_id=controller.id,
+        benchmarks=[progress.benchmark],
+        repeats=repeats,
+        progress=JobProgress(verify=verify),
+    )
 
 
 def finish_step(session: Session, dispatcher: Sender, step: Job) -> Job | None:
@@ -93,15 +163,14 @@ def finish_step(session: Session, dispatcher: Sender, step: Job) -> Job | None:
         controller.state, controller.finished_at = "failed", utcnow()
         controller.error = f"bisect step job {step.id} failed: {step.error or 'no detail'}"
         return controller
-    spec = spec_of(controller)
+    progress = JobProgress.of(controller)
+    done = JobProgress.of(step)
     # a verification step's samples are kept apart: the final check uses only them
-    key = "verify_samples" if spec_of(step).get("verify") else "samples"
-    samples: dict[str, list[float]] = {k: list(v) for k, v in (spec.get(key) or {}).items()}
-    for sha, run_id in (spec_of(step).get("run_ids") or {}).items():
-        new = run_samples(session, int(run_id), spec["benchmark_id"], spec["measure_id"])
+    samples = progress.verify_samples if done.verify else progress.samples
+    for sha, run_id in done.run_ids.items():
+        new = run_samples(session, int(run_id), progress.benchmark_id, progress.measure_id)
         samples.setdefault(sha, []).extend(new)
-    spec[key] = samples
-    controller.spec = spec
+    progress.save(controller)
     return _advance(session, dispatcher, controller)
 
 
@@ -111,27 +180,31 @@ def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
     assert project is not None
     thresholds = ProjectSettings.of(project).thresholds()
     while True:
-        spec = spec_of(controller)
-        commits: list[str] = spec["commits"]
-        samples = {i: spec["samples"].get(sha, []) for i, sha in enumerate(commits)}
-        fresh = spec.get("verify_samples") or {}
-        verify = {i: fresh.get(sha, []) for i, sha in enumerate(commits)}
+        progress = JobProgress.of(controller)
+        commits = progress.commits
         state = Bisection(
-            lo=spec["lo"], hi=spec["hi"], samples=samples, verify=verify,
-            first_lo=0, first_hi=len(commits) - 1,
-            lower_is_better=bool(spec["lower_is_better"]),
-            expected=Verdict(spec.get("expected", Verdict.REGRESSION.value)),
-            alert_change=float(spec.get("alert_change", 0.0)),
-            repeats=int(spec["repeats"]), retries=int(spec["retries"]),
-        )  # fmt: skip
+            lo=progress.lo,
+            hi=progress.hi,
+            samples={i: progress.samples.get(sha, []) for i, sha in enumerate(commits)},
+            verify={i: progress.verify_samples.get(sha, []) for i, sha in enumerate(commits)},
+            first_lo=0,
+            first_hi=len(commits) - 1,
+            lower_is_better=progress.lower_is_better,
+            expected=Verdict(progress.expected),
+            alert_change=progress.alert_change,
+            repeats=progress.repeats,
+            retries=progress.retries,
+        )
         decision = decide(state, thresholds)
         if isinstance(decision, Narrowed):
-            controller.spec = {**spec, "lo": decision.lo, "hi": decision.hi, "retries": 0}
+            progress.lo, progress.hi, progress.retries = decision.lo, decision.hi, 0
+            progress.save(controller)
             continue
         if isinstance(decision, Measure):
-            controller.spec = {**spec, "retries": decision.retries}
-            _step(session, dispatcher, controller, list(decision.indices), decision.repeats,
-                  verify=decision.verify)  # fmt: skip
+            progress.retries = decision.retries
+            progress.save(controller)
+            indices = list(decision.indices)
+            _step(session, dispatcher, controller, indices, decision.repeats, decision.verify)
             return controller
         if isinstance(decision, Culprit):
             return _blame(session, controller, commits[decision.index])
@@ -140,8 +213,9 @@ def _advance(session: Session, dispatcher: Sender, controller: Job) -> Job:
 
 def _range_only(controller: Job, good: str, first: str, reason: str) -> Job:
     """End without a culprit: the change lies after ``good``, at or before ``first``."""
-    controller.spec = {**spec_of(controller), "culprit": None, "range": [good, first],
-                       "reason": reason}  # fmt: skip
+    progress = JobProgress.of(controller)
+    progress.culprit, progress.range, progress.reason = None, [good, first], reason
+    progress.save(controller)
     controller.state, controller.finished_at = "done", utcnow()
     return controller
 
@@ -149,8 +223,10 @@ def _range_only(controller: Job, good: str, first: str, reason: str) -> Job:
 def _blame(session: Session, controller: Job, sha: str) -> Job:
     project = session.get(Project, controller.project_id)
     assert project is not None
-    _set_culprit(session, project, list(spec_of(controller)["alert_ids"]), sha)
-    controller.spec = {**spec_of(controller), "culprit": sha}
+    progress = JobProgress.of(controller)
+    _set_culprit(session, project, progress.alert_ids, sha)
+    progress.culprit = sha
+    progress.save(controller)
     controller.state, controller.finished_at = "done", utcnow()
     return controller
 

@@ -19,55 +19,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detector import Thresholds, Verdict, compare
-from web.models import (
-    Alert,
-    Benchmark,
-    Branch,
-    Commit,
-    Job,
-    Machine,
-    Measure,
-    Project,
-    Result,
-    Series,
-)
+from web.models import Alert, Commit, Job, Project, Series
 from web.models.base import utcnow
+from web.models.job_progress import ConfirmVerdict, JobProgress
 from web.models.project_settings import ProjectSettings
-from web.services.jobs import Sender, create_job, spec_of
+from web.services.alert_samples import run_samples, series_context
+from web.services.bisect import start_bisection
+from web.services.jobs import Sender, create_job
 from web.services.repo import History
 
 # An inconclusive confirmation runs once more, at twice the repeats, then is judged:
 # every further round re-ran false candidates on a busy machine (about 100 s each)
 # while real work queued behind them.
 MAX_INCONCLUSIVE_RETRIES = 1
-
-
-def series_context(session: Session, alert: Alert) -> tuple[Series, Benchmark, Measure, str, str]:
-    """The alert's series, benchmark, measure, machine name and branch name."""
-    series = session.get(Series, alert.series_id)
-    assert series is not None
-    bench = session.get(Benchmark, series.benchmark_id)
-    measure = session.get(Measure, series.measure_id)
-    machine = session.get(Machine, series.machine_id)
-    branch = session.get(Branch, series.branch_id)
-    assert bench is not None and measure is not None and machine is not None and branch
-    return series, bench, measure, machine.name, branch.name
-
-
-def run_samples(session: Session, run_id: int, benchmark_id: int, measure_id: int) -> list[float]:
-    """The per-repeat values a run stored for one benchmark and measure."""
-    rows = session.execute(
-        select(Result.samples, Result.value).where(
-            Result.run_id == run_id,
-            Result.benchmark_id == benchmark_id,
-            Result.measure_id == measure_id,
-            Result.status == "ok",
-        )
-    )
-    values: list[float] = []
-    for samples, value in rows:
-        values.extend(samples or ([] if value is None else [value]))
-    return [float(v) for v in values]
 
 
 def confirm_alerts(session: Session, dispatcher: Sender, alert_ids: list[int]) -> list[Job]:
@@ -81,8 +45,10 @@ def confirm_alerts(session: Session, dispatcher: Sender, alert_ids: list[int]) -
         ):
             _, _, _, machine, _ = series_context(session, alert)
             groups[(alert.summary_id, machine)].append(alert)
-    return [_confirm_job(session, dispatcher, machine, alerts) for (_, machine), alerts in
-            sorted(groups.items())]  # fmt: skip
+    return [
+        _confirm_job(session, dispatcher, machine, alerts)
+        for (_, machine), alerts in sorted(groups.items())
+    ]
 
 
 def _worth_bisecting(session: Session, alert: Alert) -> bool:
@@ -117,11 +83,17 @@ def stale_confirmation(session: Session, job: Job) -> str | None:
     """
     if job.kind != "confirm":
         return None
-    ids = spec_of(job).get("alert_ids") or [job.alert_id]
+    ids = _alert_ids(job)
     alerts = list(session.scalars(select(Alert).where(Alert.id.in_(ids))))
     if any(a.active and a.confirmation == "candidate" and a.status != "invalid" for a in alerts):
         return None
     return "its alerts are no longer open candidates (no longer detected, decided or invalid)"
+
+
+def _alert_ids(job: Job) -> list[int]:
+    """The alerts a confirmation job re-runs (jobs of old kept only ``alert_id``)."""
+    listed = JobProgress.of(job).alert_ids
+    return listed or ([job.alert_id] if job.alert_id is not None else [])
 
 
 def _confirm_job(
@@ -141,11 +113,18 @@ def _confirm_job(
     names = sorted({series_context(session, a)[1].name for a in alerts})
     repeats = ProjectSettings.of(project).confirm_repeats
     return create_job(
-        session, dispatcher, project, machine=machine, kind="confirm",
-        commits=[parent, first.sha], branch=series_context(session, alerts[0])[4],
-        alert_id=alerts[0].id, alert_ids=[a.id for a in alerts], benchmarks=names,
-        repeats=repeats * 2**retries, retries=retries,
-    )  # fmt: skip
+        session,
+        dispatcher,
+        project,
+        machine=machine,
+        kind="confirm",
+        commits=[parent, first.sha],
+        branch=series_context(session, alerts[0])[4],
+        alert_id=alerts[0].id,
+        benchmarks=names,
+        repeats=repeats * 2**retries,
+        progress=JobProgress(alert_ids=[a.id for a in alerts], retries=retries),
+    )
 
 
 def _thresholds(session: Session, job: Job) -> Thresholds:
@@ -161,19 +140,23 @@ def _sha(session: Session, commit_id: int | None) -> str | None:
 
 
 def finish_confirmation(
-    session: Session, dispatcher: Sender, job: Job, history: History
+    session: Session, dispatcher: Sender, job: Job, history: History | None = None
 ) -> dict[int, str]:
-    """Decide each alert of a finished confirmation job; returns alert id -> confirmation."""
+    """Decide each alert of a finished confirmation job; returns alert id -> confirmation.
+
+    With ``history`` the confirmed alerts' bisection starts here, git included;
+    the ``job_finished`` task passes none and starts it after the session's
+    transaction ended (`confirmed_to_bisect`, then `web.services.bisect`).
+    """
     if job.state != "done":
         return {}
-    run_ids = dict(spec_of(job).get("run_ids") or {})
-    base_run, cand_run = run_ids.get(str(job.baseline_sha)), run_ids.get(job.commit_sha)
-    retries = int(spec_of(job).get("retries") or 0)
+    progress = JobProgress.of(job)
+    base_run = progress.run_ids.get(str(job.baseline_sha))
+    cand_run = progress.run_ids.get(job.commit_sha)
     decided: dict[int, str] = {}
     again: list[Alert] = []
-    verdicts: dict[str, object] = {}
     thresholds = _thresholds(session, job)
-    for alert_id in spec_of(job).get("alert_ids") or [job.alert_id]:
+    for alert_id in _alert_ids(job):
         alert = session.get(Alert, alert_id)
         if alert is None or base_run is None or cand_run is None:
             continue
@@ -184,9 +167,10 @@ def finish_confirmation(
             continue
         lower = measure.direction != "higher_is_better"
         result = compare(base, cand, lower_is_better=lower, thresholds=thresholds)
-        verdicts[str(alert.id)] = {"verdict": str(result.verdict), "rel_change": result.rel_change,
-                                   "pvalue": result.pvalue}  # fmt: skip
-        if result.verdict == Verdict.INCONCLUSIVE and retries < MAX_INCONCLUSIVE_RETRIES:
+        progress.confirmation[str(alert.id)] = ConfirmVerdict(
+            verdict=str(result.verdict), rel_change=result.rel_change, pvalue=result.pvalue
+        )
+        if result.verdict == Verdict.INCONCLUSIVE and progress.retries < MAX_INCONCLUSIVE_RETRIES:
             again.append(alert)  # stays a candidate until the re-run decides
             continue
         reproduced = result.verdict == (
@@ -195,12 +179,15 @@ def finish_confirmation(
         alert.confirmation = "confirmed" if reproduced else "not_reproduced"
         alert.updated_at = utcnow()
         decided[alert.id] = alert.confirmation
-    job.spec = {**spec_of(job), "confirmation": verdicts}
+    progress.save(job)
     if again:
-        _confirm_job(session, dispatcher, job.machine, again, retries + 1)
-    confirmed = [a for a, state in decided.items() if state == "confirmed"]
-    if confirmed:
-        from web.services.bisect import start_bisection
-
+        _confirm_job(session, dispatcher, job.machine, again, progress.retries + 1)
+    confirmed = confirmed_to_bisect(decided)
+    if confirmed and history is not None:
         start_bisection(session, dispatcher, confirmed, history)
     return decided
+
+
+def confirmed_to_bisect(decided: dict[int, str]) -> list[int]:
+    """The alerts a confirmation decided that go on to bisection: the confirmed ones."""
+    return [alert_id for alert_id, state in decided.items() if state == "confirmed"]

@@ -15,20 +15,24 @@ The secret travels only in the broker message, never in the database.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.schema import JOB_FINISHED_TASK, RUN_JOB_TASK, JobKind, JobSpec, bench_queue
 from runner.suites import ORIGIN_PROJECT, ORIGIN_SCHEDULE
 from web.models import ApiToken, Job, Project
 from web.models.base import utcnow
+from web.models.job_progress import JobProgress
 from web.models.project_settings import ProjectSettings
 from web.services.repo import History
 from web.services.tokens import create_token, hash_token, revoke_token
 
-RUN_TASK = "benchwarden.run_job"
-FINISHED_TASK = "benchwarden.job_finished"
+# The names runners and the service share (runner.schema), under their service names.
+RUN_TASK = RUN_JOB_TASK
+FINISHED_TASK = JOB_FINISHED_TASK
 FINAL_STATES = ("done", "failed", "cancelled")
 
 
@@ -48,9 +52,13 @@ class JobFinishedError(JobError):
     """A runner reported on a job that already finished (a redelivered message)."""
 
 
-def spec_of(job: Job) -> dict[str, Any]:
-    """A copy of the job's spec to read and modify; assign it back to persist changes."""
-    return dict(job.spec or {})
+@dataclass(frozen=True)
+class OutsideSuites:
+    """Suites from outside the commit (TOML) and whether they win over the commit's file."""
+
+    config: str
+    origin: str
+    wins: bool
 
 
 def machines_for(project: Project) -> list[str]:
@@ -65,67 +73,88 @@ def create_job(
     *,
     machine: str,
     commits: Sequence[str],
-    kind: str = "run",
-    **fields: Any,
+    kind: JobKind = "run",
+    branch: str | None = None,
+    pr_number: int | None = None,
+    alert_id: int | None = None,
+    parent_job_id: int | None = None,
+    benchmarks: Sequence[str] = (),
+    repeats: int | None = None,
+    outside: OutsideSuites | None = None,
+    progress: JobProgress | None = None,
 ) -> Job:
     """Store one job and send it to ``bench.<machine>`` once the session commits.
 
     ``commits`` are measured interleaved on the machine, baseline first; the job's
-    ``commit_sha`` is the last one (the candidate). Extra ``fields``: branch,
-    pr_number, alert_id, parent_job_id, suites, benchmarks, repeats, plus any
-    spec keys the finishing step needs (kept in ``spec``).
+    ``commit_sha`` is the last one (the candidate). ``outside`` defaults to the
+    project's stored suites (`outside_suites`); ``progress`` is what the finishing
+    step starts from (a confirmation's alerts, a bisection step's purpose).
     """
     if not project.repo_url:
         raise JobError(f"project {project.name!r} has no repository URL to run from")
     if not commits:
         raise JobError("a job needs at least one commit")
-    columns = {k: fields.pop(k) for k in ("branch", "pr_number", "alert_id", "parent_job_id")
-               if k in fields}  # fmt: skip
     job = Job(
         project_id=project.id,
         kind=kind,
         commit_sha=commits[-1],
         baseline_sha=commits[0] if len(commits) > 1 else None,
+        branch=branch,
         machine=machine,
+        pr_number=pr_number,
+        alert_id=alert_id,
+        parent_job_id=parent_job_id,
         state="queued",
         attempts=0,
-        **columns,
     )
     session.add(job)
     session.flush()
     token = create_token(session, project, "write", f"job {job.id}")
-    fields = {**suites_fields(project), **fields}
-    job.spec = {
-        "job_id": job.id,
-        "kind": kind,
-        "project": project.name,
-        "repo_url": project.repo_url,
-        "commits": list(commits),
-        "branch": job.branch,
-        "pr_number": job.pr_number,
-        "token_id": token.id,
+    fields: dict[str, Any] = {}
+    if benchmarks:
+        fields["benchmarks"] = list(benchmarks)
+    if repeats is not None:
+        fields["repeats"] = repeats
+    outside = outside or outside_suites(project)
+    if outside is not None:
+        fields |= {
+            "suites_config": outside.config,
+            "suites_origin": outside.origin,
+            "suites_config_wins": outside.wins,
+        }
+    spec = JobSpec(
+        job_id=job.id,
+        kind=kind,
+        project=project.name,
+        repo_url=project.repo_url,
+        commits=tuple(commits),
+        branch=branch,
+        pr_number=pr_number,
+        token_id=token.id,
+        token=token.secret,
         **fields,
-    }
-    message = {**job.spec, "token": token.secret}
-    dispatcher.after_commit(session, RUN_TASK, message, queue=f"bench.{machine}")
+    )
+    # Only what was set is kept: a message reads as it did before these fields existed.
+    job.spec = spec.model_dump(mode="json", exclude_unset=True, exclude={"token"})
+    job.progress = (progress or JobProgress()).model_dump(mode="json", exclude_defaults=True)
+    message = spec.model_dump(mode="json", exclude_unset=True)
+    dispatcher.after_commit(session, RUN_TASK, message, queue=bench_queue(machine))
     return job
 
 
-def suites_fields(project: Project, config: str | None = None) -> dict[str, Any]:
-    """The spec keys that carry suites from outside the commit (see `runner.suites`).
+def outside_suites(project: Project, config: str | None = None) -> OutsideSuites | None:
+    """Suites from outside the commit (see `runner.suites`), or None when there are none.
 
     ``config`` (``schedule --config``) always wins over the commit's own file; the
     project's stored suites win only with settings ``suites_source = "project"``,
-    else they serve commits that declare none. Empty when there is neither.
+    else they serve commits that declare none.
     """
     if config is not None:
-        return {"suites_config": config, "suites_origin": ORIGIN_SCHEDULE,
-                "suites_config_wins": True}  # fmt: skip
+        return OutsideSuites(config, ORIGIN_SCHEDULE, wins=True)
     if project.suites_config is None:
-        return {}
+        return None
     wins = ProjectSettings.of(project).suites_source == "project"
-    return {"suites_config": project.suites_config, "suites_origin": ORIGIN_PROJECT,
-            "suites_config_wins": wins}  # fmt: skip
+    return OutsideSuites(project.suites_config, ORIGIN_PROJECT, wins)
 
 
 def schedule_commits(
@@ -146,13 +175,20 @@ def schedule_commits(
     if every < 1:
         raise JobError("--every must be at least 1")
     picked = [sha for i, sha in enumerate(shas) if (len(shas) - 1 - i) % every == 0]
-    extra = suites_fields(project, config) if config is not None else {}
+    outside = outside_suites(project, config) if config is not None else None
     return [
-        create_job(session, dispatcher, project, machine=machine, commits=[sha],
-                   branch=branch or project.default_branch, **extra)
+        create_job(
+            session,
+            dispatcher,
+            project,
+            machine=machine,
+            commits=[sha],
+            branch=branch or project.default_branch,
+            outside=outside,
+        )
         for sha in picked
         for machine in (machines or machines_for(project))
-    ]  # fmt: skip
+    ]
 
 
 def schedule_range(
@@ -196,11 +232,18 @@ def schedule_pull_request(
     if history is not None and project.repo_url:
         base = history.merge_base(project.repo_url, base_sha, head_sha)
     return [
-        create_job(session, dispatcher, project, machine=machine, kind="ab",
-                   commits=[base, head_sha.lower()], branch=f"pr-{pr_number}",
-                   pr_number=pr_number)
+        create_job(
+            session,
+            dispatcher,
+            project,
+            machine=machine,
+            kind="ab",
+            commits=[base, head_sha.lower()],
+            branch=f"pr-{pr_number}",
+            pr_number=pr_number,
+        )
         for machine in machines_for(project)
-    ]  # fmt: skip
+    ]
 
 
 def record_state(
@@ -230,7 +273,9 @@ def record_state(
     job.log_tail, job.error = log_tail, error
     _revoke_job_token(session, job)
     if run_ids:
-        job.spec = {**job.spec, "run_ids": dict(run_ids)}
+        progress = JobProgress.of(job)
+        progress.run_ids = dict(run_ids)
+        progress.save(job)
         job.run_id = run_ids.get(job.commit_sha) or next(reversed(run_ids.values()))
     if job.kind != "run" or job.parent_job_id is not None:
         dispatcher.after_commit(session, FINISHED_TASK, job.id)

@@ -9,16 +9,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from web.celery_app import Dispatcher
+from web.config import Settings
 from web.github.notify import notify_pull_request
 from web.github.outgoing import notify_alert_summary
+from web.models import Commit, Run
 
 
 def _base_url(dispatcher: Dispatcher) -> str:
     settings = getattr(dispatcher.celery.conf, "benchwarden_settings", None)
     if settings is not None:
         return str(settings.base_url)
-    from web.config import Settings
-
     return Settings.from_env().base_url
 
 
@@ -43,8 +43,6 @@ def notify_summary(session: Session, dispatcher: Dispatcher, summary_id: int) ->
 
 def notify_pr_of_run(session: Session, dispatcher: Dispatcher, run_id: int) -> None:
     """After detection: a run submitted for a PR (``--pr N``) updates that PR's report."""
-    from web.models import Commit, Run
-
     run = session.get(Run, run_id)
     if run is None or run.pr_number is None:
         return

@@ -47,7 +47,7 @@ def board(history, db_session: Session):  # type: ignore[no-untyped-def]
             machine="box1",
             alert_id=gone.id,
             state="done",
-            spec={"alert_ids": [gone.id], "confirmation": {str(gone.id): verdict}},
+            progress={"alert_ids": [gone.id], "confirmation": {str(gone.id): verdict}},
         )
     )
     stale = make_alert(db_session, series["slow"], 33, before=2.0, after=2.03)

@@ -51,9 +51,9 @@ def _jobs(session: Session, project_id: int, alert_id: int) -> None:
         machine="box1",
         alert_id=alert_id,
         state="done",
-        spec={
+        spec={"repeats": 10},
+        progress={
             "alert_ids": [alert_id],
-            "repeats": 10,
             "confirmation": {
                 str(alert_id): {"verdict": "regression", "rel_change": 0.149, "pvalue": 0.0002}
             },
@@ -67,7 +67,7 @@ def _jobs(session: Session, project_id: int, alert_id: int) -> None:
         machine="box1",
         alert_id=alert_id,
         state="done",
-        spec={
+        progress={
             "alert_ids": [alert_id],
             "commits": [sha(n) for n in range(38, 42)],
             "culprit": sha(41),
