@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from tests.support.asv_history import write_history
 from tests.support.servers import PostgresServer
-from web.cli import main
+from web.cli.main import main
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.migrations import upgrade
 from web.models import Alert, Result

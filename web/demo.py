@@ -1,6 +1,6 @@
 """`benchwarden demo`: the whole mission on one machine, from one command.
 
-It grows bench_suites/demo/ into a git history with a planted slowdown and a
+It grows the demo template (web/demo_template/) into a git history with a planted slowdown and a
 planted improvement, registers the project, benchmarks every 4th commit through
 the real workers, lets detection flag both changes, confirms the slowdown,
 bisects it to the exact commit, renders the pull-request comment that commit
@@ -9,10 +9,7 @@ would get, and leaves the dashboard running on the alerts page.
 
 from __future__ import annotations
 
-import argparse
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +20,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from runner.callgrind import CallgrindRun, CallgrindUnavailable, requests_library
+from web.celery_app import Dispatcher, make_celery
 from web.config import Settings
-from web.demo_repo import DemoHistory, build
-from web.models import Alert, Job
+from web.db import make_engine, make_sessionmaker, session_scope
+from web.demo_repo import DemoHistory
+from web.github.client import GitHubConfig, PullInfo
+from web.github.notify import build_report
+from web.github.render import render_comment
+from web.models import Alert, Benchmark, Commit, Job, Project, Series
 from web.models.project_settings import ProjectSettings
-from web.stack import Stack, StackError, terminate_as_interrupt, wait_for_signal
-from web.up import add_stack_arguments, prepare, stack_settings
+from web.services.compare import compare_commits
+from web.services.jobs import schedule_commits
+from web.services.pr_compare import Baseline, MachineComparison
+from web.services.projects import find_project
+from web.stack import Stack
 
 PROJECT = "demo"
 BENCHMARK = "test_checksum"
@@ -60,16 +66,6 @@ class DemoOutcome:
     preview: Path | None
 
 
-def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser("demo", help="run the end-to-end demo on the embedded default")
-    add_stack_arguments(demo)
-    demo.add_argument("--commits", type=int, default=40, help="length of the demo history")
-    demo.add_argument("--every", type=int, default=4, help="benchmark every N-th commit")
-    demo.add_argument("--timeout", type=float, default=600, help="seconds to wait for results")
-    demo.add_argument("--exit", action="store_true", help="stop when done instead of serving")
-    demo.set_defaults(func=cmd_demo)
-
-
 def missing_demo_packages(python: str) -> str | None:
     """Why the demo's suite cannot run on ``python``, or None.
 
@@ -92,8 +88,6 @@ def missing_demo_packages(python: str) -> str | None:
 
 def counting_problem(tools: Path) -> str | None:
     """Why this machine cannot count instructions per benchmark, or None."""
-    from runner.callgrind import CallgrindRun, CallgrindUnavailable, requests_library
-
     try:
         CallgrindRun(tools).prefix()
         requests_library(tools)
@@ -110,56 +104,6 @@ def time_only_config(history: DemoHistory) -> str:
     return text.replace(_COUNTED, _TIMED)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    console = Console()
-    missing = missing_demo_packages(os.environ.get("BENCHWARDEN_PYTHON") or sys.executable)
-    if missing:
-        console.print(f"[red]error:[/red] {missing}")
-        return 2
-    settings = stack_settings(args)
-    history = build(settings.data_dir.resolve() / "demo" / "repo", args.commits)
-    problem = counting_problem(settings.data_dir.resolve() / "runner" / "tools")
-    if problem:
-        console.print(
-            f"[yellow]note:[/yellow] {problem}; the demo measures wall time only,"
-            " which a busy machine can fool"
-        )
-    chosen = TIME_ONLY_SETTINGS if problem else DEMO_SETTINGS
-    settings_for_project = chosen | {
-        "machines": [args.machine],
-        "suites_source": "project" if problem else "commit",
-    }
-    suites_config = time_only_config(history) if problem else None
-    token = prepare(settings, PROJECT, repo_url=str(history.path))
-    # The demo decides on instruction counts, which load does not move: its runner
-    # records a busy machine (and its times are left out) rather than waiting on it.
-    preflight = os.environ.get("BENCHWARDEN_PREFLIGHT", "warn")
-    stack = Stack(
-        settings,
-        host=args.host,
-        port=args.port,
-        machine=args.machine,
-        child_env={"BENCHWARDEN_PREFLIGHT": preflight},
-    )
-    terminate_as_interrupt()
-    try:
-        stack.start(token)
-        outcome = run_demo(stack, history, settings_for_project, suites_config, args, console)
-        _report(console, stack, history, outcome)
-        if not args.exit:
-            console.print("The dashboard stays up; Ctrl-C stops everything.")
-            wait_for_signal(stack)
-    except (OSError, StackError, DemoError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        stack.stop()
-    ok = outcome.slowdown_flagged and outcome.improvement_flagged
-    return 0 if ok and outcome.culprit == history.slowdown_sha else 1
-
-
 class DemoError(RuntimeError):
     """The demo could not finish: a job failed or results did not arrive in time."""
 
@@ -169,26 +113,26 @@ def run_demo(
     history: DemoHistory,
     project_settings: dict[str, object],
     suites_config: str | None,
-    args: argparse.Namespace,
+    every: int,
+    timeout: float,
     console: Console,
 ) -> DemoOutcome:
-    from web.celery_app import Dispatcher, make_celery
-    from web.db import make_engine, make_sessionmaker
-
     engine = make_engine(stack.settings.database_url)
     factory = make_sessionmaker(engine)
     try:
         with factory() as session:
             older_than = session.scalar(select(func.max(Job.id))) or 0
-        job_ids = _schedule(factory, Dispatcher(make_celery(stack.settings, factory)),
-                            history, project_settings, suites_config, args.every)  # fmt: skip
+        dispatcher = Dispatcher(make_celery(stack.settings, factory))
+        job_ids = _schedule(factory, dispatcher, history, project_settings, suites_config, every)
         watcher = _Watcher(factory, history, job_ids, older_than)
-        _wait_with_progress(watcher, args.timeout, console, stack.settings.data_dir / "logs")
+        _wait_with_progress(watcher, timeout, console, stack.settings.data_dir / "logs")
         preview = _write_preview(factory, stack.settings, history, watcher.culprit())
         return DemoOutcome(
-            watcher.flagged(regression=True), watcher.flagged(regression=False),
-            watcher.culprit(), preview,
-        )  # fmt: skip
+            slowdown_flagged=watcher.flagged(regression=True),
+            improvement_flagged=watcher.flagged(regression=False),
+            culprit=watcher.culprit(),
+            preview=preview,
+        )
     finally:
         engine.dispose()
 
@@ -202,11 +146,6 @@ def _schedule(
     every: int,
 ) -> list[int]:
     """Schedule the run jobs that have not run yet (a re-run schedules none)."""
-    from web.db import session_scope
-    from web.models import Job
-    from web.services.jobs import schedule_commits
-    from web.services.projects import find_project
-
     with session_scope(factory) as session:
         project = find_project(session, PROJECT)
         assert project is not None
@@ -258,8 +197,6 @@ class _Watcher:
         self.older_than = older_than  # jobs up to this id are from an earlier demo
 
     def _alerts(self, session: Session) -> list[tuple[Alert, str]]:
-        from web.models import Benchmark, Commit, Series
-
         rows = session.execute(
             select(Alert, Commit.sha)
             .join(Series, Series.id == Alert.series_id)
@@ -270,8 +207,6 @@ class _Watcher:
         return [(alert, sha) for alert, sha in rows]
 
     def jobs_done(self) -> tuple[int, int]:
-        from web.models import Job
-
         with self.factory() as session:
             states = list(session.scalars(select(Job.state).where(Job.id.in_(self.jobs))))
         return sum(1 for s in states if s == "done"), len(self.jobs)
@@ -279,8 +214,6 @@ class _Watcher:
     def raise_if_failed(self) -> None:
         """Any failed job of the demo project (a run, a confirmation, a bisection
         or one of its steps) ends the demo now: nothing would come of waiting."""
-        from web.models import Project
-
         with self.factory() as session:
             failed = session.scalars(
                 select(Job)
@@ -294,8 +227,6 @@ class _Watcher:
     def job_states(self) -> str:
         """Every job of the demo project, oldest first: where a slow or stuck
         demo is waiting."""
-        from web.models import Project
-
         with self.factory() as session:
             jobs = session.scalars(
                 select(Job).join(Project).where(Project.name == PROJECT).order_by(Job.id)
@@ -318,16 +249,20 @@ class _Watcher:
 
     def bisection_stopped(self) -> str | None:
         """Why a finished bisection of this demo named no commit, or None."""
-        from web.models import Project
         from web.models.job_progress import JobProgress
 
         with self.factory() as session:
             done = session.scalars(
                 select(Job)
                 .join(Project)
-                .where(Project.name == PROJECT, Job.kind == "bisect", Job.parent_job_id.is_(None),
-                       Job.state == "done", Job.id > self.older_than)
-            ).all()  # fmt: skip
+                .where(
+                    Project.name == PROJECT,
+                    Job.kind == "bisect",
+                    Job.parent_job_id.is_(None),
+                    Job.state == "done",
+                    Job.id > self.older_than,
+                )
+            ).all()
             for job in done:
                 progress = JobProgress.of(job)
                 if progress.culprit is None and progress.reason:
@@ -335,8 +270,6 @@ class _Watcher:
         return None
 
     def culprit(self) -> str | None:
-        from web.models import Commit
-
         with self.factory() as session:
             alert = self._slowdown(session)
             if alert is None or alert.culprit_commit_id is None:
@@ -346,8 +279,12 @@ class _Watcher:
 
 
 def _wait_with_progress(watcher: _Watcher, timeout: float, console: Console, logs: Path) -> None:
-    columns = (TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[note]}"),
-               TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
     steps: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
         ("benchmark every 4th commit", lambda: _jobs_step(watcher)),
         ("detect the changes", lambda: _detect_step(watcher)),
@@ -417,13 +354,6 @@ def _write_preview(
     """The PR comment the culprit commit would get, compared with its parent."""
     if culprit is None:
         return None
-    from web.github.client import GitHubConfig, PullInfo
-    from web.github.notify import build_report
-    from web.github.render import render_comment
-    from web.services.compare import compare_commits
-    from web.services.pr_compare import Baseline, MachineComparison
-    from web.services.projects import find_project
-
     parent = history.shas[history.shas.index(culprit) - 1]
     with factory() as session:
         project = find_project(session, PROJECT)
@@ -432,23 +362,28 @@ def _write_preview(
         comparison = compare_commits(session, project.id, parent, culprit, machine)
         mc = MachineComparison(Baseline(machine, parent, parent, None), culprit, comparison)
         config = GitHubConfig(repo="example/demo")
-        report = build_report(project, 1, culprit, [mc], config,
-                              PullInfo(1, culprit, "main", ()), settings.base_url)  # fmt: skip
+        pull = PullInfo(1, culprit, "main", ())
+        report = build_report(project, 1, culprit, [mc], config, pull, settings.base_url)
     path = settings.data_dir / "demo" / "pr-comment.md"
     path.write_text(render_comment(report), encoding="utf-8")
     return path
 
 
-def _report(console: Console, stack: Stack, history: DemoHistory, outcome: DemoOutcome) -> None:
+def report(console: Console, stack: Stack, history: DemoHistory, outcome: DemoOutcome) -> None:
     expected = history.slowdown_sha
     verdict = (
         "[green]exact commit[/green]" if outcome.culprit == expected else "[red]wrong commit[/red]"
     )
-    console.print(f"slowdown planted at commit {history.slowdown_index} ({expected[:12]}): "
-                  f"bisected to {(outcome.culprit or 'nothing')[:12]} — {verdict}")  # fmt: skip
+    bisected = (outcome.culprit or "nothing")[:12]
+    console.print(
+        f"slowdown planted at commit {history.slowdown_index} ({expected[:12]}): "
+        f"bisected to {bisected} — {verdict}"
+    )
     found = "reported as an improvement" if outcome.improvement_flagged else "not found"
-    console.print(f"improvement planted at commit {history.improvement_index} "
-                  f"({history.improvement_sha[:12]}): {found}")  # fmt: skip
+    console.print(
+        f"improvement planted at commit {history.improvement_index} "
+        f"({history.improvement_sha[:12]}): {found}"
+    )
     if outcome.preview is not None:
         console.print(f"PR comment preview: {outcome.preview}")
         console.print(outcome.preview.read_text(encoding="utf-8"), markup=False, highlight=False)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from tests.conftest import FIXTURES, table_counts
 from tests.support.asv_history import commit_sha, write_history
-from web.cli import main
+from web.cli.main import main
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.models import Alert, BranchCommit, Commit, Result, Run, Series, SeriesPoint, SeriesState
 from web.queries.points import points_from_results, stored_points

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_project
-from web.jobs_cli import _wait
+from web.cli.jobs import _wait
 from web.models import Job
 
 

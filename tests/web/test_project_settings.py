@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.factories import make_project, make_token, native_results, post_results, sha
-from web.cli import main
+from web.cli.main import main
 from web.github.client import GitHubConfig, GitHubConfigError
 from web.models import Project, Series
 from web.models.project_settings import DEFAULT_MIN_REL_CHANGE, ProjectSettingsError

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from runner.job import RunnerContext, run_job
 from tests.conftest import FIXTURES, LiveServer
 from tests.integration.gitrepo import WRITE_RESULT, Repo, command_suite
-from web.cli import main
+from web.cli.main import main
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.models import Benchmark, Commit, Job, Project, Result, Run
 from web.models.project_settings import ProjectSettingsError

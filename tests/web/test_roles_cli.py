@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from tests.conftest import LiveServer
 from tests.factories import make_alert, make_history
-from web.cli import main
+from web.cli.main import main
 from web.db import make_sessionmaker, session_scope
 from web.migrations import upgrade
 from web.models import AlertSummary, AuditEntry, User

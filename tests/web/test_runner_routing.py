@@ -19,7 +19,7 @@ from runner.job import RunnerContext, run_job
 from runner.reporting import ServiceClient
 from tests.conftest import LiveServer
 from tests.integration.gitrepo import WRITE_RESULT, Repo, command_suite
-from web.cli import main
+from web.cli.main import main
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.models import ApiToken, Job
 from web.services.jobs import RUN_TASK, cancel_job, create_job

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from web.cli import main
+from web.cli.main import main
 
 
 def test_project_github_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
