@@ -15,8 +15,15 @@ from web.services.projects import create_project
 
 
 def _job(session: Session, project_id: int, state: str, error: str | None = None) -> Job:
-    job = Job(project_id=project_id, kind="bisect", commit_sha="a" * 40, machine="local",
-              state=state, attempts=1, error=error)  # fmt: skip
+    job = Job(
+        project_id=project_id,
+        kind="bisect",
+        commit_sha="a" * 40,
+        machine="local",
+        state=state,
+        attempts=1,
+        error=error,
+    )
     session.add(job)
     session.flush()
     return job

@@ -125,16 +125,25 @@ def test_state_api_counts_attempts_and_refuses_a_finished_job(
     assert bad.status_code == 422
 
 
-def _ingest(session: Session, project: Project, sha: str, parent: str | None, samples: list[float],
-            key: str) -> int:  # fmt: skip
+def _ingest(
+    session: Session, project: Project, sha: str, parent: str | None, samples: list[float], key: str
+) -> int:
     record = ResultRecord(
-        suite="s", name="bench", measure="time", unit="s",
-        value=float(np.median(samples)), samples=samples,
-    )  # fmt: skip
+        suite="s",
+        name="bench",
+        measure="time",
+        unit="s",
+        value=float(np.median(samples)),
+        samples=samples,
+    )
     payload = RunPayload(
-        project=project.name, commit=sha, branch="main", parents=[parent] if parent else [],
-        machine={"name": "m1"}, idempotency_key=key,
-    )  # fmt: skip
+        project=project.name,
+        commit=sha,
+        branch="main",
+        parents=[parent] if parent else [],
+        machine={"name": "m1"},
+        idempotency_key=key,
+    )
     return ingest_run(session, project, payload, ParsedRun(results=[record]), "custom").run.id
 
 
@@ -142,16 +151,27 @@ def _alert(session: Session, project: Project, good: str, first: str) -> Alert:
     ids = {c.sha: c for c in session.query(Commit).filter(Commit.project_id == project.id)}
     series = session.query(Series).filter(Series.project_id == project.id).one()
     summary = AlertSummary(
-        project_id=project.id, branch_id=series.branch_id,
-        last_good_commit_id=ids[good].id, first_commit_id=ids[first].id,
-    )  # fmt: skip
+        project_id=project.id,
+        branch_id=series.branch_id,
+        last_good_commit_id=ids[good].id,
+        first_commit_id=ids[first].id,
+    )
     session.add(summary)
     session.flush()
     alert = Alert(
-        series_id=series.id, summary_id=summary.id, last_good_commit_id=ids[good].id,
-        first_commit_id=ids[first].id, before=1.0, after=1.1, rel_change=0.1, pvalue=0.001,
-        is_regression=True, detector_version="test", thresholds={}, confirmation="candidate",
-    )  # fmt: skip
+        series_id=series.id,
+        summary_id=summary.id,
+        last_good_commit_id=ids[good].id,
+        first_commit_id=ids[first].id,
+        before=1.0,
+        after=1.1,
+        rel_change=0.1,
+        pvalue=0.001,
+        is_regression=True,
+        detector_version="test",
+        thresholds={},
+        confirmation="candidate",
+    )
     session.add(alert)
     session.flush()
     return alert
@@ -249,9 +269,13 @@ def test_an_inconclusive_step_doubles_its_repeats_and_only_its_own(
 
 
 def _drive_confirmation(
-    session: Session, sender: FakeDispatcher, runner: PlantedRunner, repo: Repo,
-    tmp_path: Path, alert: Alert,
-) -> tuple[list[int], dict[int, str]]:  # fmt: skip
+    session: Session,
+    sender: FakeDispatcher,
+    runner: PlantedRunner,
+    repo: Repo,
+    tmp_path: Path,
+    alert: Alert,
+) -> tuple[list[int], dict[int, str]]:
     """Run every confirmation job sent (commits 30 and 31) until one decides;
     the repeats each asked for and the decision."""
     repeats: list[int] = []
@@ -259,8 +283,10 @@ def _drive_confirmation(
     while sent := sender.take(RUN_TASK):
         ((spec,),) = sent
         assert (spec["kind"], spec["commits"], spec["benchmarks"]) == (
-            "confirm", [repo.shas[30], repo.shas[31]], ["bench"],
-        )  # fmt: skip
+            "confirm",
+            [repo.shas[30], repo.shas[31]],
+            ["bench"],
+        )
         repeats.append(spec["repeats"])
         job = session.get(Job, spec["job_id"])
         assert job is not None

@@ -77,6 +77,8 @@ def job_out(job: Job, project: Project) -> JobOut:
     if job.started_at and job.finished_at:
         seconds = (job.finished_at - job.started_at).total_seconds()
     found = {**(job.spec or {}), **(job.progress or {})}
+    if "range" in found:  # a bisection that ended without one says so
+        found.setdefault("culprit", None)
     return JobOut(
         id=job.id,
         project=project.name,

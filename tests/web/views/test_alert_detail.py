@@ -23,27 +23,54 @@ def _culprit(db_session: Session, alert, n: int = 21) -> Commit:  # type: ignore
 
 def _jobs(db_session: Session, project, alert) -> None:  # type: ignore[no-untyped-def]
     confirm = Job(
-        project_id=project.id, kind="confirm", commit_sha=sha(21), baseline_sha=sha(20),
-        machine="box1", alert_id=alert.id, state="done", spec={"repeats": 10},
-        progress={"alert_ids": [alert.id],
-                  "confirmation": {str(alert.id): {"verdict": "regression", "rel_change": 0.198,
-                                                   "pvalue": 0.0004}}},
-    )  # fmt: skip
+        project_id=project.id,
+        kind="confirm",
+        commit_sha=sha(21),
+        baseline_sha=sha(20),
+        machine="box1",
+        alert_id=alert.id,
+        state="done",
+        spec={"repeats": 10},
+        progress={
+            "alert_ids": [alert.id],
+            "confirmation": {
+                str(alert.id): {"verdict": "regression", "rel_change": 0.198, "pvalue": 0.0004}
+            },
+        },
+    )
     bisect = Job(
-        project_id=project.id, kind="bisect", commit_sha=sha(21), baseline_sha=sha(17),
-        machine="box1", alert_id=alert.id, state="done",
-        progress={"alert_ids": [alert.id], "commits": [sha(n) for n in range(17, 22)],
-                  "culprit": sha(21),
-                  "samples": {sha(17): [1e-3, 1.01e-3], sha(19): [1e-3, 1e-3],
-                              sha(20): [1e-3, 0.99e-3], sha(21): [1.2e-3, 1.21e-3]}},
-    )  # fmt: skip
+        project_id=project.id,
+        kind="bisect",
+        commit_sha=sha(21),
+        baseline_sha=sha(17),
+        machine="box1",
+        alert_id=alert.id,
+        state="done",
+        progress={
+            "alert_ids": [alert.id],
+            "commits": [sha(n) for n in range(17, 22)],
+            "culprit": sha(21),
+            "samples": {
+                sha(17): [1e-3, 1.01e-3],
+                sha(19): [1e-3, 1e-3],
+                sha(20): [1e-3, 0.99e-3],
+                sha(21): [1.2e-3, 1.21e-3],
+            },
+        },
+    )
     db_session.add_all([confirm, bisect])
     db_session.flush()
     db_session.add(
-        Job(project_id=project.id, kind="bisect", commit_sha=sha(19), machine="box1",
-            parent_job_id=bisect.id, state="done",
-            spec={"commits": [sha(17), sha(19), sha(21)], "repeats": 5})
-    )  # fmt: skip
+        Job(
+            project_id=project.id,
+            kind="bisect",
+            commit_sha=sha(19),
+            machine="box1",
+            parent_job_id=bisect.id,
+            state="done",
+            spec={"commits": [sha(17), sha(19), sha(21)], "repeats": 5},
+        )
+    )
 
 
 def test_detail_shows_zoom_culprit_steps_and_links(writer_client, history, db_session) -> None:  # type: ignore[no-untyped-def]
