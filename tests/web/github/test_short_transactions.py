@@ -31,7 +31,7 @@ from web.celery_app import Dispatcher
 from web.config import Settings
 from web.db import begin_reading, make_engine, make_sessionmaker, session_scope
 from web.migrations import upgrade
-from web.models import Alert, AlertSummary, Commit, Job, Project, Run, Series
+from web.models import Alert, AlertSummary, Commit, Job, PrComment, Project, Run, Series
 from web.models.job_progress import JobProgress
 from web.services.repo import History
 from web.tasks.schedule import bisect_confirmed
@@ -277,3 +277,38 @@ def test_the_read_step_of_a_task_takes_no_write_lock(service: Service) -> None:
     with blocked, session_scope(service.factory) as writer:
         make_project(writer, "blocked")
     reader.close()
+
+
+def test_submissions_succeed_while_a_pull_request_report_waits_on_github(
+    service: Service, github: FakeGitHub
+) -> None:
+    client = service.app.test_client()
+    with session_scope(service.factory) as session:
+        project = make_project(session)
+        token = make_token(session, project)
+        project.settings = {"github": {"repo": "o/r", "token": "test-token", "api_url": github.url}}
+        project_id = project.id
+    base = [1.0 + 0.002 * i for i in range(12)]
+    post_results(client, token, sha(1), native_results({"parse": 1.0}, samples={"parse": base}))
+    github.set_pull(7, sha(11))
+    slower = {"parse": [v * 1.25 for v in base]}
+    post_results(
+        client,
+        token,
+        sha(11),
+        native_results({"parse": 1.25}, samples=slower),
+        branch="feature",
+        parents=[sha(1)],
+        pr_number=7,
+    )
+    assert github.comments, "the report was posted once already"
+    other = _other_project(service)
+    held = Gate()
+    github.on_request = lambda method, path: held.hold() if path.endswith("/pulls/7") else None
+    held.armed = True  # the pull request's read is held open
+    task = service.app.extensions["benchwarden.celery"].tasks["benchwarden.notify_pr"]
+    work = threading.Thread(target=task.apply, args=((project_id, 7, sha(11)),), daemon=True)
+    _submit_while_held(service, other, held, work)
+    with service.factory() as session:
+        stored = session.scalar(select(PrComment))
+        assert stored is not None and stored.head_sha == sha(11)
