@@ -163,7 +163,7 @@ def _bootstrap_ratio(
 
 
 def _welch(b: SummaryStats, c: SummaryStats, th: Thresholds) -> Comparison:
-    from scipy import stats  # see _samples
+    from scipy import stats  # slow to import; see _samples
 
     for name, s in (("baseline", b), ("candidate", c)):
         if s.n < 2 or s.stddev < 0 or not all(map(math.isfinite, (s.mean, s.stddev))):

@@ -10,6 +10,7 @@ checkout is ever touched.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -41,8 +42,6 @@ def git(*args: str, cwd: Path | None = None, timeout: float = GIT_TIMEOUT) -> st
 
 
 def _git_env() -> dict[str, str]:
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env["GIT_TERMINAL_PROMPT"] = "0"
     return env

@@ -130,12 +130,26 @@ def suite_argv(suite: Suite, side: Side, plan: Plan, out: Path) -> list[str]:
     if suite.kind == "asv":
         # asv refuses to run on a machine it has no description of; `asv machine
         # --yes` records one (idempotent) so a fresh runner needs no console step.
-        machine = ["python", "-m", "asv", "machine", "--yes", f"--machine={plan.machine}",
-                   f"--config={suite.config}"]  # fmt: skip
+        machine = [
+            "python",
+            "-m",
+            "asv",
+            "machine",
+            "--yes",
+            f"--machine={plan.machine}",
+            f"--config={suite.config}",
+        ]
         run = [
-            "python", "-m", "asv", "run", "--python=same", f"--set-commit-hash={side.commit}",
-            f"--config={suite.config}", f"--machine={plan.machine}", *suite.args,
-        ]  # fmt: skip
+            "python",
+            "-m",
+            "asv",
+            "run",
+            "--python=same",
+            f"--set-commit-hash={side.commit}",
+            f"--config={suite.config}",
+            f"--machine={plan.machine}",
+            *suite.args,
+        ]
         return shell(f"{shlex.join(machine)} >/dev/null && {shlex.join(run)}")
     return shell(suite.command)
 

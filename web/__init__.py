@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: read from the environment)."""
+    # Imported here so that importing `web` (workers, the CLI, migrations) loads no app code.
     from flask import Flask
 
     from web.api.errors import BoundedIntConverter, register_error_handlers

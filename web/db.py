@@ -123,7 +123,7 @@ def _drop_hooks(session: Session) -> None:
 
 def request_session() -> Session:
     """The session of the current Flask request, opened on first use and closed at teardown."""
-    from flask import current_app, g, request
+    from flask import current_app, g, request  # workers and the CLI use web.db without Flask
 
     session: Session | None = g.get("db_session")
     if session is None:
@@ -139,7 +139,7 @@ def request_session() -> Session:
 
 def close_request_session(_exc: BaseException | None = None) -> None:
     """Teardown: whatever the handler did not commit is rolled back."""
-    from flask import g
+    from flask import g  # workers and the CLI use web.db without Flask
 
     session: Session | None = g.pop("db_session", None)
     if session is not None:

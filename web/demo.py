@@ -29,6 +29,7 @@ from web.github.client import GitHubConfig, PullInfo
 from web.github.notify import build_report
 from web.github.render import render_comment
 from web.models import Alert, Benchmark, Commit, Job, Project, Series
+from web.models.job_progress import JobProgress
 from web.models.project_settings import ProjectSettings
 from web.services.compare import compare_commits
 from web.services.jobs import schedule_commits
@@ -249,8 +250,6 @@ class _Watcher:
 
     def bisection_stopped(self) -> str | None:
         """Why a finished bisection of this demo named no commit, or None."""
-        from web.models.job_progress import JobProgress
-
         with self.factory() as session:
             done = session.scalars(
                 select(Job)

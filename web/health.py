@@ -120,7 +120,7 @@ def broker_ready(broker_url: str) -> None:
     """Redis: PING with a short timeout; embedded SQLite broker: its directory is
     writable and a connection answers; anything else: kombu connects once."""
     if broker_url.startswith(("redis://", "rediss://")):
-        import redis
+        import redis  # only for a Redis broker
 
         client = redis.Redis.from_url(
             broker_url, socket_timeout=BROKER_TIMEOUT, socket_connect_timeout=BROKER_TIMEOUT
@@ -140,7 +140,7 @@ def broker_ready(broker_url: str) -> None:
         finally:
             connection.close()
         return
-    from kombu.connection import Connection
+    from kombu.connection import Connection  # heavy; only for other brokers
 
     with Connection(broker_url, connect_timeout=BROKER_TIMEOUT) as connection:  # type: ignore[no-untyped-call]
         connection.ensure_connection(max_retries=1)

@@ -72,6 +72,7 @@ def configure_worker_logging(log_format: str) -> Callable[..., None] | None:
     """
     if log_format != "json":
         return None
+    # Celery is heavy and only worker processes ask for JSON task logs.
     from celery.signals import after_setup_logger, after_setup_task_logger
 
     def _apply(logger: logging.Logger | None = None, **_: object) -> None:

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from werkzeug.serving import make_server
+
 from runner.lifetime import PARENT_ENV
-from web import stack_pids
+from web import create_app, stack_pids
 from web.config import Settings
 
 READY_MARK = " ready."
@@ -78,10 +80,6 @@ class Stack:
         return f"http://{self.host}:{self.port}"
 
     def start(self, runner_token: str) -> Stack:
-        from werkzeug.serving import make_server
-
-        from web import create_app
-
         _check_port_free(self.host, self.port)
         stopped = stack_pids.stop_leftovers(self.settings.data_dir, GRACE_SECONDS)
         if stopped:

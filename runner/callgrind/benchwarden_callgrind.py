@@ -106,7 +106,7 @@ class _Index:
         self._numbers: dict[str, int] = {}
 
     def dump_name(self, fixture: Any) -> str:
-        from pytest_benchmark.utils import safe_dumps
+        from pytest_benchmark.utils import safe_dumps  # loaded by pytest only when measuring
 
         dumps: Callable[[object], str] = safe_dumps
         number = self._numbers.get(fixture.fullname)
@@ -132,7 +132,7 @@ def _mark_used(fixture: Any, mode: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import pytest
+    import pytest  # the measured process's own pytest (TYPE_CHECKING above)
 
     path, index_path = os.environ.get(LIBRARY_VARIABLE), os.environ.get(INDEX_VARIABLE)
     if not path or not index_path:
@@ -142,7 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"{__name__} must run under valgrind --tool=callgrind")
     index = _Index(index_path)
     rounds = int(os.environ.get(ROUNDS_VARIABLE, "5"))
-    from pytest_benchmark.fixture import BenchmarkFixture
+    from pytest_benchmark.fixture import BenchmarkFixture  # only once pytest configures
 
     def benchmark_call(self: Any, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         _mark_used(self, "benchmark(...)")

@@ -34,8 +34,17 @@ UNKNOWN = "???"
 KEEP_INCLUSIVE, KEEP_SELF = 150, 100
 _NAMED = re.compile(r"^\((\d+)\)(?: (.*))?$")
 _RECURSION = re.compile(r"'\d+$")
-_TABLES = {"fl": "file", "fi": "file", "fe": "file", "cfi": "file", "cfl": "file",
-           "fn": "fn", "cfn": "fn", "ob": "ob", "cob": "ob"}  # fmt: skip
+_TABLES = {
+    "fl": "file",
+    "fi": "file",
+    "fe": "file",
+    "cfi": "file",
+    "cfl": "file",
+    "fn": "fn",
+    "cfn": "fn",
+    "ob": "ob",
+    "cob": "ob",
+}
 
 
 class ProfileError(ValueError):

@@ -26,11 +26,28 @@ from runner.schema import MachineInfo, ParsedRun, ResultRecord
 FORMAT = "google-benchmark"
 _read = Reader(FORMAT)
 _ROW_KEYS = {
-    "name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
-    "iterations", "real_time", "cpu_time", "time_unit", "family_index",
-    "per_family_instance_index", "aggregate_name", "aggregate_unit", "label",
-    "error_occurred", "error_message", "big_o", "rms", "cpu_coefficient", "real_coefficient",
-}  # fmt: skip
+    "name",
+    "run_name",
+    "run_type",
+    "repetitions",
+    "repetition_index",
+    "threads",
+    "iterations",
+    "real_time",
+    "cpu_time",
+    "time_unit",
+    "family_index",
+    "per_family_instance_index",
+    "aggregate_name",
+    "aggregate_unit",
+    "label",
+    "error_occurred",
+    "error_message",
+    "big_o",
+    "rms",
+    "cpu_coefficient",
+    "real_coefficient",
+}
 _RATES = {"bytes_per_second": "B/s", "items_per_second": "items/s"}
 
 

@@ -115,7 +115,15 @@ def get_backtest(project: str) -> Response:
 
 
 BACKTEST_ROUTES: tuple[tuple[Any, ...], ...] = (
-    ("GET", "/projects/<project>/backtest", get_backtest,
-     "Replay detection over the stored history with the current or given detector settings,"
-     " scored against triage", BacktestOut, 200, "read", DETECTOR_KEYS),
-)  # fmt: skip
+    (
+        "GET",
+        "/projects/<project>/backtest",
+        get_backtest,
+        "Replay detection over the stored history with the current or given detector settings,"
+        " scored against triage",
+        BacktestOut,
+        200,
+        "read",
+        DETECTOR_KEYS,
+    ),
+)

@@ -245,7 +245,7 @@ def create_run() -> tuple[Response, int]:
 
 
 def openapi_document() -> Response:
-    from web.api.openapi import build_document
+    from web.api.openapi import build_document  # cycle: the document is built from ROUTES
 
     return jsonify(build_document(ROUTES, _settings().base_url))
 

@@ -88,9 +88,22 @@ def _body_text() -> str:
 
 # (method, path, handler, summary, response, status, auth, query, body)
 SUITES_ROUTES: tuple[tuple[Any, ...], ...] = (
-    ("GET", "/projects/<project>/suites", get_project_suites,
-     "The project's stored suite declaration (TOML) and which declaration wins", SuitesOut),
-    ("PUT", "/projects/<project>/suites", put_project_suites,
-     "Store the project's suite declaration (TOML body; empty removes it)", SuitesOut, 200,
-     "admin", (), TOML_BODY),
-)  # fmt: skip
+    (
+        "GET",
+        "/projects/<project>/suites",
+        get_project_suites,
+        "The project's stored suite declaration (TOML) and which declaration wins",
+        SuitesOut,
+    ),
+    (
+        "PUT",
+        "/projects/<project>/suites",
+        put_project_suites,
+        "Store the project's suite declaration (TOML body; empty removes it)",
+        SuitesOut,
+        200,
+        "admin",
+        (),
+        TOML_BODY,
+    ),
+)

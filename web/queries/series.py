@@ -126,8 +126,21 @@ def series_points(session: Session, series_id: int) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {name: [] for name in POINT_FIELDS}
     for p in points:
         sha, when, author, message = facts[p.commit_id]
-        row = (p.position, sha, when, author, message, p.run_id, p.value, p.stddev, p.low,
-               p.high, p.status, p.runs, p.run_values)  # fmt: skip
+        row = (
+            p.position,
+            sha,
+            when,
+            author,
+            message,
+            p.run_id,
+            p.value,
+            p.stddev,
+            p.low,
+            p.high,
+            p.status,
+            p.runs,
+            p.run_values,
+        )
         for name, item in zip(POINT_FIELDS, row, strict=True):
             columns[name].append(item)
     return columns

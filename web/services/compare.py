@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from detector.compare import compare_many
@@ -330,8 +330,6 @@ def survivors_target(column, survivors: dict[int, int]):  # type: ignore[no-unty
     """SQL expression mapping a benchmark id column to its merge survivor."""
     if not survivors:
         return column
-    from sqlalchemy import case
-
     return case(survivors, value=column, else_=column)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from web.api.errors import error_response
 from web.api.ratelimit import count_failure
 from web.config import Settings
 from web.db import request_session
@@ -142,11 +143,5 @@ def _token_allows(project: Project, scope: str) -> bool:
 
 def login_redirect(_exc: LoginRequired) -> Response:
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
-        from flask import jsonify
-
-        body = jsonify(
-            {"error": {"code": "unauthorized", "message": "log in first", "details": None}}
-        )
-        body.status_code = 401
-        return body
+        return error_response(401, "unauthorized", "log in first")
     return redirect(url_for("dash.login", next=request.full_path.rstrip("?")))

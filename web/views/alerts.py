@@ -14,6 +14,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from web.api.errors import error_response
 from web.db import request_session
 from web.models import TRIAGE_STATES, Alert, AlertSummary, Project, Series
 from web.queries import alert_board
@@ -165,4 +166,4 @@ def triage_json(project: str, summary_id: int) -> tuple[Response, int]:
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"code": code, "message": message, "details": None}}), status
+    return error_response(status, code, message), status

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, request
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from web.api.errors import error_response
 from web.views import (
     alert_detail,
     alerts,
@@ -92,17 +93,8 @@ def _json_errors(exc: HTTPException) -> Response | HTTPException:
     """JSON endpoints answer errors in the API's envelope; pages keep Werkzeug's HTML."""
     if not request.path.endswith(".json"):
         return exc
-    response = jsonify(
-        {
-            "error": {
-                "code": exc.name.lower().replace(" ", "_"),
-                "message": exc.description,
-                "details": None,
-            }
-        }
-    )
-    response.status_code = exc.code or 500
-    return response
+    code = exc.name.lower().replace(" ", "_")
+    return error_response(exc.code or 500, code, exc.description or exc.name)
 
 
 def create_blueprint() -> Blueprint:
