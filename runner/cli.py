@@ -1,6 +1,6 @@
 """Runner-side command-line functions, registered into the ``benchwarden`` command.
 
-The top-level parser lives in ``web/cli.py``; it calls `add_parse_command` to
+The top-level parser lives in ``web/cli/main.py``; it calls `add_parse_command` to
 register ``benchwarden parse PATH [--format F]``. Each command is a plain
 function returning an exit status, so tests call it directly.
 """
