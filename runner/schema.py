@@ -424,7 +424,8 @@ class JobReport(BaseModel):
     job stored (commit sha -> run id), its log tail and error.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # As the spec: a report of a newer runner, with fields added later, still parses.
+    model_config = ConfigDict(extra="ignore")
 
     state: JobState
     run_ids: dict[str, Id] = Field(default_factory=dict, max_length=1000)
