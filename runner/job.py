@@ -1,6 +1,7 @@
 """One runner job, start to finish: check out, build, measure, upload, report.
 
-A job spec (a JSON dict sent by the service) names one or more commits. One
+A job message (a `runner.schema.JobSpec`, the model the service builds it
+with; a malformed one is refused and reported failed) names one or more commits. One
 commit is a plain run; two or more (A/B, confirmation, bisection steps) are
 measured interleaved on this machine and stored as one run per commit. Runs
 are uploaded with an idempotency key derived from the job id and the commit
