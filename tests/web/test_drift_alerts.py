@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from runner.schema import ParsedRun, ResultRecord, RunPayload
 from tests.factories import make_alert, make_history, make_project, sha
 from web.models import Alert, Commit, Job, Project
+from web.services.backtest import backtest, candidates
 from web.services.confirm import confirm_alerts
 from web.services.detection import detect_for_run
 from web.services.ingest import ingest_run
@@ -93,6 +94,10 @@ def test_a_slow_ramp_is_one_drift_alert_over_its_range(db_session: Session) -> N
     # no one commit to re-run against its parent: a drift is neither confirmed nor bisected
     assert confirm_alerts(db_session, Recorder(), [drift.id]) == []  # type: ignore[arg-type]
     assert db_session.scalar(select(Job.id)) is None
+    # the threshold backtest replays drifts as detection raises them: both alerts kept
+    (current,) = backtest(db_session, project, candidates(project))
+    assert (current.raised, current.new, current.kept["untriaged"]) == (2, 0, 2)
+    assert sum(current.dropped.values()) == 0
 
 
 def test_pages_show_a_drift_as_a_range(client, db_session: Session) -> None:  # type: ignore[no-untyped-def]

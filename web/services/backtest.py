@@ -37,9 +37,11 @@ from web.models.project_settings import (
 from web.queries.backtest import point_chunks, project_series_ids
 from web.queries.points import PointColumns
 from web.services.detection import (
+    DRIFT,
     DetectionContext,
     enough_points,
     matching_alert,
+    same_drift,
     triaged_indices,
     worth_alerting,
 )
@@ -203,15 +205,27 @@ def _replay(
         return set(), 0  # its instruction count decides, as in detection
     entry = CachedSeries.from_columns(0, thresholds, columns)
     change_points = entry.state.change_points
-    if not change_points:
+    if not change_points and not entry.state.drifts:
         return set(), 0
-    _, meaningful = worth_alerting(entry.state.values, change_points, thresholds)
-    existing = context.alerts.get(series_id, {})
+    profile, meaningful = worth_alerting(entry.state.values, change_points, thresholds)
+    everything = context.alerts.get(series_id, {})
+    existing = {first: a for first, a in everything.items() if a.kind != DRIFT}
     triaged = triaged_indices(entry, existing.values())
     expected = context.expected.get(series_id, set())
     lower_is_better = context.lower_is_better.get(series_id, True)
     matched: set[Alert] = set()
     new = 0
+    # drifts as detection raises them: above the noise floor, one alert per ramp
+    drifts = [a for a in everything.values() if a.kind == DRIFT]
+    for drift in entry.state.drifts:
+        if abs(drift.rel_change) < profile.min_rel_change:
+            continue
+        is_regression = (drift.direction == "increase") == lower_is_better
+        same = same_drift(entry, drifts, drift, is_regression)
+        if same is not None:
+            matched.add(same)
+        else:
+            new += 1
     for cp in meaningful:
         if entry.commit_ids[cp.index] in expected:
             continue

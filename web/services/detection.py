@@ -322,7 +322,7 @@ def _reconcile_drift(
     end moves with every run, so a stored drift of the same direction whose
     range overlaps this one is the same drift, never a new alert.
     """
-    same = _same_drift(entry, alerts.values(), drift, is_regression)
+    same = same_drift(entry, alerts.values(), drift, is_regression)
     if same is not None:
         if same.status == "untriaged":
             _refresh_drift(same, entry, drift, is_regression)
@@ -337,9 +337,13 @@ def _reconcile_drift(
     return alert, [alert]
 
 
-def _same_drift(
+def same_drift(
     entry: CachedSeries, alerts: Iterable[Alert], drift: Drift, is_regression: bool
 ) -> Alert | None:
+    """The stored drift alert of the same direction whose range overlaps ``drift``.
+
+    Detection and the backtest both ask this.
+    """
     for alert in alerts:
         if alert.kind != DRIFT or alert.is_regression != is_regression:
             continue
