@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from runner.checkout import CheckoutError, Checkouts
+from runner.config import RunnerSettingsError
 from runner.execute import JobLog, run_command, shell
 from runner.measure import Plan, Side, measure, merge
 from runner.preflight import Preflight, PreflightRefused, check, enforce
 from runner.schema import ResultRecord
 from runner.suites import SuiteError, load_suites
-from runner.config import RunnerSettingsError
 from runner.worker import parse_cpus, worker_config
 from tests.integration.gitrepo import WRITE_RESULT, Repo, command_suite
 
