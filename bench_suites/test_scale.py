@@ -22,7 +22,7 @@ Then, over the app in-process (Flask test client, PostgreSQL on loopback):
 
 Size: ``BW_SCALE_SERIES`` x ``BW_SCALE_POINTS`` (default 1,000 x 100, a
 minute's check). The full size is ``BW_SCALE_SERIES=10000 BW_SCALE_POINTS=1000``
-(10 M results, about 15 minutes on the 2-core machine; bench_suites/README.md
+(10 M results, about 20 minutes on the shared 2-core machine; bench_suites/README.md
 "Scale").
 """
 
