@@ -95,6 +95,25 @@ def test_a_later_import_extends_the_series(db, tmp_path: Path) -> None:  # type:
         session.close()
 
 
+def test_an_older_history_goes_before_the_stored_one(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Commits are placed by asv's commit dates among those already stored, not appended."""
+    url, engine = db
+    assert (
+        _import(url, write_history(tmp_path / "new", commits=4, benchmarks=2, first_commit=4)) == 0
+    )
+    assert _import(url, write_history(tmp_path / "old", commits=4, benchmarks=2)) == 0
+    session = make_sessionmaker(engine)()
+    try:
+        order = session.scalars(
+            select(Commit.sha).join(BranchCommit).order_by(BranchCommit.position)
+        ).all()
+        assert order == [commit_sha(i) for i in range(8)]
+        series_ids = list(session.scalars(select(Series.id)))
+        assert stored_points(session, series_ids) == points_from_results(session, series_ids)
+    finally:
+        session.close()
+
+
 def test_points_equal_the_definition(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The bulk-built points (SQL on PostgreSQL) equal points_from_results, the reference."""
     url, engine = db
