@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from runner.parsers import parse_path
+from runner.schema import RunPayload
 from tests.conftest import FIXTURES, table_counts
 from tests.support.asv_history import commit_sha, write_history
 from web.cli.main import main
 from web.db import make_engine, make_sessionmaker, session_scope
 from web.models import Alert, BranchCommit, Commit, Result, Run, Series, SeriesPoint, SeriesState
 from web.queries.points import points_from_results, stored_points
-from web.services.projects import create_project
+from web.services.ingest import ingest_run
+from web.services.projects import create_project, find_project
 
 ASV_FIXTURE = FIXTURES / "asv"
 
@@ -112,6 +115,23 @@ def test_an_older_history_goes_before_the_stored_one(db, tmp_path: Path) -> None
         assert stored_points(session, series_ids) == points_from_results(session, series_ids)
     finally:
         session.close()
+
+
+def test_a_run_submitted_before_is_not_stored_again(db, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The content hash is the ingest API's: a run `benchwarden submit` sent is skipped."""
+    url, engine = db
+    output = parse_path(ASV_FIXTURE)
+    submitted = output.runs[0]
+    assert submitted.commit is not None
+    with session_scope(make_sessionmaker(engine)) as session:
+        project = find_project(session, "p")
+        assert project is not None
+        payload = RunPayload(project="p", commit=submitted.commit, idempotency_key="ci-1")
+        assert ingest_run(session, project, payload, submitted, output.format).created
+    assert _import(url, ASV_FIXTURE) == 0
+    assert "1 runs (1 already stored), 9 results, 1 new commits" in capsys.readouterr().out
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Run)) == 2
 
 
 def test_points_equal_the_definition(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
