@@ -128,10 +128,29 @@ def test_a_run_submitted_before_is_not_stored_again(db, capsys) -> None:  # type
         assert project is not None
         payload = RunPayload(project="p", commit=submitted.commit, idempotency_key="ci-1")
         assert ingest_run(session, project, payload, submitted, output.format).created
+        # and a re-run of it on a loaded machine: its times stay out of the points
+        assert submitted.machine is not None
+        loaded = submitted.machine.model_copy(
+            update={"extra": {"preflight": {"problems": ["load average 3.1"]}}}
+        )
+        results = list(submitted.results)
+        timed = next(i for i, r in enumerate(results) if r.measure == "time" and r.status == "ok")
+        results[timed] = results[timed].model_copy(update={"value": 1.0})
+        noisy = submitted.model_copy(update={"machine": loaded, "results": results})
+        assert ingest_run(session, project, payload.model_copy(update={"idempotency_key": "ci-2"}),
+                          noisy, output.format).created  # fmt: skip
     assert _import(url, ASV_FIXTURE) == 0
     assert "1 runs (1 already stored), 9 results, 1 new commits" in capsys.readouterr().out
-    with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(Run)) == 2
+    session = make_sessionmaker(engine)()
+    try:
+        assert session.scalar(select(func.count()).select_from(Run)) == 3
+        series_ids = list(session.scalars(select(Series.id)))
+        assert stored_points(session, series_ids) == points_from_results(session, series_ids)
+        assert 1.0 not in {
+            p.value for ps in stored_points(session, series_ids).values() for p in ps
+        }
+    finally:
+        session.close()
 
 
 def test_points_equal_the_definition(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
