@@ -197,7 +197,7 @@ def _two_sided_full(prefix: IntArray, size: int, min_segment: int) -> np.ndarray
     mean_w = (pe - ps) * inv_nw
     zl = (mean_w - ps * inv_nl) * kl
     zr = (mean_w - (np.float32(size * (size + 1)) - pe) * inv_nr) * kr
-    low = np.minimum(zl, zr)
+    low: np.ndarray = np.minimum(zl, zr)
     high = np.maximum(zl, zr)
     np.negative(high, out=high)
     np.maximum(low, high, out=low)
