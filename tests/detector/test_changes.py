@@ -11,7 +11,7 @@ import pytest
 import detector
 from detector import ChangePointState, Changes, Drift, detect_change_points, detect_changes
 from detector.evaluate_report import score_synthetic
-from detector.synthetic import suite
+from detector.synthetic import MIX, suite
 
 
 def excursion_series(seed: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -174,8 +174,7 @@ def scores():  # type: ignore[no-untyped-def]
 
 def test_synthetic_f1_over_all_families(scores) -> None:  # type: ignore[no-untyped-def]
     assert scores.f1 >= 0.95
-    families = "steps none slow excursion drift alternating variance ar1".split()
-    assert set(scores.by_scenario) == set(families)
+    assert set(scores.by_scenario) == {name for name, _ in MIX}
 
 
 def test_false_alarms_on_quiet_and_drifting_series(scores) -> None:  # type: ignore[no-untyped-def]
