@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench_suites.accuracy.metrics import f_measure
 from detector import detect_change_points
-from detector.metrics import f_measure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 import venvs

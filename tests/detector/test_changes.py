@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import detector
+from bench_suites.accuracy.evaluate_report import score_synthetic
+from bench_suites.accuracy.synthetic import MIX, suite
 from detector import ChangePointState, Changes, Drift, detect_change_points, detect_changes
-from detector.evaluate_report import score_synthetic
-from detector.synthetic import MIX, suite
 
 
 def excursion_series(seed: int) -> tuple[np.ndarray, tuple[int, int]]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detector.evaluate_binseg import ROUNDS, binseg_default
+from bench_suites.accuracy.evaluate_binseg import ROUNDS, binseg_default
 
 TCPD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "tcpd"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench_suites.accuracy.synthetic import FAMILIES, generate
 from detector import ChangePointState, Thresholds, detect_change_points
-from detector.synthetic import FAMILIES, generate
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detector.evaluate_report import score_synthetic
-from detector.metrics import covering, f_measure, true_positives
-from detector.synthetic import SyntheticSeries
+from bench_suites.accuracy.evaluate_report import score_synthetic
+from bench_suites.accuracy.metrics import covering, f_measure, true_positives
+from bench_suites.accuracy.synthetic import SyntheticSeries
 
 TCPD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "tcpd"
 
@@ -80,7 +80,7 @@ def test_synthetic_scoring_of_drifts_and_excursions() -> None:
 @pytest.mark.corpus  # reads ../shared: runs again in place in .ci/run
 @pytest.mark.skipif(not TCPD.is_dir(), reason="TCPD data not beside the repository")
 def test_tcpd_loads_all_32_series() -> None:
-    from detector.evaluate import load_tcpd
+    from bench_suites.accuracy.evaluate import load_tcpd
 
     data = load_tcpd(TCPD)
     assert len(data) == 32
@@ -95,7 +95,7 @@ def test_tuning_ceiling_orders_default_global_and_oracle() -> None:
     """The per-series oracle is never below the best single setting, which is
     never below any setting of the grid; a setting that suits one series and
     not the other separates the two."""
-    from detector.evaluate_ceiling import tuning_ceiling
+    from bench_suites.accuracy.evaluate_ceiling import tuning_ceiling
     from detector.types import Thresholds
 
     rng = np.random.default_rng(6)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench_suites.accuracy.evaluate_report import MARGIN
+from bench_suites.accuracy.metrics import f_measure
 from detector.changepoint import detect_change_points
-from detector.evaluate_report import MARGIN
-from detector.metrics import f_measure
 from detector.types import Thresholds
 
 ALPHAS = (0.001, 0.01, 0.05, 0.2, 0.5)

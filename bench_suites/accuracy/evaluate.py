@@ -1,9 +1,11 @@
-"""Accuracy harness: ``python -m detector.evaluate [--peers LIST] [--count N] [--ceiling]``.
+"""Accuracy harness of the detector.
+
+Run: ``python -m bench_suites.accuracy.evaluate [--peers LIST] [--count N] [--ceiling]``.
 
 Scores the detector with default thresholds on the TCPD series in
 ``../shared/datasets/tcpd/`` (beside the repository root) and on generated
-benchmark-like series (:mod:`detector.synthetic`), next to a "no change points"
-baseline, TCPDBench's binseg-default (:mod:`detector.evaluate_binseg`) and,
+benchmark-like series (:mod:`bench_suites.accuracy.synthetic`), next to a "no change points"
+baseline, TCPDBench's binseg-default (:mod:`bench_suites.accuracy.evaluate_binseg`) and,
 where available, peers run in their own environments by
 ``bench_suites/peers/run_peer.py``: Otava, MongoDB's e_divisive and ruptures'
 Binseg and PELT. This is the only detector module that does I/O.
@@ -23,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_suites.accuracy.evaluate_binseg import binseg_default
+from bench_suites.accuracy.evaluate_ceiling import describe, tuning_ceiling
+from bench_suites.accuracy.evaluate_report import Scores, score_synthetic, score_tcpd, table
+from bench_suites.accuracy.synthetic import suite
 from detector.changepoint import detect_changes
-from detector.evaluate_binseg import binseg_default
-from detector.evaluate_ceiling import describe, tuning_ceiling
-from detector.evaluate_report import Scores, score_synthetic, score_tcpd, table
-from detector.synthetic import suite
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TCPD = ROOT.parent / "shared" / "datasets" / "tcpd"
 PEERS = ("otava", "mongodb", "ruptures-binseg", "ruptures-pelt")
 #: per series: step indices; seconds in all; per series (first, last) of each drift, or None

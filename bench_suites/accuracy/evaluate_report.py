@@ -1,4 +1,4 @@
-"""Scoring and the result table of :mod:`detector.evaluate` (no I/O)."""
+"""Scoring and the result table of :mod:`bench_suites.accuracy.evaluate` (no I/O)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.metrics import covering, f_measure, true_positives
-from detector.synthetic import SyntheticSeries
+from bench_suites.accuracy.metrics import covering, f_measure, true_positives
+from bench_suites.accuracy.synthetic import SyntheticSeries
 
 MARGIN = 5
 STEP_BINS = ((2.0, 3.0), (3.0, 5.0), (5.0, 10.0), (10.0, float("inf")))
