@@ -14,11 +14,10 @@ import threading
 from collections import OrderedDict
 
 import orjson
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from web.models import Result
 from web.queries.series import series_points
+from web.queries.trend import series_version
 
 Version = tuple[int, int, int]
 
@@ -31,12 +30,8 @@ class SeriesPointsCache:
 
     @staticmethod
     def version(session: Session, series_id: int) -> Version:
-        count, top, total = session.execute(
-            select(func.count(Result.id), func.max(Result.id), func.sum(Result.id)).where(
-                Result.series_id == series_id
-            )
-        ).one()
-        return int(count), int(top or 0), int(total or 0)
+        """The same version the dashboard's points cache asks for (``series_version``)."""
+        return series_version(session, [series_id])
 
     def points_json(self, session: Session, series_id: int) -> tuple[Version, bytes]:
         """The JSON of ``series_points`` and the version it belongs to."""

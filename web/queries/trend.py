@@ -114,8 +114,8 @@ def series_version(session: Session, series_ids: list[int]) -> tuple[int, int, i
     """(count, max, sum) of the series' result ids: changes whenever a result comes or goes.
 
     Results are only ever inserted or deleted, never edited in place, so this
-    one aggregate tells whether anything cached from these series is stale
-    (the same idea as ``web.api.series_cache``).
+    one aggregate tells whether anything cached from these series is stale;
+    the dashboard's and the API's point caches both ask it.
     """
     count, top, total = session.execute(
         select(func.count(Result.id), func.max(Result.id), func.sum(Result.id)).where(
