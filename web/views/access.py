@@ -19,9 +19,9 @@ from web.config import Settings
 from web.db import request_session
 from web.models import ApiToken, Project, User
 from web.services import membership
+from web.services.edits import Actor
 from web.services.projects import find_project
 from web.services.tokens import find_token
-from web.views.writes import Actor
 
 
 class LoginRequired(Exception):

@@ -20,11 +20,11 @@ from web.models import TRIAGE_STATES, Alert, AlertSummary, Project, Series
 from web.queries import alert_board
 from web.queries.around import alert_sparks
 from web.services.alert_summaries import Board, build_board, members
+from web.services.edits import WriteError, triage_alert, triage_summary
 from web.views.access import readable_project, writer
 from web.views.charts import Spark, spark
 from web.views.format import commit_url
 from web.views.labels import state_label
-from web.views.writes import WriteError, triage_alert, triage_summary
 
 
 def alerts_page(project: str) -> str:

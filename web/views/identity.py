@@ -7,14 +7,14 @@ from werkzeug.wrappers import Response
 
 from web.db import request_session
 from web.models import Annotation, Benchmark, Project, Series
-from web.views.access import readable_project, writer
-from web.views.writes import (
+from web.services.edits import (
     WriteError,
     annotate,
     delete_annotation,
     merge_benchmark,
     rename_benchmark,
 )
+from web.views.access import readable_project, writer
 
 
 def _benchmark(project: Project, benchmark_id: int) -> Benchmark:

@@ -1,8 +1,8 @@
-"""The dashboard's write use cases: triage, rename, merge, annotate; each audited.
+"""The maintainers' edits from the dashboard: triage, rename, merge, annotate; each audited.
 
 Plain functions over a Session that never commit (the view commits once).
-They live beside the views because this module is the only writer of these
-rows; they hold no Flask code and can move to ``web/services`` unchanged.
+Triage follows ``web.services.triage`` (the API's rules too) and every edit
+is recorded by ``web.services.audit``, the one audit trail.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from web.models import (
     Alert,
     AlertSummary,
     Annotation,
-    AuditEntry,
     Benchmark,
     Series,
 )
 from web.queries.trend import find_branch_commit, merged_benchmark_ids
 from web.services import triage
+from web.services.audit import record
 
 ANNOTATION_KINDS = ("known_change", "note")
 
@@ -44,11 +44,7 @@ def audit(
     target: str,
     **details: object,
 ) -> None:
-    session.add(
-        AuditEntry(
-            project_id=project_id, actor=actor.name, action=action, target=target, details=details
-        )
-    )
+    record(session, actor.name, action, target, project_id=project_id, details=details)
 
 
 def triage_summary(
