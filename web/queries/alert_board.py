@@ -27,6 +27,7 @@ from web.models import (
 )
 from web.models.job_progress import JobProgress
 from web.models.naming import benchmark_label
+from web.queries.series_context import series_context
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,8 @@ def alert_query() -> Select:  # type: ignore[type-arg]
             Alert.kind,
             Alert.end_commit_id,
         )
-        .join(Series, Series.id == Alert.series_id)
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
+        .select_from(Alert)
+        .join(series_context(), Series.id == Alert.series_id)
         .outerjoin(
             BranchCommit,
             (BranchCommit.branch_id == Series.branch_id)

@@ -26,6 +26,7 @@ from web.models import (
     Measure,
     Series,
 )
+from web.queries.series_context import series_context
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,8 @@ def _feed_select() -> Select[Any]:
             Alert.kind,
             _end.sha,
         )
-        .join(Series, Series.id == Alert.series_id)
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
+        .select_from(Alert)
+        .join(series_context(), Series.id == Alert.series_id)
         .join(_first, _first.id == Alert.first_commit_id)
         .outerjoin(_last_good, _last_good.id == Alert.last_good_commit_id)
         .outerjoin(_culprit, _culprit.id == Alert.culprit_commit_id)

@@ -34,6 +34,7 @@ from web.models import (
 from web.queries.deciding_measure import TIME
 from web.queries.noisy_runs import is_noisy
 from web.queries.points import merge_results
+from web.queries.series_context import series_context
 
 SPARK_POINTS = 30
 
@@ -134,10 +135,7 @@ def _row_query(project_id: int, filters: Filters) -> Select:  # type: ignore[typ
             Series.unstable,
             Series.latest_change,
         )
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
+        .select_from(series_context())
         .where(Series.project_id == project_id, Benchmark.merged_into_id.is_(None))
     )
     if filters.search:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from web.models import Alert, Benchmark, Branch, Commit, Machine, Measure, Run, Series
 from web.queries.alert_board import BoardAlert, alert_query, to_alert
 from web.queries.compare_sides import preflight_problems
+from web.queries.series_context import series_context
 
 OPEN_STATES = ("untriaged", "acknowledged", "investigating")
 
@@ -85,10 +86,7 @@ def noisy_series(session: Session, project_id: int, limit: int = 10) -> list[Noi
             Series.noise,
             Series.detected_at,
         )
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
+        .select_from(series_context())
         .where(
             Series.project_id == project_id,
             Series.unstable.is_(True),

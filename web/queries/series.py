@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from web.models import Benchmark, Branch, Commit, Machine, Measure, Result, Series
 from web.queries.commit_points import ROW_COLUMNS, fold_rows
+from web.queries.series_context import series_context
 
 
 @dataclass(frozen=True)
@@ -52,26 +53,20 @@ POINT_FIELDS = (
 
 def _series_select() -> Select[Any]:
     """The columns of :class:`SeriesInfo`, with the joins that name a series."""
-    return (
-        select(
-            Series.id,
-            Series.project_id,
-            Benchmark.id,
-            Benchmark.name,
-            Benchmark.suite,
-            Benchmark.params,
-            Benchmark.display_name,
-            Measure.name,
-            Measure.unit,
-            Measure.direction,
-            Machine.name,
-            Branch.name,
-        )
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
-    )
+    return select(
+        Series.id,
+        Series.project_id,
+        Benchmark.id,
+        Benchmark.name,
+        Benchmark.suite,
+        Benchmark.params,
+        Benchmark.display_name,
+        Measure.name,
+        Measure.unit,
+        Measure.direction,
+        Machine.name,
+        Branch.name,
+    ).select_from(series_context())
 
 
 def series_info(session: Session, series_id: int) -> SeriesInfo | None:

@@ -27,6 +27,7 @@ from web.models import (
     Series,
 )
 from web.queries.commit_points import ROW_COLUMNS, CommitPoint, fold_rows
+from web.queries.series_context import series_context
 
 
 def merged_benchmark_ids(session: Session, benchmark_id: int) -> list[int]:
@@ -101,10 +102,7 @@ def series_header(session: Session, series_id: int) -> SeriesHeader | None:
             Branch.name,
             Series.noise,
         )
-        .join(Benchmark, Benchmark.id == Series.benchmark_id)
-        .join(Measure, Measure.id == Series.measure_id)
-        .join(Machine, Machine.id == Series.machine_id)
-        .join(Branch, Branch.id == Series.branch_id)
+        .select_from(series_context())
         .where(Series.id == series_id)
     ).first()
     return SeriesHeader(*row) if row is not None else None
