@@ -35,7 +35,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from runner.schema import MachineInfo, as_utc
-from web.models import Benchmark, Branch, Commit, Machine, Measure, Project, Result, Run, Series
+from web.models import Benchmark, Commit, Machine, Measure, Project, Result, Run, Series
 from web.models.base import utcnow
 from web.services.bulk_commits import place_commits
 from web.services.bulk_points import detect_imported, rebuild_points_for
@@ -46,7 +46,7 @@ from web.services.bulk_source import (
     SourceFile,
     parse_file,
 )
-from web.services.ingest import DEFAULT_MACHINE, machine_fingerprint
+from web.services.ingest import DEFAULT_MACHINE, ensure_branch, machine_fingerprint
 from web.services.upsert import ensure_rows
 
 COPY_BATCH = 50_000
@@ -111,7 +111,7 @@ def load_parsed(
     """Store ``parsed`` (the runs of each of ``files``, in the same order): the writing half
     of :func:`import_history`, apart so its rate can be measured on its own."""
     started = time.perf_counter()
-    branch_row = _ensure_branch(session, project, branch or project.default_branch)
+    branch_row = ensure_branch(session, project, branch or project.default_branch)
     commit_ids, commits_added = _ensure_commits(session, project, files)
     positions = place_commits(session, branch_row.id, [commit_ids[f.commit] for f in files])
     writer = _Writer(session, project, branch_row.id, commit_ids, positions)
@@ -160,15 +160,6 @@ def _parsed(
                 pending.append(pool.apply_async(parse_file, (files[queued], project)))
                 queued += 1
             yield runs
-
-
-def _ensure_branch(session: Session, project: Project, name: str) -> Branch:
-    ids = ensure_rows(
-        session, Branch, [{"project_id": project.id, "name": name}], ["project_id", "name"]
-    )
-    found = session.get(Branch, ids[(project.id, name)])
-    assert found is not None
-    return found
 
 
 def _ensure_commits(

@@ -79,7 +79,7 @@ def ingest_run(
     if not parsed.results:
         raise IngestError("the file holds no benchmark results")
     commit = _ensure_commit(session, project, payload)
-    branch = _ensure_branch(session, project, payload.branch or project.default_branch)
+    branch = ensure_branch(session, project, payload.branch or project.default_branch)
     position = _place_commit(session, branch, commit)
     machine = _ensure_machine(session, project, payload.machine or parsed.machine)
     run = Run(
@@ -203,7 +203,8 @@ def _ensure_commit(session: Session, project: Project, payload: RunPayload) -> C
     return commit
 
 
-def _ensure_branch(session: Session, project: Project, name: str) -> Branch:
+def ensure_branch(session: Session, project: Project, name: str) -> Branch:
+    """The project's branch ``name``, created if new (bulk import asks this too)."""
     ids = ensure_rows(
         session, Branch, [{"project_id": project.id, "name": name}], ["project_id", "name"]
     )
