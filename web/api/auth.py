@@ -1,8 +1,14 @@
-"""Bearer-token authentication and project-scoped authorisation for the API."""
+"""Bearer-token authentication and project-scoped authorisation, for the API and the dashboard.
+
+Every bearer token a request offers is read and looked up here: the API's
+routes through :func:`authorize`, the dashboard's JSON routes through
+:func:`request_token`. Both count unknown tokens against the same failure
+limit (``web.api.ratelimit``), so guessing is as slow through either door.
+"""
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from sqlalchemy.orm import Session
 
 from web.api.errors import ApiError
@@ -13,14 +19,37 @@ from web.services.projects import find_project
 from web.services.tokens import find_token
 
 
+def offered_secret() -> str | None:
+    """The secret of a well-formed ``Authorization: Bearer <token>`` header, else None."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
 def bearer_secret() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if not header:
+    """The API's reading: None without the header, 401 when it is not a bearer token."""
+    if not request.headers.get("Authorization", ""):
         return None
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = offered_secret()
+    if secret is None:
         raise ApiError(401, "unauthorized", "Authorization header must be 'Bearer <token>'")
-    return secret.strip()
+    return secret
+
+
+def request_token(session: Session) -> ApiToken | None:
+    """The dashboard's reading: the request's valid token or None, looked up once.
+
+    Pages ignore a header that is not a bearer token, but an unknown or revoked
+    token counts as a failed authentication, as on the API: past the limit the
+    request is refused with 429 and ``Retry-After``.
+    """
+    if "request_token" not in g:
+        secret = offered_secret()
+        token = find_token(session, secret) if secret else None
+        if secret and token is None and (refusal := count_failure()) is not None:
+            raise refusal
+        g.request_token = token
+    found: ApiToken | None = g.request_token
+    return found
 
 
 def current_token(session: Session) -> ApiToken | None:

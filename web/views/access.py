@@ -13,15 +13,14 @@ from __future__ import annotations
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from web.api.auth import offered_secret, request_token
 from web.api.errors import error_response
-from web.api.ratelimit import count_failure
 from web.config import Settings
 from web.db import request_session
 from web.models import ApiToken, Project, User
 from web.services import membership
 from web.services.edits import Actor
 from web.services.projects import find_project
-from web.services.tokens import find_token
 
 
 class LoginRequired(Exception):
@@ -40,11 +39,6 @@ def current_user() -> User | None:
         g.dash_user = request_session().get(User, user_id) if user_id else None
     user: User | None = g.dash_user
     return user
-
-
-def _bearer() -> str | None:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
 # One answer for "missing" and "private, not yours": it must not tell them apart.
@@ -106,9 +100,9 @@ def writer(project: Project, *, allow_token: bool = False) -> Actor:
     if user is not None and may_write(project):
         return Actor(user.username)
     if allow_token and _token_allows(project, "write"):
-        secret = _bearer()
+        secret = offered_secret()
         return Actor(f"token:{(secret or '')[:10]}")
-    if allow_token and _bearer() is not None:
+    if allow_token and offered_secret() is not None:
         abort(403, description="This token may not write on this project.")
     if user is not None:
         abort(403, description="Changes need the maintainer role on this project.")
@@ -116,19 +110,8 @@ def writer(project: Project, *, allow_token: bool = False) -> Actor:
 
 
 def bearer_token() -> ApiToken | None:
-    """The request's bearer token when it is valid, looked up once.
-
-    An unknown or revoked one counts as a failed authentication, as on the API:
-    past the limit the request is refused with 429 and ``Retry-After``.
-    """
-    if "dash_token" not in g:
-        secret = _bearer()
-        token = find_token(request_session(), secret) if secret else None
-        if secret and token is None and (refusal := count_failure()) is not None:
-            raise refusal
-        g.dash_token = token
-    found: ApiToken | None = g.dash_token
-    return found
+    """The request's bearer token when it is valid (see ``web.api.auth.request_token``)."""
+    return request_token(request_session())
 
 
 def check_bearer() -> None:
