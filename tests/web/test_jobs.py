@@ -147,17 +147,27 @@ def _ingest(
     return ingest_run(session, project, payload, ParsedRun(results=[record]), "custom").run.id
 
 
-def _alert(session: Session, project: Project, good: str, first: str) -> Alert:
+def _alert(
+    session: Session,
+    project: Project,
+    good: str,
+    first: str,
+    series: Series | None = None,
+    summary: AlertSummary | None = None,
+) -> Alert:
+    """A candidate regression of ``series`` (the project's only one if not given)."""
     ids = {c.sha: c for c in session.query(Commit).filter(Commit.project_id == project.id)}
-    series = session.query(Series).filter(Series.project_id == project.id).one()
-    summary = AlertSummary(
-        project_id=project.id,
-        branch_id=series.branch_id,
-        last_good_commit_id=ids[good].id,
-        first_commit_id=ids[first].id,
-    )
-    session.add(summary)
-    session.flush()
+    if series is None:
+        series = session.query(Series).filter(Series.project_id == project.id).one()
+    if summary is None:
+        summary = AlertSummary(
+            project_id=project.id,
+            branch_id=series.branch_id,
+            last_good_commit_id=ids[good].id,
+            first_commit_id=ids[first].id,
+        )
+        session.add(summary)
+        session.flush()
     alert = Alert(
         series_id=series.id,
         summary_id=summary.id,
@@ -443,33 +453,13 @@ def test_alerts_of_one_commit_range_are_confirmed_by_one_job(
             idempotency_key=f"ci-{i}",
         )
         ingest_run(db_session, project, payload, ParsedRun(results=records), "custom")
-    commits = {c.sha: c.id for c in db_session.query(Commit).filter_by(project_id=project.id)}
-    summary = AlertSummary(
-        project_id=project.id,
-        branch_id=db_session.query(Series).first().branch_id,  # type: ignore[union-attr]
-        last_good_commit_id=commits[repo.shas[0]],
-        first_commit_id=commits[repo.shas[31]],
-    )
-    db_session.add(summary)
-    db_session.flush()
-    alerts = [
-        Alert(
-            series_id=series.id,
-            summary_id=summary.id,
-            last_good_commit_id=commits[repo.shas[0]],
-            first_commit_id=commits[repo.shas[31]],
-            before=1.0,
-            after=1.1,
-            rel_change=0.1,
-            pvalue=0.001,
-            is_regression=True,
-            detector_version="test",
-            thresholds={},
-        )
-        for series in db_session.query(Series).filter_by(project_id=project.id)
+    everything = list(db_session.query(Series).filter_by(project_id=project.id))
+    first = _alert(db_session, project, repo.shas[0], repo.shas[31], everything[0])
+    summary = db_session.get(AlertSummary, first.summary_id)
+    alerts = [first] + [
+        _alert(db_session, project, repo.shas[0], repo.shas[31], series, summary)
+        for series in everything[1:]
     ]
-    db_session.add_all(alerts)
-    db_session.flush()
     sender = FakeDispatcher()
     (job,) = confirm_alerts(db_session, sender, [a.id for a in alerts])
     assert sorted(JobProgress.of(job).alert_ids) == sorted(a.id for a in alerts)

@@ -43,21 +43,25 @@ def decode_profile(data: bytes) -> Profile | None:
         return None
 
 
-def _query(
-    benchmark_id: int, machine_id: int, branch_id: int
-) -> Select[tuple[bytes, int, str, int]]:
+def _profiled(benchmark_id: int, machine_id: int) -> Select[tuple[bytes, int, str, int]]:
+    """The first stored profile of the benchmark on the machine, in the order a caller adds."""
     return (
         select(ResultProfile.data, Result.commit_id, Commit.sha, Result.position)
         .join(Result, Result.id == ResultProfile.result_id)
         .join(Series, Series.id == Result.series_id)
         .join(Commit, Commit.id == Result.commit_id)
-        .where(
-            Series.benchmark_id == benchmark_id,
-            Series.machine_id == machine_id,
-            Series.branch_id == branch_id,
-        )
-        .order_by(Result.position.desc(), Result.id.desc())
+        .where(Series.benchmark_id == benchmark_id, Series.machine_id == machine_id)
         .limit(1)
+    )
+
+
+def _query(
+    benchmark_id: int, machine_id: int, branch_id: int
+) -> Select[tuple[bytes, int, str, int]]:
+    return (
+        _profiled(benchmark_id, machine_id)
+        .where(Series.branch_id == branch_id)
+        .order_by(Result.position.desc(), Result.id.desc())
     )
 
 
@@ -91,16 +95,8 @@ def profile_of_commit(
     """The benchmark's newest profile at ``commit_id`` on the machine, on any branch
     (a pull request's commits are compared across branches)."""
     query = (
-        select(ResultProfile.data, Result.commit_id, Commit.sha, Result.position)
-        .join(Result, Result.id == ResultProfile.result_id)
-        .join(Series, Series.id == Result.series_id)
-        .join(Commit, Commit.id == Result.commit_id)
-        .where(
-            Series.benchmark_id == benchmark_id,
-            Series.machine_id == machine_id,
-            Result.commit_id == commit_id,
-        )
+        _profiled(benchmark_id, machine_id)
+        .where(Result.commit_id == commit_id)
         .order_by(Result.id.desc())
-        .limit(1)
     )
     return _first(session, query)

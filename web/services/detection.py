@@ -187,8 +187,7 @@ def _detect_one(
         # Its benchmark's instruction count decides (issue: noisy machines); the
         # time series is shown beside it but raises no alert of its own.
         meaningful, drifts = [], []
-    raised = _reconcile(session, series, entry, meaningful, thresholds, context, drifts)
-    return raised
+    return _reconcile(session, series, entry, meaningful, thresholds, context, drifts)
 
 
 def enough_points(points: int, thresholds: Thresholds) -> bool:
