@@ -7,6 +7,7 @@ engine (SQLite through executemany, PostgreSQL through COPY).
 from __future__ import annotations
 
 import json
+import multiprocessing.pool
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -234,6 +235,23 @@ def test_unparsable_file_changes_nothing(db, capsys, tmp_path: Path, workers: st
     assert err.startswith(f"error: bench-box/{broken.name}: ")
     assert err.endswith("(nothing was imported)")
     assert _stored(engine) == before
+
+
+def test_a_parse_error_lets_the_workers_finish(db, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Killing the parse pool on an error can leave a worker holding the result queue's
+    lock, and the pool's task thread then waits on it for ever (an import hung once
+    that way): the error path closes the pool and waits instead."""
+    url, _ = db
+    history = write_history(tmp_path, commits=10, benchmarks=4)
+    broken = sorted((history / "bench-box").glob(f"{commit_sha(2)[:8]}-*.json"))[0]
+    broken.write_text(broken.read_text()[:-40])
+    terminated: list[object] = []
+    monkeypatch.setattr(
+        multiprocessing.pool.Pool, "terminate", lambda pool: terminated.append(pool)
+    )
+    assert _import(url, history, "--workers", "2") == 2
+    assert terminated == []
+    assert multiprocessing.active_children() == []
 
 
 def test_a_file_that_is_not_a_result_is_an_error(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -150,7 +150,8 @@ def _parsed(
             yield parse_file(item, project)
         return
     # fork: the children need nothing but the code; the parent's connections stay unused there.
-    with multiprocessing.get_context("fork").Pool(count) as pool:
+    pool = multiprocessing.get_context("fork").Pool(count)
+    try:
         window = 2 * count + 2
         pending = [pool.apply_async(parse_file, (item, project)) for item in files[:window]]
         queued = len(pending)
@@ -160,6 +161,13 @@ def _parsed(
                 pending.append(pool.apply_async(parse_file, (files[queued], project)))
                 queued += 1
             yield runs
+    finally:
+        # Never Pool.terminate (what leaving a ``with Pool`` block does): it kills workers
+        # that may hold the result queue's lock mid-write, and the pool's own task thread
+        # then waits on that lock for ever. Closing lets the at most ``window`` parses in
+        # flight finish and the workers leave on their own.
+        pool.close()
+        pool.join()
 
 
 def _ensure_commits(
