@@ -16,6 +16,9 @@ class Run(Base):
     __tablename__ = "run"
     __table_args__ = (
         UniqueConstraint("project_id", "idempotency_key"),
+        # The target of result's composite key (see web.models.result.Result); an
+        # index, not a constraint, for SQLite's sake (see migration 0010).
+        Index("uq_run_id_commit_id", "id", "commit_id", unique=True),
         Index("ix_run_project_created", "project_id", "created_at"),
         Index("ix_run_commit", "commit_id"),
     )

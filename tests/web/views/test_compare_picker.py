@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_history, sha
-from web.models import Benchmark, Branch, BranchCommit, Commit, Result, Run
+from web.models import Benchmark, Branch, BranchCommit, Commit, Result, Run, Series
 
 
 def _commit(session: Session, n: int) -> Commit:
@@ -96,10 +96,22 @@ def test_benchmarks_on_one_side_only_are_counted(client, picker, db_session) -> 
     extra = Benchmark(project_id=fast.benchmark.project_id, suite="suite", name="extra")
     db_session.add(extra)
     db_session.flush()
+    # A result names its series' benchmark: "extra" needs a series of its own.
+    beside = db_session.get(Series, fast.series_id)
+    assert beside is not None
+    series = Series(
+        project_id=beside.project_id,
+        benchmark_id=extra.id,
+        measure_id=beside.measure_id,
+        machine_id=beside.machine_id,
+        branch_id=beside.branch_id,
+    )
+    db_session.add(series)
+    db_session.flush()
     db_session.add(
         Result(
             run_id=fast.run_id,
-            series_id=fast.series_id,
+            series_id=series.id,
             benchmark_id=extra.id,
             measure_id=fast.measure_id,
             commit_id=fast.commit_id,
