@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,17 @@ def parse_result_file(
     machine_doc: dict[str, Any] | None,
 ) -> ParsedRun:
     """Parse one result file, using benchmarks.json and machine.json when known."""
+    doc, rows = open_result_file(src)
+    results: list[ResultRecord] = []
+    budget = Budget(len(src.data))
+    for key, row in rows:
+        results.extend(expand(key, info_for(key, benchmarks), row, budget))
+    return run_header(doc, machine_doc).model_copy(update={"results": results})
+
+
+def open_result_file(src: Source) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+    """The document of a result file and its results as (benchmark key, row) pairs,
+    each row a dict of asv's columns (format 2) or the entry itself (format 1)."""
     doc = _read.obj(src.json(FORMAT), "the document")
     if "results" not in doc:
         if is_benchmarks_json(doc):
@@ -96,19 +108,27 @@ def parse_result_file(
     version = doc.get("version", 1)
     raw = _read.obj(doc.get("results"), "results")
     columns = _columns(doc, version)
-    results: list[ResultRecord] = []
-    budget = _Budget(len(src.data))
-    for key, entry in raw.items():
-        info = (benchmarks or {}).get(key) or _info_from_name(key)
-        row = _row(entry, columns, key) if version == 2 else _row_v1(entry, key)
-        results.extend(_expand(key, info, row, budget))
+    rows = (
+        (key, _row(entry, columns, key) if version == 2 else _row_v1(entry, key))
+        for key, entry in raw.items()
+    )
+    return doc, rows
+
+
+def run_header(doc: dict[str, Any], machine_doc: dict[str, Any] | None) -> ParsedRun:
+    """The run a result file describes, without its results."""
     return ParsedRun(
         commit=_read.opt_string(doc.get("commit_hash"), "commit_hash"),
         machine=_machine(machine_doc, doc.get("params")),
         started_at=_date(doc.get("date")),
         environment=_read.opt_string(doc.get("env_name"), "env_name"),
-        results=results,
+        results=[],
     )
+
+
+def info_for(key: str, benchmarks: dict[str, BenchmarkInfo] | None) -> BenchmarkInfo:
+    """What benchmarks.json says of ``key``, else what its name prefix implies."""
+    return (benchmarks or {}).get(key) or _info_from_name(key)
 
 
 def benchmark_infos(doc: object) -> dict[str, BenchmarkInfo]:
@@ -162,7 +182,7 @@ def _info_from_name(key: str) -> BenchmarkInfo:
     return BenchmarkInfo("track", "", ())
 
 
-class _Budget:
+class Budget:
     """What the parameter grids of one result file may expand to.
 
     Parameter axes multiply: twenty axes of two values are a million
@@ -185,6 +205,13 @@ class _Budget:
         self.values_left = self.VALUES_PER_BYTE * size + self.VALUES_FLOOR
         self.failed_left = size // self.BYTES_PER_FAILED + self.FAILED_FLOOR
 
+    def state(self) -> tuple[int, int]:
+        """What is left, to give back with :meth:`restore`."""
+        return self.values_left, self.failed_left
+
+    def restore(self, state: tuple[int, int]) -> None:
+        self.values_left, self.failed_left = state
+
     def grid(self, key: str, axes: list[list[Any]], result: object) -> int:
         """The number of combinations of `axes`, spent from the budget (ParseError when over)."""
         if any(not axis for axis in axes):
@@ -204,8 +231,8 @@ class _Budget:
         return count
 
 
-def _expand(
-    key: str, info: BenchmarkInfo, row: dict[str, Any], budget: _Budget
+def expand(
+    key: str, info: BenchmarkInfo, row: dict[str, Any], budget: Budget
 ) -> list[ResultRecord]:
     """One record per parameter combination of one benchmark."""
     suite, _, name = key.rpartition(".")

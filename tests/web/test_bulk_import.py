@@ -20,7 +20,17 @@ from tests.conftest import FIXTURES, table_counts
 from tests.support.asv_history import commit_sha, write_history
 from web.cli.main import main
 from web.db import make_engine, make_sessionmaker, session_scope
-from web.models import Alert, BranchCommit, Commit, Result, Run, Series, SeriesPoint, SeriesState
+from web.models import (
+    Alert,
+    Benchmark,
+    BranchCommit,
+    Commit,
+    Result,
+    Run,
+    Series,
+    SeriesPoint,
+    SeriesState,
+)
 from web.queries.points import points_from_results, stored_points
 from web.services.ingest import ingest_run
 from web.services.projects import create_project, find_project
@@ -206,6 +216,38 @@ def test_commit_named_files_in_the_given_order(db, capsys, tmp_path: Path) -> No
         assert {f for (f,) in connection.execute(select(Run.source_format))} == {"pytest-benchmark"}
     # the same content for three commits is three runs (the commit is part of the hash)
     assert "3 runs (0 already stored)" in capsys.readouterr().out
+
+
+def test_stored_values_are_the_parsed_ones(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every column as the record parser read it, through COPY text on PostgreSQL: samples,
+    statistics, and an error text with a tab, a newline and a backslash in it."""
+    url, engine = db
+    output = parse_path(FIXTURES / "benchwarden" / "asv-results.json")
+    run = output.runs[0]
+    results = list(run.results)
+    results[0] = results[0].model_copy(
+        update={"status": "failed", "value": None, "error": "died:\tat\n  C:\\path\r"}
+    )
+    timed = next(i for i, r in enumerate(results) if r.status == "ok" and r.measure == "time")
+    results[timed] = results[timed].model_copy(update={"samples": [1.5e-6, 2.25e-6, 1e-300]})
+    edited = output.model_copy(update={"runs": [run.model_copy(update={"results": results})]})
+    folder = tmp_path / "named"
+    folder.mkdir()
+    (folder / f"{commit_sha(1)}.json").write_text(edited.model_dump_json())
+    assert _import(url, folder) == 0
+    columns = (Result.value, Result.mean, Result.q1, Result.q3, Result.rounds, Result.sample_count)
+    with engine.connect() as connection:
+        query = select(Benchmark.name, Benchmark.params, *columns, Result.samples)
+        query = query.add_columns(Result.status, Result.error)
+        query = query.join(Series, Series.id == Result.series_id)
+        stored = connection.execute(query.join(Benchmark, Benchmark.id == Series.benchmark_id))
+    expected = []
+    for r in results:
+        s = r.stats
+        count = len(r.samples) if r.samples is not None else (s.rounds if s else None)
+        numbers = (s.mean, s.q1, s.q3, s.rounds) if s else (None,) * 4
+        expected.append((r.name, r.params, r.value, *numbers, count, r.samples, r.status, r.error))
+    assert sorted(map(tuple, stored), key=repr) == sorted(expected, key=repr)
 
 
 def test_missing_directory_is_an_error(db, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from runner.parsers.rows import Row, copy_columns
 from runner.schema import MachineInfo, as_utc
 from web.models import Benchmark, Commit, Machine, Measure, Project, Result, Run, Series
 from web.models.base import utcnow
@@ -42,15 +43,16 @@ from web.services.bulk_points import detect_imported, rebuild_points_for
 from web.services.bulk_source import (
     RESULT_COLUMNS,
     ParsedFileRun,
-    Row,
     SourceFile,
+    collector_paused,
     parse_file,
 )
 from web.services.ingest import DEFAULT_MACHINE, ensure_branch, machine_fingerprint
 from web.services.upsert import ensure_rows
 
 COPY_BATCH = 50_000
-_COLUMNS = ("run_id", "series_id", "benchmark_id", "measure_id", "commit_id", "position")
+PARSE_WINDOW = 64  # files parsed ahead of the writer, at most
+_COLUMNS = ("run_id", "commit_id", "position", "series_id", "benchmark_id", "measure_id")
 # (files done, files in all, results stored so far)
 Progress = Callable[[int, int, int], None]
 
@@ -92,7 +94,8 @@ def import_history(
     ``workers`` parse processes (default: one per CPU; 0 parses in this process).
     Raises BulkSourceError for an unreadable file; nothing is committed here.
     """
-    parsed = _parsed(files, project.name, workers)
+    copy = session.get_bind().dialect.name == "postgresql"
+    parsed = _parsed(files, project.name, workers, copy)
     return load_parsed(
         session, project, files, parsed, branch=branch, progress=progress, detect=detect
     )
@@ -116,8 +119,9 @@ def load_parsed(
     positions = place_commits(session, branch_row.id, [commit_ids[f.commit] for f in files])
     writer = _Writer(session, project, branch_row.id, commit_ids, positions)
     for done, runs in enumerate(parsed, start=1):
-        for run in runs:
-            writer.add(run)
+        with collector_paused():  # a file's row tuples, as in reading it (see there)
+            for run in runs:
+                writer.add(run)
         if progress is not None:
             progress(done, len(files), writer.results)
     writer.flush()
@@ -141,24 +145,27 @@ def load_parsed(
 
 
 def _parsed(
-    files: list[SourceFile], project: str, workers: int | None
+    files: list[SourceFile], project: str, workers: int | None, copy: bool
 ) -> Iterator[list[ParsedFileRun]]:
-    """Parsed files in plan order; with workers, a bounded window runs ahead of the writer."""
+    """Parsed files in plan order; with workers, a bounded window runs ahead of the writer.
+
+    The window is wide enough that the workers go on reading while the writer waits
+    for a ``COPY`` batch to be stored."""
     count = (os.cpu_count() or 1) if workers is None else workers
     if count <= 0 or len(files) < 4:
         for item in files:
-            yield parse_file(item, project)
+            yield parse_file(item, project, copy)
         return
     # fork: the children need nothing but the code; the parent's connections stay unused there.
     pool = multiprocessing.get_context("fork").Pool(count)
     try:
-        window = 2 * count + 2
-        pending = [pool.apply_async(parse_file, (item, project)) for item in files[:window]]
+        window = max(2 * count + 2, PARSE_WINDOW)
+        pending = [pool.apply_async(parse_file, (item, project, copy)) for item in files[:window]]
         queued = len(pending)
         while pending:
             runs = pending.pop(0).get()
             if queued < len(files):
-                pending.append(pool.apply_async(parse_file, (files[queued], project)))
+                pending.append(pool.apply_async(parse_file, (files[queued], project, copy)))
                 queued += 1
             yield runs
     finally:
@@ -226,7 +233,13 @@ class _Writer:
         self.measures: dict[tuple[str, str], int] = {}
         self.series: dict[tuple[int, int, int], int] = {}
         self.machines: dict[str, tuple[int, str]] = {}
-        self.pending: list[tuple[Any, ...]] = []
+        self.pending: list[tuple[Any, ...]] = []  # rows to insert (SQLite)
+        self.pending_text: list[str] = []  # lines to COPY (PostgreSQL)
+        self.pending_count = 0
+        # Per machine: a row's (suite, name, params key, measure, unit) -> its series and
+        # the COPY text of (series, benchmark, measure).
+        self.row_ids: dict[int, dict[tuple[str, ...], tuple[int, str]]] = {}
+        self.series_keys: dict[int, tuple[int, int, int]] = {}  # series -> bench, measure, machine
         self.last_runs: dict[int, int] = {}  # series -> newest run of it stored here
         self.runs_added = self.runs_skipped = self.results = 0
 
@@ -239,34 +252,44 @@ class _Writer:
         commit_id = self.commit_ids[run.commit]
         run_id = self._insert_run(run, machine_id, commit_id)
         position = self.positions[commit_id]
-        self._ensure_keys(run.rows, machine_id)
-        for row in run.rows:
-            bench = self.benchmarks[(row[0], row[1], row[2])]
-            measure = self.measures[(row[4], row[5])]
-            series = self.series[(bench, measure, machine_id)]
-            self.last_runs[series] = run_id
-            self.pending.append((run_id, series, bench, measure, commit_id, position, *row[7:]))
+        ids = self._ensure_keys(run.rows, machine_id)
+        last_runs = self.last_runs
+        if self.postgres:
+            # One COPY line per row: this run's columns, the row's keys, then the result
+            # columns the parse worker already wrote.
+            head = f"{run_id}\t{commit_id}\t{position}\t"
+            lines = run.copy_lines or [copy_columns(row) for row in run.rows]
+            text = self.pending_text
+            for row, line in zip(run.rows, lines, strict=True):
+                series, keys = ids[row[0], row[1], row[2], row[4], row[5]]
+                last_runs[series] = run_id
+                text.append(f"{head}{keys}{line}\n")
+        else:
+            for row in run.rows:
+                series, _ = ids[row[0], row[1], row[2], row[4], row[5]]
+                last_runs[series] = run_id
+                bench, measure, _ = self.series_keys[series]
+                self.pending.append((run_id, commit_id, position, series, bench, measure, *row[7:]))
         self.results += len(run.rows)
+        self.pending_count += len(run.rows)
         self.runs_added += 1
-        if len(self.pending) >= COPY_BATCH:
+        if self.pending_count >= COPY_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.pending:
-            return
-        if self.postgres:
-            self._copy(self.pending)
-        else:
+        if self.pending_text:
+            self._copy("".join(self.pending_text))
+        if self.pending:
             names = (*_COLUMNS, *RESULT_COLUMNS)
             rows = [dict(zip(names, row, strict=True)) for row in self.pending]
             for row in rows:
                 if row["samples"] is not None:  # JSON text for COPY; the column wants the list
                     row["samples"] = json.loads(row["samples"])
             self.session.execute(insert(Result), rows)
-        self.pending = []
+        self.pending, self.pending_text, self.pending_count = [], [], 0
 
-    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
-        """COPY the rows into ``result`` on this session's connection (its transaction)."""
+    def _copy(self, text: str) -> None:
+        """COPY the lines into ``result`` on this session's connection (its transaction)."""
         self.session.flush()
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
@@ -274,8 +297,7 @@ class _Writer:
         cursor = dbapi.cursor()
         try:
             with cursor.copy(f"COPY result ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(text)
         finally:
             cursor.close()
 
@@ -301,8 +323,15 @@ class _Writer:
         }
         return int(self.session.execute(insert(Run).values(values).returning(Run.id)).scalar_one())
 
-    def _ensure_keys(self, rows: list[Row], machine_id: int) -> None:
-        """Create the benchmarks, measures and series of ``rows`` not seen yet."""
+    def _ensure_keys(
+        self, all_rows: list[Row], machine_id: int
+    ) -> dict[tuple[str, ...], tuple[int, str]]:
+        """Create the benchmarks, measures and series of ``rows`` not seen yet; the ids of
+        this machine's rows by their key (see ``row_ids``)."""
+        known = self.row_ids.setdefault(machine_id, {})
+        rows = [r for r in all_rows if (r[0], r[1], r[2], r[4], r[5]) not in known]
+        if not rows:
+            return known
         project = self.project.id
         new_benchmarks = {
             (r[0], r[1], r[2]): {
@@ -356,6 +385,13 @@ class _Writer:
                 ["benchmark_id", "measure_id", "machine_id", "branch_id"],
             )
             self.series.update({key[:3]: ident for key, ident in ids.items()})
+        for r in rows:
+            bench = self.benchmarks[(r[0], r[1], r[2])]
+            measure = self.measures[(r[4], r[5])]
+            series = self.series[(bench, measure, machine_id)]
+            self.series_keys[series] = (bench, measure, machine_id)
+            known[(r[0], r[1], r[2], r[4], r[5])] = (series, f"{series}\t{bench}\t{measure}\t")
+        return known
 
     @staticmethod
     def _machine_name(info: MachineInfo | None) -> str:

@@ -19,9 +19,12 @@ No database and no Flask here.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -29,33 +32,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from runner.parsers import ParseError, asv, parse_path
+from runner.parsers import ParseError, asv, asv_rows, parse_path
+from runner.parsers.rows import ROW_FIELDS, Row, copy_columns, record_row
 from runner.parsers.source import Source
-from runner.schema import MachineInfo, ParsedRun, ResultRecord, RunPayload, params_key
-from web.services.ingest import content_hash
+from runner.schema import MachineInfo, ParsedRun, RunPayload
+from web.services.ingest import DEFAULT_MACHINE, content_hash, content_hash_of_texts
 
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 _ASV_COMMIT = re.compile(rb'"commit_hash"\s*:\s*"([^"]*)"')
 _ASV_DATE = re.compile(rb'"date"\s*:\s*(-?\d+)')
-# The columns of ``result`` a row fills, in the order of :data:`Row`.
-RESULT_COLUMNS = (
-    "value",
-    "mean",
-    "median",
-    "stddev",
-    "min",
-    "max",
-    "q1",
-    "q3",
-    "rounds",
-    "sample_count",
-    "samples",
-    "status",
-    "error",
-)
-# (suite, name, params key, params, measure, unit, direction, *RESULT_COLUMNS values);
-# samples as JSON text (or None).
-Row = tuple[Any, ...]
+# The columns of ``result`` a row fills; the fields before them are its keys.
+KEY_FIELDS = ROW_FIELDS.index("value")
+RESULT_COLUMNS = ROW_FIELDS[KEY_FIELDS:]
 
 
 class BulkSourceError(ValueError):
@@ -86,6 +74,10 @@ class ParsedFileRun:
     started_at: str | None
     status: str
     rows: list[Row]
+    # When the file was read for PostgreSQL: the ``result`` columns of each row as COPY
+    # text (``rows.copy_columns``), formatted in the worker, not by the writer; ``rows``
+    # then hold only the keys of each row (``KEY_FIELDS``).
+    copy_lines: list[str] | None = None
 
 
 def plan(path: Path, order_file: Path | None = None) -> list[SourceFile]:
@@ -190,24 +182,73 @@ def _name(file: Path) -> str:
     return f"{file.parent.name}/{file.name}"
 
 
-def parse_file(item: SourceFile, project: str) -> list[ParsedFileRun]:
-    """Parse one planned file into compact runs; raises BulkSourceError naming the file."""
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector paused.
+
+    Reading a result file builds tens of small lists and dicts per result, none of
+    them in a cycle (reference counting frees them). Each few hundred of them start
+    a collection that walks every live container, which tripled the cost of reading
+    a large file; paused, the collector runs once afterwards if it is due."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def parse_file(item: SourceFile, project: str, copy: bool = False) -> list[ParsedFileRun]:
+    """Parse one planned file into compact runs, with their COPY lines when ``copy``;
+    raises BulkSourceError naming the file."""
+    with collector_paused():
+        runs = _parse_file(item, project)
+        if copy:  # the writer then needs only the keys of each row (its first fields)
+            runs = [
+                replace(
+                    run,
+                    rows=[row[:KEY_FIELDS] for row in run.rows],
+                    copy_lines=[copy_columns(row) for row in run.rows],
+                )
+                for run in runs
+            ]
+        return runs
+
+
+def _parse_file(item: SourceFile, project: str) -> list[ParsedFileRun]:
     try:
         if item.kind == "asv":
-            assert item.results_dir is not None
-            src = Source.from_bytes(_read(item.path), item.path.name)
-            runs = [
-                asv.parse_result_file(
-                    src, _benchmarks(item.results_dir), _machine_doc(item.path.parent)
-                )
-            ]
-            format = asv.FORMAT
-        else:
-            output = parse_path(item.path)
-            runs, format = output.runs, output.format
+            return _asv_runs(item, project)
+        output = parse_path(item.path)
     except ParseError as exc:
         raise BulkSourceError(f"{_name(item.path)}: {exc}") from None
-    return [_compact(item, project, run, format) for run in runs if run.results]
+    return [_compact(item, project, run, output.format) for run in output.runs if run.results]
+
+
+def _asv_runs(item: SourceFile, project: str) -> list[ParsedFileRun]:
+    """An asv result file read into rows (``asv_rows``): no pydantic record per result."""
+    assert item.results_dir is not None
+    src = Source.from_bytes(_read(item.path), item.path.name)
+    found = asv_rows.read_rows(src, _benchmarks(item.results_dir), _machine_doc(item.path.parent))
+    if not found.rows:
+        return []
+    _check_payload(item, project)
+    run = found.run
+    machine = run.machine.name if run.machine else DEFAULT_MACHINE
+    return [
+        ParsedFileRun(
+            digest=content_hash_of_texts(item.commit, machine, asv.FORMAT, run, found.texts),
+            format=asv.FORMAT,
+            commit=item.commit,
+            source_name=item.path.name,
+            machine=run.machine,
+            environment=run.environment,
+            started_at=run.started_at,
+            status=_status([row[-2] for row in found.rows]),
+            rows=found.rows,
+        )
+    ]
 
 
 @lru_cache(maxsize=8)
@@ -233,47 +274,29 @@ def _json_or_none(file: Path) -> object:
         raise BulkSourceError(f"{_name(file)}: {exc}") from None
 
 
-def _compact(item: SourceFile, project: str, run: ParsedRun, format: str) -> ParsedFileRun:
+def _check_payload(item: SourceFile, project: str) -> RunPayload:
     try:
-        payload = RunPayload(project=project, commit=item.commit, source_name=item.path.name)
+        return RunPayload(project=project, commit=item.commit, source_name=item.path.name)
     except ValidationError as exc:
         raise BulkSourceError(f"{_name(item.path)}: {exc.errors()[0]['msg']}") from None
+
+
+def _compact(item: SourceFile, project: str, run: ParsedRun, format: str) -> ParsedFileRun:
     return ParsedFileRun(
-        digest=content_hash(payload, run, format),
+        digest=content_hash(_check_payload(item, project), run, format),
         format=format,
         commit=item.commit,
         source_name=item.path.name,
         machine=run.machine,
         environment=run.environment,
         started_at=run.started_at,
-        status=_status(run.results),
-        rows=[_row(r) for r in run.results],
+        status=_status([r.status for r in run.results]),
+        rows=[record_row(r) for r in run.results],
     )
 
 
-def _status(results: list[ResultRecord]) -> str:
-    ok = sum(1 for r in results if r.status == "ok")
-    if ok == len(results):
+def _status(statuses: list[str]) -> str:
+    ok = statuses.count("ok")
+    if ok == len(statuses):
         return "ok"
-    return "failed" if ok == 0 and all(r.status == "failed" for r in results) else "partial"
-
-
-def _row(r: ResultRecord) -> Row:
-    s = r.stats
-    samples = r.samples
-    count = len(samples) if samples is not None else (s.rounds if s else None)
-    return (
-        r.suite,
-        r.name,
-        params_key(r.params),
-        r.params,
-        r.measure,
-        r.unit,
-        r.direction,
-        r.value,
-        *((s.mean, s.median, s.stddev, s.min, s.max, s.q1, s.q3, s.rounds) if s else (None,) * 8),
-        count,
-        json.dumps(samples) if samples is not None else None,
-        r.status,
-        r.error,
-    )
+    return "failed" if ok == 0 and all(s == "failed" for s in statuses) else "partial"
