@@ -97,6 +97,13 @@ def parse_result_file(
 def open_result_file(src: Source) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
     """The document of a result file and its results as (benchmark key, row) pairs,
     each row a dict of asv's columns (format 2) or the entry itself (format 1)."""
+    doc, columns, raw = read_result_file(src)
+    return doc, ((key, entry_row(entry, columns, key)) for key, entry in raw.items())
+
+
+def read_result_file(src: Source) -> tuple[dict[str, Any], list[str] | None, dict[str, Any]]:
+    """The document of a result file, its ``result_columns`` (None in format 1) and its
+    raw results by benchmark key."""
     doc = _read.obj(src.json(FORMAT), "the document")
     if "results" not in doc:
         if is_benchmarks_json(doc):
@@ -107,12 +114,12 @@ def open_result_file(src: Source) -> tuple[dict[str, Any], Iterator[tuple[str, d
         raise _read.error("this is machine.json (no results); parse the results directory")
     version = doc.get("version", 1)
     raw = _read.obj(doc.get("results"), "results")
-    columns = _columns(doc, version)
-    rows = (
-        (key, _row(entry, columns, key) if version == 2 else _row_v1(entry, key))
-        for key, entry in raw.items()
-    )
-    return doc, rows
+    return doc, _columns(doc, version), raw
+
+
+def entry_row(entry: object, columns: list[str] | None, key: str) -> dict[str, Any]:
+    """One raw result as a row: a dict of the columns (format 2), or format 1's entry."""
+    return _row(entry, columns, key) if columns is not None else _row_v1(entry, key)
 
 
 def run_header(doc: dict[str, Any], machine_doc: dict[str, Any] | None) -> ParsedRun:
@@ -148,9 +155,9 @@ def benchmark_infos(doc: object) -> dict[str, BenchmarkInfo]:
     return infos
 
 
-def _columns(doc: dict[str, Any], version: object) -> list[str]:
+def _columns(doc: dict[str, Any], version: object) -> list[str] | None:
     if version == 1:
-        return []
+        return None
     if version != 2:
         raise _read.error(f"result file version {version!r} is not supported (1 or 2 expected)")
     columns = _read.array(doc.get("result_columns"), "result_columns")

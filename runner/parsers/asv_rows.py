@@ -32,9 +32,6 @@ from runner.parsers.source import Source
 from runner.parsers.units import scale_for
 from runner.schema import INT32_MAX, NON_NEGATIVE_UNITS, ParsedRun, ResultRecord, params_key
 
-# The columns read per combination; any other column is ignored by both paths.
-_PLAIN_EXTRAS = ("stats_q_25", "stats_q_75", "stats_repeat")
-
 
 @dataclass(frozen=True)
 class Identity:
@@ -63,45 +60,83 @@ def read_rows(
 ) -> FileRows:
     """The rows of one result file in the order ``asv.parse_result_file`` gives its
     records; raises ParseError as it does, and for two results of one series."""
-    doc, entries = asv.open_result_file(src)
+    doc, columns, raw = asv.read_result_file(src)
     rows: list[Row] = []
     texts: list[str] = []
     budget = asv.Budget(len(src.data))
-    for key, entry in entries:
+    at = _Columns.of(columns)
+    for key, entry in raw.items():
         info = asv.info_for(key, benchmarks)
-        if not _plain(key, info, entry, budget, rows, texts):
-            for r in asv.expand(key, info, entry, budget):
+        if at is None or not _plain(key, info, entry, at, budget, rows, texts):
+            for r in asv.expand(key, info, asv.entry_row(entry, columns, key), budget):
                 rows.append(record_row(r))
                 texts.append(record_text(r))
     _check_unique(rows)
     return FileRows(asv.run_header(doc, machine_doc), rows, texts)
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """Where the columns the plain reading needs are in a format-2 entry (-1: absent)."""
+
+    count: int
+    result: int
+    params: int
+    q25: int
+    q75: int
+    repeat: int
+    others: tuple[int, ...]  # samples and format 1's stats: present means not plain
+
+    @classmethod
+    def of(cls, columns: list[str] | None) -> _Columns | None:
+        """None for format 1, or columns named twice (the record parser's dict keeps the
+        last of them): the record parser reads every entry."""
+        if columns is None or len(set(columns)) != len(columns):
+            return None
+        at = {name: i for i, name in enumerate(columns)}
+        return cls(
+            count=len(columns),
+            result=at.get("result", -1),
+            params=at.get("params", -1),
+            q25=at.get("stats_q_25", -1),
+            q75=at.get("stats_q_75", -1),
+            repeat=at.get("stats_repeat", -1),
+            others=tuple(at[name] for name in ("samples", "stats") if name in at),
+        )
+
+
 def _plain(
     key: str,
     info: asv.BenchmarkInfo,
-    entry: dict[str, Any],
+    entry: object,
+    at: _Columns,
     budget: asv.Budget,
     rows: list[Row],
     texts: list[str],
 ) -> bool:
-    """Append the rows and texts of one entry; False (nothing appended) when it is not
-    the plain case."""
-    if entry.get("samples") is not None or entry.get("stats") is not None:
+    """Append the rows and texts of one format-2 entry; False (nothing appended) when it
+    is not the plain case."""
+    if type(entry) is not list or len(entry) > at.count:
         return False
-    params = entry.get("params") or []
+    # Padded with nulls for the trailing columns asv leaves out, and one more, which an
+    # absent column's index (-1) reads.
+    column = entry + [None] * (at.count + 1 - len(entry))
+    if any(column[i] is not None for i in at.others):
+        return False
+    params = column[at.params] or []
     axes = _axes_key(params)
     if axes is None:
         return False
     count = math.prod(len(axis) for axis in axes)
-    values = _column(entry.get("result"), count)
-    q25, q75, repeat = (_column(entry.get(column), count) for column in _PLAIN_EXTRAS)
+    values = _split(column[at.result], count)
+    q25, q75, repeat = (_split(column[i], count) for i in (at.q25, at.q75, at.repeat))
     if count == 0 or values is None or q25 is None or q75 is None or repeat is None:
         return False
     # Charged before the combinations are built, as the record parser charges it (and
     # raises when over); given back when the entry goes to that parser after all.
     before = budget.state()
-    budget.grid(key, params, values)
+    if axes:
+        budget.grid(key, params, values)
     identities = _identities(key, info, axes)
     try:
         if identities is None:
@@ -126,28 +161,26 @@ def _one(
     ident: Identity, raw: object, raw_q1: object, raw_q3: object, raw_rounds: object
 ) -> tuple[Row, str]:
     value = _scaled(raw, ident)
-    q1 = _scaled(raw_q1, ident) if raw_q1 is not None else None
-    q3 = _scaled(raw_q3, ident) if raw_q3 is not None else None
-    rounds = _rounds(raw_rounds) if raw_rounds is not None else None
+    q1 = None if raw_q1 is None else _scaled(raw_q1, ident)
+    q3 = None if raw_q3 is None else _scaled(raw_q3, ident)
+    rounds = None if raw_rounds is None else _rounds(raw_rounds)
     if q1 is None and q3 is None and rounds is None:
         stats = "null"
-    else:
+    else:  # numbers as json.dumps writes them: repr, or null
         stats = (
-            '{"max": null, "mean": null, "median": null, "min": null,'
-            f' "q1": {_json(q1)}, "q3": {_json(q3)}, "rounds": {_json(rounds)}, "stddev": null}}'
+            '{"max": null, "mean": null, "median": null, "min": null, "q1": '
+            f'{"null" if q1 is None else repr(q1)}, "q3": {"null" if q3 is None else repr(q3)}'
+            f', "rounds": {"null" if rounds is None else rounds}, "stddev": null}}'
         )
     # A plain result's sample count is its repeat count (see ``record_row``).
-    row = (*ident.row_head, value, None, None, None, None, None, q1, q3, rounds, rounds)
-    return (*row, None, "ok", None), f"{ident.text_head}{stats}{ident.text_tail}{value!r}}}"
-
-
-def _json(number: float | int | None) -> str:
-    """A number as ``json.dumps`` writes it (``repr``; ``null`` for None)."""
-    return "null" if number is None else repr(number)
+    row = (*ident.row_head, value, None, None, None, None, None, q1, q3, rounds, rounds, None)
+    return (*row, "ok", None), f"{ident.text_head}{stats}{ident.text_tail}{value!r}}}"
 
 
 def _axes_key(params: object) -> tuple[tuple[Any, ...], ...] | None:
     """The parameter axes as a hashable key, or None when they are not lists of scalars."""
+    if params == []:
+        return ()
     if not isinstance(params, list) or not all(isinstance(axis, list) for axis in params):
         return None
     scalar = (str, int, float, type(None))
@@ -215,7 +248,7 @@ def _product(axes: list[list[str]]) -> list[tuple[str, ...]]:
     return combos
 
 
-def _column(value: object, count: int) -> list[Any] | None:
+def _split(value: object, count: int) -> list[Any] | None:
     """One entry per combination, or None when the column does not split plainly."""
     if value is None:
         return [None] * count

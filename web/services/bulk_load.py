@@ -22,6 +22,7 @@ through raises and the caller's rollback leaves the database as it was.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -29,7 +30,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -41,6 +41,7 @@ from web.models.base import utcnow
 from web.services.bulk_commits import place_commits
 from web.services.bulk_points import detect_imported, rebuild_points_for
 from web.services.bulk_source import (
+    KEY_FIELDS,
     RESULT_COLUMNS,
     ParsedFileRun,
     SourceFile,
@@ -50,7 +51,7 @@ from web.services.bulk_source import (
 from web.services.ingest import DEFAULT_MACHINE, ensure_branch, machine_fingerprint
 from web.services.upsert import ensure_rows
 
-COPY_BATCH = 50_000
+COPY_BATCH = 10_000  # result rows stored together (one runs insert, one COPY)
 PARSE_WINDOW = 64  # files parsed ahead of the writer, at most
 _COLUMNS = ("run_id", "commit_id", "position", "series_id", "benchmark_id", "measure_id")
 # (files done, files in all, results stored so far)
@@ -95,10 +96,17 @@ def import_history(
     Raises BulkSourceError for an unreadable file; nothing is committed here.
     """
     copy = session.get_bind().dialect.name == "postgresql"
-    parsed = _parsed(files, project.name, workers, copy)
-    return load_parsed(
-        session, project, files, parsed, branch=branch, progress=progress, detect=detect
-    )
+    # Everything alive now (this process's modules, its session) is left out of the
+    # collector's full passes while the import adds millions of young objects: those
+    # passes walk every tracked object, and they come more often the more there are.
+    gc.freeze()
+    try:
+        parsed = _parsed(files, project.name, workers, copy)
+        return load_parsed(
+            session, project, files, parsed, branch=branch, progress=progress, detect=detect
+        )
+    finally:
+        gc.unfreeze()
 
 
 def load_parsed(
@@ -205,6 +213,10 @@ def _ensure_commits(
     return ids, len(set(times) - existing)
 
 
+# A run of a batch, inserted: its run id, commit id, position and its rows' key ids.
+_Placed = tuple[ParsedFileRun, int, int, int, dict[tuple[str, ...], tuple[int, str]]]
+
+
 class _Writer:
     """Stores runs and streams their result rows; caches the ids of what it created."""
 
@@ -233,9 +245,8 @@ class _Writer:
         self.measures: dict[tuple[str, str], int] = {}
         self.series: dict[tuple[int, int, int], int] = {}
         self.machines: dict[str, tuple[int, str]] = {}
-        self.pending: list[tuple[Any, ...]] = []  # rows to insert (SQLite)
-        self.pending_text: list[str] = []  # lines to COPY (PostgreSQL)
-        self.pending_count = 0
+        self.batch: list[ParsedFileRun] = []  # runs to store with the next flush
+        self.batch_rows = 0
         # Per machine: a row's (suite, name, params key, measure, unit) -> its series and
         # the COPY text of (series, benchmark, measure).
         self.row_ids: dict[int, dict[tuple[str, ...], tuple[int, str]]] = {}
@@ -244,84 +255,103 @@ class _Writer:
         self.runs_added = self.runs_skipped = self.results = 0
 
     def add(self, run: ParsedFileRun) -> None:
+        """Keep ``run`` for the next batch unless its content is stored already."""
         if run.digest in self.known:
             self.runs_skipped += 1
             return
         self.known.add(run.digest)
-        machine_id = self._machine(run.machine)
-        commit_id = self.commit_ids[run.commit]
-        run_id = self._insert_run(run, machine_id, commit_id)
-        position = self.positions[commit_id]
-        ids = self._ensure_keys(run.rows, machine_id)
-        last_runs = self.last_runs
-        if self.postgres:
-            # One COPY line per row: this run's columns, the row's keys, then the result
-            # columns the parse worker already wrote.
-            head = f"{run_id}\t{commit_id}\t{position}\t"
-            lines = run.copy_lines or [copy_columns(row) for row in run.rows]
-            text = self.pending_text
-            for row, line in zip(run.rows, lines, strict=True):
-                series, keys = ids[row[0], row[1], row[2], row[4], row[5]]
-                last_runs[series] = run_id
-                text.append(f"{head}{keys}{line}\n")
-        else:
-            for row in run.rows:
-                series, _ = ids[row[0], row[1], row[2], row[4], row[5]]
-                last_runs[series] = run_id
-                bench, measure, _ = self.series_keys[series]
-                self.pending.append((run_id, commit_id, position, series, bench, measure, *row[7:]))
-        self.results += len(run.rows)
-        self.pending_count += len(run.rows)
+        self.batch.append(run)
+        self.batch_rows += len(run.rows)
+        self.results += len(run.rows)  # stored by the time the import commits
         self.runs_added += 1
-        if self.pending_count >= COPY_BATCH:
+        if self.batch_rows >= COPY_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending_text:
-            self._copy("".join(self.pending_text))
-        if self.pending:
-            names = (*_COLUMNS, *RESULT_COLUMNS)
-            rows = [dict(zip(names, row, strict=True)) for row in self.pending]
-            for row in rows:
-                if row["samples"] is not None:  # JSON text for COPY; the column wants the list
-                    row["samples"] = json.loads(row["samples"])
-            self.session.execute(insert(Result), rows)
-        self.pending, self.pending_text, self.pending_count = [], [], 0
-
-    def _copy(self, text: str) -> None:
-        """COPY the lines into ``result`` on this session's connection (its transaction)."""
+        """Store the batch: its runs in one statement, new keys, then every result row."""
+        if not self.batch:
+            return
+        batch, self.batch, self.batch_rows = self.batch, [], 0
+        machine_ids = [self._machine(run.machine) for run in batch]
+        run_ids = self._insert_runs(batch, machine_ids)
+        placed = []
+        for run, machine_id, run_id in zip(batch, machine_ids, run_ids, strict=True):
+            commit_id = self.commit_ids[run.commit]
+            ids = self._ensure_keys(run.rows, machine_id)
+            placed.append((run, run_id, commit_id, self.positions[commit_id], ids))
         self.session.flush()
+        if self.postgres:
+            self._copy(placed)
+        else:
+            self._insert_results(placed)
+
+    def _copy(self, placed: list[_Placed]) -> None:
+        """COPY the rows into ``result`` on this session's connection (its transaction),
+        a run at a time: the server stores one run's lines while the next are joined."""
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
         columns = ", ".join(f'"{c}"' for c in (*_COLUMNS, *RESULT_COLUMNS))
+        last_runs = self.last_runs
         cursor = dbapi.cursor()
         try:
             with cursor.copy(f"COPY result ({columns}) FROM STDIN") as copy:
-                copy.write(text)
+                for run, run_id, commit_id, position, ids in placed:
+                    # A line: this run's columns, the row's keys, then the result columns
+                    # the parse worker already wrote.
+                    head = f"{run_id}\t{commit_id}\t{position}\t"
+                    lines = run.copy_lines or [copy_columns(row) for row in run.rows]
+                    text = []
+                    for row, line in zip(run.rows, lines, strict=True):
+                        series, keys = ids[row[0], row[1], row[2], row[4], row[5]]
+                        last_runs[series] = run_id
+                        text.append(f"{head}{keys}{line}\n")
+                    copy.write("".join(text))
         finally:
             cursor.close()
 
-    def _insert_run(self, run: ParsedFileRun, machine_id: int, commit_id: int) -> int:
-        snapshot = (run.machine or MachineInfo(name=self._machine_name(run.machine))).model_dump(
-            mode="json"
+    def _insert_results(self, placed: list[_Placed]) -> None:
+        names = (*_COLUMNS, *RESULT_COLUMNS)
+        rows = []
+        for run, run_id, commit_id, position, ids in placed:
+            for row in run.rows:
+                series, _ = ids[row[0], row[1], row[2], row[4], row[5]]
+                self.last_runs[series] = run_id
+                bench, measure, _ = self.series_keys[series]
+                values = (run_id, commit_id, position, series, bench, measure, *row[KEY_FIELDS:])
+                rows.append(dict(zip(names, values, strict=True)))
+        for item in rows:
+            if item["samples"] is not None:  # JSON text for COPY; the column wants the list
+                item["samples"] = json.loads(item["samples"])
+        self.session.execute(insert(Result), rows)
+
+    def _insert_runs(self, batch: list[ParsedFileRun], machine_ids: list[int]) -> list[int]:
+        """Insert the runs of a batch in one statement; their ids, in order."""
+        now = utcnow()
+        values = []
+        for run, machine_id in zip(batch, machine_ids, strict=True):
+            info = run.machine or MachineInfo(name=self._machine_name(run.machine))
+            values.append(
+                {
+                    "project_id": self.project.id,
+                    "commit_id": self.commit_ids[run.commit],
+                    "branch_id": self.branch_id,
+                    "machine_id": machine_id,
+                    "status": run.status,
+                    "source_format": run.format,
+                    "source_name": run.source_name[:500],
+                    "idempotency_key": f"import:{run.digest}",
+                    "environment": run.environment,
+                    "machine_snapshot": info.model_dump(mode="json"),
+                    "started_at": _timestamp(run.started_at),
+                    "created_at": now,
+                    "result_count": len(run.rows),
+                    "content_hash": run.digest,
+                }
+            )
+        inserted = self.session.execute(
+            insert(Run).returning(Run.id, sort_by_parameter_order=True), values
         )
-        values = {
-            "project_id": self.project.id,
-            "commit_id": commit_id,
-            "branch_id": self.branch_id,
-            "machine_id": machine_id,
-            "status": run.status,
-            "source_format": run.format,
-            "source_name": run.source_name[:500],
-            "idempotency_key": f"import:{run.digest}",
-            "environment": run.environment,
-            "machine_snapshot": snapshot,
-            "started_at": _timestamp(run.started_at),
-            "created_at": utcnow(),
-            "result_count": len(run.rows),
-            "content_hash": run.digest,
-        }
-        return int(self.session.execute(insert(Run).values(values).returning(Run.id)).scalar_one())
+        return [int(run_id) for run_id in inserted.scalars()]
 
     def _ensure_keys(
         self, all_rows: list[Row], machine_id: int
