@@ -9,8 +9,7 @@ Revises: 0009
 Create Date: 2026-12-03
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from alembic import op
 
@@ -31,15 +30,10 @@ _SINGLE = {
 }
 
 
-def _sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
-
-
 def _add_unique(table: str, columns: Sequence[str]) -> None:
     # A unique index, not a constraint: both engines accept one as a foreign key's
-    # target, and SQLite can create one in place, where adding a constraint
-    # rebuilds the table; dropping the old run or series (foreign keys on, inside
-    # the migration's transaction) would cascade to every result and alert.
+    # target, and SQLite creates one in place, where adding a constraint rebuilds
+    # the whole table (see web/migrations/env.py on rebuilding tables).
     op.create_index(op.f(f"uq_{table}_{'_'.join(columns)}"), table, list(columns), unique=True)
 
 
@@ -47,28 +41,10 @@ def _drop_unique(table: str, columns: Sequence[str]) -> None:
     op.drop_index(op.f(f"uq_{table}_{'_'.join(columns)}"), table)
 
 
-@contextmanager
-def _profiles_kept() -> Iterator[None]:
-    """On SQLite, rebuilding result drops the old table, which deletes its rows
-    first; with foreign keys on, that cascades to result_profile. Its rows wait
-    in a temporary table and come back once result is whole again (same ids;
-    rows that survived, foreign keys being off, are not added twice)."""
-    if not _sqlite():
-        yield
-        return
-    op.execute("CREATE TEMP TABLE _profile_0010 AS SELECT * FROM result_profile")
-    yield
-    op.execute(
-        "INSERT INTO result_profile SELECT * FROM _profile_0010"
-        " WHERE result_id NOT IN (SELECT result_id FROM result_profile)"
-    )
-    op.execute("DROP TABLE _profile_0010")
-
-
 def upgrade() -> None:
     _add_unique("run", _RUN_KEY)
     _add_unique("series", _SERIES_KEY)
-    with _profiles_kept(), op.batch_alter_table("result") as batch:
+    with op.batch_alter_table("result") as batch:
         for column, table in _SINGLE.items():
             batch.drop_constraint(op.f(f"fk_result_{column}_{table}"), type_="foreignkey")
         batch.create_foreign_key(
@@ -88,7 +64,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with _profiles_kept(), op.batch_alter_table("result") as batch:
+    with op.batch_alter_table("result") as batch:
         batch.drop_constraint(op.f("fk_result_run_id_run"), type_="foreignkey")
         batch.drop_constraint(op.f("fk_result_series_id_series"), type_="foreignkey")
         for column, table in _SINGLE.items():
