@@ -5,10 +5,13 @@
 1. The commits are created and placed on the branch first, oldest first (the
    order :func:`web.services.bulk_source.plan` settled), because every result row
    carries its commit's position.
-2. Files are parsed in worker processes (parsing is most of the CPU) and their
-   results streamed into ``result`` with PostgreSQL's ``COPY`` (psycopg's copy
-   API) in batches; SQLite gets the same rows by ``executemany``. Benchmarks,
-   measures, series and machines are created as they first appear.
+2. Files are parsed in worker processes (asv files straight into rows,
+   ``runner.parsers.asv_rows``), which also write each row's result columns as
+   ``COPY`` text. The writer stores batches of about ``COPY_BATCH`` rows: the
+   batch's runs in one statement, then its rows streamed into ``result`` with
+   PostgreSQL's ``COPY`` a run at a time while the workers read ahead; SQLite
+   gets the same rows by ``executemany``. Benchmarks, measures, series and
+   machines are created as they first appear.
 3. Idempotency: a run whose content hash (:func:`web.services.ingest.content_hash`,
    the one the HTTP API keeps) is already stored in the project is skipped, so
    loading the same history twice stores nothing new, and a run submitted
