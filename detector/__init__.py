@@ -16,7 +16,7 @@ from detector.types import (
 )
 
 #: Stored with every alert; bump when detection results can change.
-DETECTOR_VERSION = "1.3.0"
+DETECTOR_VERSION = "1.4.0"
 
 __all__ = [
     "DETECTOR_VERSION",

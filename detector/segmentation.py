@@ -423,10 +423,11 @@ class Segmenter:
         np.subtract(self.x[lo:cut], before, out=resid[: cut - lo])
         np.subtract(self.x[cut:hi], after, out=resid[cut - lo :])
         sigma = _robust_sigma(resid)
-        z *= _autocorrelation_deflation(resid, sigma, self.th.max_autocorrelation)
-        pvalue = _scan_pvalue(abs(z), m, self.th.min_segment)
         shift = abs(after - before)
         effect = shift / sigma if sigma > 0 else (math.inf if shift > 0 else 0.0)
+        if effect < self.th.undeflated_effect:
+            z *= _autocorrelation_deflation(resid, sigma, self.th.max_autocorrelation)
+        pvalue = _scan_pvalue(abs(z), m, self.th.min_segment)
         return CutStats(pvalue, effect, before, after)
 
     def _sorted(self, a: int, b: int) -> FloatArray:

@@ -29,6 +29,11 @@ class Thresholds:
         max_autocorrelation: cap on the lag-1 autocorrelation used to deflate a
             cut's statistic (the deflation factor is at least
             sqrt((1 - cap) / (1 + cap)), 0.42 at 0.7).
+        undeflated_effect: level shift, in robust noise standard deviations,
+            from which a cut's statistic is not deflated for autocorrelation:
+            around so large a shift the residuals' correlation is the change's
+            own shape (a short ramp, the edge of a trend), not noise that could
+            fake it.
         noise_window: points on each side of a cut whose residuals give the
             noise (robust sigma, autocorrelation) that judges it; the levels
             and the rank statistic use the whole segments.
@@ -59,6 +64,7 @@ class Thresholds:
     min_effect_sigma: float = 1.0
     min_rel_change: float = 0.0
     max_autocorrelation: float = 0.7
+    undeflated_effect: float = 4.0
     noise_window: int = 512
     drift_min_length: int = 40
     bimodal_explained: float = 0.8
@@ -84,6 +90,8 @@ class Thresholds:
                 raise ValueError(f"Thresholds.{name} must be >= 0")
         if not 0.0 <= self.max_autocorrelation < 1.0:
             raise ValueError("Thresholds.max_autocorrelation must be in [0, 1)")
+        if not self.undeflated_effect > 0.0:
+            raise ValueError("Thresholds.undeflated_effect must be > 0")
         if self.noise_window < self.min_segment:
             raise ValueError("Thresholds.noise_window must be at least min_segment")
         if self.drift_min_length < 2:

@@ -1,4 +1,5 @@
-"""Detector 1.3: excursions, drifts as their own result, localisation, and the
+"""Detector 1.3-1.4: excursions, drifts as their own result, localisation, short steep
+ramps, and the
 synthetic accuracy targets at default thresholds (seeded, a few seconds)."""
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def drift_series(seed: int, n: int = 1000) -> tuple[np.ndarray, tuple[int, int]]
 
 def test_public_api_exports_changes_and_drift() -> None:
     assert {"detect_changes", "Changes", "Drift"} <= set(detector.__all__)
-    assert detector.DETECTOR_VERSION == "1.3.0"
+    assert detector.DETECTOR_VERSION == "1.4.0"
     x, _ = drift_series(3)
     changes = detect_changes(x)
     assert isinstance(changes, Changes)
@@ -46,6 +47,27 @@ def test_public_api_exports_changes_and_drift() -> None:
     assert detect_changes([]) == Changes([], [])
     with pytest.raises(ValueError):
         detect_changes([1.0, math.nan, 2.0])
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(("flat", "ramp"), [(20, 15), (20, 25), (40, 15)])
+def test_a_short_steep_ramp_is_not_deflated_away(seed: int, flat: int, ramp: int) -> None:
+    """A 6 % rise over 15-25 points at 0.1 % noise (60 sigma) between short flat stretches:
+    too short for a drift, and 1.3.0 found nothing at all. Its residuals on either side
+    of any cut are a ramp, so their autocorrelation hit the cap and the deflation (x 0.42)
+    left no split of 55-95 points significant. A shift of many noise widths is no longer
+    deflated: the rise is reported, cut at its ends, and nothing on the flat stretches."""
+    rng = np.random.default_rng(seed)
+    level = np.concatenate([np.ones(flat), 1 + 0.06 * np.arange(1, ramp + 1) / ramp])
+    x = np.concatenate([level, np.full(flat, 1.06)]) * (
+        1 + 0.001 * rng.standard_normal(2 * flat + ramp)
+    )
+    found = [c.index for c in detect_change_points(x)]
+    assert found, "the rise was not reported"
+    assert all(flat - 5 <= c <= flat + ramp + 5 for c in found)
+    # the deflation is what hid it: with every cut deflated, the rise is missed again
+    everything_deflated = detector.Thresholds(undeflated_effect=math.inf)
+    assert flat > 20 or not detect_change_points(x, thresholds=everything_deflated)
 
 
 def test_short_excursions_inside_long_segments_are_found() -> None:
