@@ -26,7 +26,7 @@ from typing import Any
 from runner.parsers import asv
 from runner.parsers.errors import ParseError
 from runner.parsers.fields import param_text
-from runner.parsers.records import record
+from runner.parsers.records import record, two_results
 from runner.parsers.rows import Row, record_row, record_text
 from runner.parsers.source import Source
 from runner.parsers.units import scale_for
@@ -297,10 +297,5 @@ def _check_unique(rows: list[Row]) -> None:
     for row in rows:
         key = (row[0], row[1], row[2], row[4])
         if key in seen:
-            label = f"{row[0]}::{row[1]}" if row[0] else row[1]
-            shown = f" {row[3]}" if row[3] else ""
-            raise ParseError(
-                f"two results for benchmark {label!r}{shown} measure {row[4]!r} in one run",
-                format=asv.FORMAT,
-            )
+            raise two_results(row[0], row[1], row[3], row[4], asv.FORMAT)
         seen.add(key)

@@ -119,14 +119,20 @@ def check_unique(runs: Iterable[ParsedRun], format: str) -> None:
                 params_id = by_dict[id(rec.params)] = param_sets.setdefault(pairs, len(param_sets))
             key = (rec.suite, rec.name, params_id, rec.measure)
             if key in seen:
-                label = f"{rec.suite}::{rec.name}" if rec.suite else rec.name
-                params = f" {dict(rec.params)}" if rec.params else ""
-                raise ParseError(
-                    f"two results for benchmark {label!r}{params} measure {rec.measure!r}"
-                    " in one run",
-                    format=format,
-                )
+                raise two_results(rec.suite, rec.name, rec.params, rec.measure, format)
             seen.add(key)
+
+
+def two_results(
+    suite: str, name: str, params: dict[str, str], measure: str, format: str
+) -> ParseError:
+    """The error for two results of one series in one run (to raise)."""
+    label = f"{suite}::{name}" if suite else name
+    shown = f" {dict(params)}" if params else ""
+    return ParseError(
+        f"two results for benchmark {label!r}{shown} measure {measure!r} in one run",
+        format=format,
+    )
 
 
 def machine(

@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session, aliased
 from web.models import (
     Alert,
     AlertSummary,
-    Benchmark,
     Branch,
     BranchCommit,
     Commit,
     Machine,
-    Measure,
     Series,
 )
-from web.queries.series_context import series_context
+from web.queries.series_context import NAMING_COLUMNS, series_context
 
 
 @dataclass(frozen=True)
@@ -99,16 +97,7 @@ def _feed_select() -> Select[Any]:
             Alert.id,
             Alert.summary_id,
             Series.id,
-            Benchmark.id,
-            Benchmark.name,
-            Benchmark.suite,
-            Benchmark.params,
-            Benchmark.display_name,
-            Measure.name,
-            Measure.unit,
-            Measure.direction,
-            Machine.name,
-            Branch.name,
+            *NAMING_COLUMNS,
             _first.sha,
             _last_good.sha,
             _culprit.sha,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from web.models import Benchmark, Branch, Commit, Machine, Measure, Result, Series
 from web.queries.commit_points import ROW_COLUMNS, fold_rows
-from web.queries.series_context import series_context
+from web.queries.series_context import NAMING_COLUMNS, series_context
 
 
 @dataclass(frozen=True)
@@ -56,16 +56,7 @@ def _series_select() -> Select[Any]:
     return select(
         Series.id,
         Series.project_id,
-        Benchmark.id,
-        Benchmark.name,
-        Benchmark.suite,
-        Benchmark.params,
-        Benchmark.display_name,
-        Measure.name,
-        Measure.unit,
-        Measure.direction,
-        Machine.name,
-        Branch.name,
+        *NAMING_COLUMNS,
     ).select_from(series_context())
 
 

@@ -10,6 +10,22 @@ from sqlalchemy import Join, join
 
 from web.models import Benchmark, Branch, Machine, Measure, Series
 
+# What names a series, in the order ``SeriesInfo`` and the alert feed read it:
+# benchmark id, name, suite, params, display name; measure name, unit, direction;
+# machine; branch.
+NAMING_COLUMNS = (
+    Benchmark.id,
+    Benchmark.name,
+    Benchmark.suite,
+    Benchmark.params,
+    Benchmark.display_name,
+    Measure.name,
+    Measure.unit,
+    Measure.direction,
+    Machine.name,
+    Branch.name,
+)
+
 
 def series_context() -> Join:
     """``Series`` joined to its benchmark, measure, machine and branch (all required)."""

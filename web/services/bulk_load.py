@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -216,8 +217,17 @@ def _ensure_commits(
     return ids, len(set(times) - existing)
 
 
+class _Keys(NamedTuple):
+    """The ids a result row takes from its key, and them as its COPY columns."""
+
+    series: int
+    benchmark: int
+    measure: int
+    copy_text: str  # "series\tbenchmark\tmeasure\t"
+
+
 # A run of a batch, inserted: its run id, commit id, position and its rows' key ids.
-_Placed = tuple[ParsedFileRun, int, int, int, dict[tuple[str, ...], tuple[int, str]]]
+_Placed = tuple[ParsedFileRun, int, int, int, dict[tuple[str, ...], _Keys]]
 
 
 class _Writer:
@@ -250,10 +260,8 @@ class _Writer:
         self.machines: dict[str, tuple[int, str]] = {}
         self.batch: list[ParsedFileRun] = []  # runs to store with the next flush
         self.batch_rows = 0
-        # Per machine: a row's (suite, name, params key, measure, unit) -> its series and
-        # the COPY text of (series, benchmark, measure).
-        self.row_ids: dict[int, dict[tuple[str, ...], tuple[int, str]]] = {}
-        self.series_keys: dict[int, tuple[int, int, int]] = {}  # series -> bench, measure, machine
+        # Per machine: a row's (suite, name, params key, measure, unit) -> its ids.
+        self.row_ids: dict[int, dict[tuple[str, ...], _Keys]] = {}
         self.last_runs: dict[int, int] = {}  # series -> newest run of it stored here
         self.runs_added = self.runs_skipped = self.results = 0
 
@@ -305,9 +313,9 @@ class _Writer:
                     lines = run.copy_lines or [copy_columns(row) for row in run.rows]
                     text = []
                     for row, line in zip(run.rows, lines, strict=True):
-                        series, keys = ids[row[0], row[1], row[2], row[4], row[5]]
-                        last_runs[series] = run_id
-                        text.append(f"{head}{keys}{line}\n")
+                        keys = ids[row[0], row[1], row[2], row[4], row[5]]
+                        last_runs[keys.series] = run_id
+                        text.append(f"{head}{keys.copy_text}{line}\n")
                     copy.write("".join(text))
         finally:
             cursor.close()
@@ -317,9 +325,8 @@ class _Writer:
         rows = []
         for run, run_id, commit_id, position, ids in placed:
             for row in run.rows:
-                series, _ = ids[row[0], row[1], row[2], row[4], row[5]]
+                series, bench, measure, _ = ids[row[0], row[1], row[2], row[4], row[5]]
                 self.last_runs[series] = run_id
-                bench, measure, _ = self.series_keys[series]
                 values = (run_id, commit_id, position, series, bench, measure, *row[KEY_FIELDS:])
                 rows.append(dict(zip(names, values, strict=True)))
         for item in rows:
@@ -356,9 +363,7 @@ class _Writer:
         )
         return [int(run_id) for run_id in inserted.scalars()]
 
-    def _ensure_keys(
-        self, all_rows: list[Row], machine_id: int
-    ) -> dict[tuple[str, ...], tuple[int, str]]:
+    def _ensure_keys(self, all_rows: list[Row], machine_id: int) -> dict[tuple[str, ...], _Keys]:
         """Create the benchmarks, measures and series of ``rows`` not seen yet; the ids of
         this machine's rows by their key (see ``row_ids``)."""
         known = self.row_ids.setdefault(machine_id, {})
@@ -422,8 +427,9 @@ class _Writer:
             bench = self.benchmarks[(r[0], r[1], r[2])]
             measure = self.measures[(r[4], r[5])]
             series = self.series[(bench, measure, machine_id)]
-            self.series_keys[series] = (bench, measure, machine_id)
-            known[(r[0], r[1], r[2], r[4], r[5])] = (series, f"{series}\t{bench}\t{measure}\t")
+            known[(r[0], r[1], r[2], r[4], r[5])] = _Keys(
+                series, bench, measure, f"{series}\t{bench}\t{measure}\t"
+            )
         return known
 
     @staticmethod
